@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Run every Isles test; called by `make check` after both builds.
+#   1. unit tests (cmocka), plain build and ASan+UBSan build
+#   2. golden-output tests of `isles check` (tests/golden)
+#   3. integration tests that boot VMs (pytest, tests/integration)
+# Ends with one summary line "N passed, M failed".
+# ISLES_CHECK_ONLY=unit|golden|integration runs one stage;
+# extra arguments are passed to pytest (e.g. -k exec).
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+failures=()
+only=${ISLES_CHECK_ONLY:-}
+
+stage() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
+if stage unit; then
+	for build in build build/asan; do
+		for t in "$build"/tests/test_*; do
+			[ -x "$t" ] || continue
+			if "$t"; then
+				passed=$((passed + 1))
+			else
+				failed=$((failed + 1))
+				failures+=("$t")
+			fi
+		done
+	done
+fi
+
+if stage golden; then
+	if tests/golden/run.sh; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failures+=("tests/golden")
+	fi
+fi
+
+if stage integration; then
+	out=$(mktemp)
+	/usr/bin/python3 -m pytest -p no:cacheprovider -v tests/integration "$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -oE '[0-9]+ passed' "$out" | tail -1 | cut -d' ' -f1)
+	f=$(grep -oE '[0-9]+ (failed|error)' "$out" | awk '{s+=$1} END {print s+0}')
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	if [ "$rc" != 0 ] && [ "${f:-0}" = 0 ]; then
+		failed=$((failed + 1))
+	fi
+	[ "$rc" = 0 ] || failures+=("tests/integration")
+	rm -f "$out"
+fi
+
+echo
+[ ${#failures[@]} -eq 0 ] || echo "failing: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Install the Debian packages Isles needs to build, test and run, if any
+# are missing.  Idempotent and silent when everything is present; run by
+# `make check` and `make demo` on a fresh Debian 12 machine (as root).
+set -eu
+
+PKGS="gcc make pkg-config
+libconfig-dev liburing-dev libseccomp-dev libcmocka-dev
+qemu-system-x86 qemu-utils
+busybox-static kmod cpio dpkg-dev fdisk e2fsprogs
+python3 python3-pytest python3-pexpect
+iproute2 socat dnsmasq-base iperf3 fio"
+
+missing=""
+for p in $PKGS; do
+	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$s" = "installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "isles: installing missing Debian packages:$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "isles: need root to install packages (run as root or install them by hand)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null || { echo "isles: apt-get update failed" >&2; exit 1; }
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null ||
+	{ echo "isles: apt-get install failed for:$missing" >&2; exit 1; }
+echo "isles: packages installed"

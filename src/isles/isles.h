@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * isles: the CLI and the supervisor (one binary, src/isles/).
+ * Each subcommand is a cmd_NAME(argc, argv) in its own file, argv[0] being
+ * the subcommand name; it returns the process exit status.
+ */
+#ifndef ISLES_ISLES_H
+#define ISLES_ISLES_H
+
+int cmd_check(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_console(int argc, char **argv);
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * isles: command dispatch.  Every subcommand lives in its own file.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "isles.h"
+#include "log.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *usage;
+} cmds[] = {
+	{ "check", cmd_check, "check FILE            validate a system file, print the plan" },
+	{ "image", cmd_image, "image [--force]       build the guest kernel + initramfs" },
+	{ "up", cmd_up, "up [--detach] FILE    start a system (foreground: the console)" },
+	{ "down", cmd_down, "down [SYSTEM]         stop a system" },
+	{ "status", cmd_status, "status [--json] [SYSTEM]  show VMs and daemons" },
+	{ "restart", cmd_restart, "restart VM            restart one VM" },
+	{ "exec", cmd_exec, "exec [-t SECS] VM -- CMD [ARGS...]  run a command in a VM" },
+	{ "console", cmd_console, "console VM            attach to one VM's serial console" },
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: isles COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(out, "  %s\n", cmds[i].usage);
+	fprintf(out, "\nSYSTEM may be omitted when exactly one system is running.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	log_init("isles", NULL);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "isles: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

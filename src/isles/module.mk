@@ -1,0 +1,6 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# isles: the CLI and the supervisor.
+PROGS += isles
+isles_SRCS := $(sort $(wildcard src/isles/*.c))
+isles_LIBA := common
+isles_LDLIBS := -lconfig

@@ -1,0 +1,6 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# libcommon: logging, framing, system file parser; linked by every host
+# program and (only what it uses) by guest programs.
+LIBS += common
+common_SRCS := $(sort $(wildcard src/lib/*.c))
+UNIT_LDLIBS += -lconfig
