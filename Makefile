@@ -44,7 +44,7 @@ PROGS :=
 GUEST_PROGS :=
 UNIT_LDLIBS :=
 
-include $(sort $(wildcard src/*/module.mk src/guest/*/module.mk))
+include $(sort $(wildcard src/*/module.mk src/guest/*/module.mk tests/*/module.mk bench/*/module.mk))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* isles image: placeholder until its owner lands it. */
+#include <stdio.h>
+
+#include "isles.h"
+
+int
+cmd_image(int argc, char **argv)
+{
+	(void)argc;
+	fprintf(stderr, "isles %s: not implemented yet\n", argv[0]);
+	return 1;
+}
