@@ -29,6 +29,11 @@
 #define SC_MAX_VCPUS		64
 #define SC_MAX_DISKS_PER_VM	8
 #define SC_MAX_NICS_PER_VM	8
+#define SC_MAX_DISKS		32
+#define SC_MAX_SWITCHES		32	/* default MACs use 0xAA + switch index */
+#define SC_MAX_DISK_SIZE	(64ull << 40)
+#define SC_MAX_PARTS		128	/* layout entries; partition numbers 1..128 */
+#define SC_MAX_CMDLINE		1024
 
 enum sc_accel { SC_ACCEL_AUTO, SC_ACCEL_KVM, SC_ACCEL_TCG };
 enum sc_arch { SC_ARCH_X86_64, SC_ARCH_I386 };
@@ -40,6 +45,7 @@ struct sc_layout_part {
 	uint8_t type;		/* MBR type byte (0x83 Linux by default) */
 	bool boot;
 	bool logical;		/* MBR: inside the extended partition */
+	unsigned number;	/* partition number: MBR primaries 1.., logicals 5..; GPT 1.. */
 	int line;
 };
 
@@ -47,6 +53,7 @@ struct sc_layout_part {
 struct sc_disk {
 	char *name;
 	char *path;		/* absolute: image file or block device */
+	char *path_as_written;	/* as in the file (for messages and the plan) */
 	uint64_t size;		/* create the image with this size if missing; 0 = must exist */
 	enum sc_ptable layout;	/* partition table to create with the image */
 	struct sc_layout_part *parts;
@@ -75,7 +82,8 @@ struct sc_switch {
 struct sc_nic {
 	size_t sw;		/* index into sc_system.switches */
 	uint8_t mac[6];
-	bool uplink;		/* frames to unknown MACs leave by the uplink */
+	bool uplink;		/* frames to unknown MACs leave by the uplink
+				   (true when the NIC's switch has one) */
 	int line;
 };
 
@@ -88,6 +96,8 @@ struct sc_vm {
 	enum sc_arch arch;
 	char *kernel;		/* absolute path, or NULL = Isles' guest image */
 	char *initrd;		/* absolute path, or NULL = Isles' guest image */
+	char *kernel_as_written;	/* as in the file, or NULL */
+	char *initrd_as_written;	/* as in the file, or NULL */
 	char *cmdline;		/* extra kernel command line, or NULL */
 	struct sc_vm_disk *disks;
 	size_t ndisks;
@@ -113,6 +123,7 @@ struct sc_system {
 struct sc_errors {
 	size_t n;
 	char msg[SC_MAX_ERRORS][256];
+	size_t dropped;		/* errors found beyond SC_MAX_ERRORS */
 };
 
 /*
@@ -134,7 +145,12 @@ void sc_print(const struct sc_system *sys, FILE *out);
 /* Look a VM up by name; returns its index or -1. */
 int sc_vm_find(const struct sc_system *sys, const char *name);
 
-/* Parse "256M", "8K", "1G", "4096" (bytes); 0 / -1 with errno=EINVAL. */
+/*
+ * Parse "256M", "8K", "1G", "2T", "256MiB", "4096" (bytes): digits and an
+ * optional binary unit, nothing else (no sign, no space, no fraction).
+ * Returns 0, or -1 with errno EINVAL (garbage, empty, zero) or ERANGE
+ * (does not fit in 64 bits).
+ */
 int sc_parse_size(const char *s, uint64_t *out);
 
 #endif
