@@ -1,0 +1,6 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# isles-switchd: one virtual L2 switch (vhost-user-net ports + TAP uplink).
+# libswitch holds the pure parts (classification, virtio-net header rules,
+# forwarding table, counters) so that unit tests link them directly.
+LIBS += switch
+switch_SRCS := src/switchd/sw_frame.c src/switchd/sw_fwd.c

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * sw_frame: frame classification and virtio-net header rules; see
+ * sw_frame.h.  Pure functions over copies the caller made.
+ */
+#include "sw_frame.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#define BIT(n)	(1ull << (n))
+
+static const char *const drop_names[SW_DROP_MAX] = {
+	[SW_DROP_NONE] = "none",
+	[SW_DROP_MALFORMED] = "malformed",
+	[SW_DROP_SPOOF] = "spoofed_source",
+	[SW_DROP_UNKNOWN] = "unknown_unicast",
+	[SW_DROP_SELF] = "to_self",
+	[SW_DROP_LINKLOCAL] = "link_local",
+	[SW_DROP_OFFLOAD] = "offload",
+	[SW_DROP_TOOBIG] = "too_big",
+	[SW_DROP_NOBUF] = "no_buffers",
+	[SW_DROP_DOWN] = "port_down",
+};
+
+const char *
+sw_drop_name(enum sw_drop why)
+{
+	if ((unsigned)why >= SW_DROP_MAX)
+		return "invalid";
+	return drop_names[why];
+}
+
+enum sw_class
+sw_classify(const uint8_t dst[SW_ETH_ALEN])
+{
+	static const uint8_t bcast[SW_ETH_ALEN] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+	};
+
+	if ((dst[0] & 0x01) == 0)
+		return SW_CLASS_UNICAST;
+	if (memcmp(dst, bcast, SW_ETH_ALEN) == 0)
+		return SW_CLASS_BROADCAST;
+	if (dst[0] == 0x01 && dst[1] == 0x00 && dst[2] == 0x5e &&
+	    (dst[3] & 0x80) == 0)
+		return SW_CLASS_MCAST4;
+	if (dst[0] == 0x33 && dst[1] == 0x33)
+		return SW_CLASS_MCAST6;
+	if (dst[0] == 0x01 && dst[1] == 0x80 && dst[2] == 0xc2 &&
+	    dst[3] == 0x00 && dst[4] == 0x00 && (dst[5] & 0xf0) == 0)
+		return SW_CLASS_LINKLOCAL;
+	return SW_CLASS_MCAST;
+}
+
+const char *
+sw_class_name(enum sw_class c)
+{
+	switch (c) {
+	case SW_CLASS_UNICAST:
+		return "unicast";
+	case SW_CLASS_BROADCAST:
+		return "broadcast";
+	case SW_CLASS_MCAST4:
+		return "multicast4";
+	case SW_CLASS_MCAST6:
+		return "multicast6";
+	case SW_CLASS_MCAST:
+		return "multicast";
+	case SW_CLASS_LINKLOCAL:
+		return "link_local";
+	}
+	return "invalid";
+}
+
+bool
+sw_mac_valid_station(const uint8_t mac[SW_ETH_ALEN])
+{
+	static const uint8_t zero[SW_ETH_ALEN];
+
+	return (mac[0] & 0x01) == 0 && memcmp(mac, zero, SW_ETH_ALEN) != 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+sw_mac_parse(const char *s, uint8_t mac[SW_ETH_ALEN])
+{
+	uint8_t out[SW_ETH_ALEN];
+
+	if (s == NULL || strlen(s) != SW_MAC_STRLEN - 1)
+		goto bad;
+	for (int i = 0; i < SW_ETH_ALEN; i++) {
+		const char *p = s + 3 * i;
+		int hi = hexval(p[0]), lo = hexval(p[1]);
+
+		if (hi < 0 || lo < 0)
+			goto bad;
+		if (i < SW_ETH_ALEN - 1 && p[2] != ':')
+			goto bad;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(mac, out, SW_ETH_ALEN);
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+void
+sw_mac_format(const uint8_t mac[SW_ETH_ALEN], char out[SW_MAC_STRLEN])
+{
+	snprintf(out, SW_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x",
+	    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+size_t
+sw_vnet_hdr_len(uint64_t features)
+{
+	if (features & (BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF)))
+		return SW_VNET_HDR_LEN;
+	return SW_VNET_HDR_LEN_LEGACY;
+}
+
+static uint16_t
+le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static void
+put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+void
+sw_vnet_hdr_decode(const uint8_t *in, size_t len, struct sw_vnet_hdr *h)
+{
+	h->flags = in[0];
+	h->gso_type = in[1];
+	h->hdr_len = le16(in + 2);
+	h->gso_size = le16(in + 4);
+	h->csum_start = le16(in + 6);
+	h->csum_offset = le16(in + 8);
+	h->num_buffers = len >= SW_VNET_HDR_LEN ? le16(in + 10) : 1;
+}
+
+void
+sw_vnet_hdr_encode(const struct sw_vnet_hdr *h, uint8_t *out, size_t len)
+{
+	out[0] = h->flags;
+	out[1] = h->gso_type;
+	put_le16(out + 2, h->hdr_len);
+	put_le16(out + 4, h->gso_size);
+	put_le16(out + 6, h->csum_start);
+	put_le16(out + 8, h->csum_offset);
+	if (len >= SW_VNET_HDR_LEN)
+		put_le16(out + 10, h->num_buffers);
+}
+
+enum sw_drop
+sw_vnet_hdr_check_tx(struct sw_vnet_hdr *h, uint64_t features,
+    size_t frame_len)
+{
+	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	bool ecn = (h->gso_type & VIRTIO_NET_HDR_GSO_ECN) != 0;
+	bool csum = (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0;
+
+	if (frame_len < SW_ETH_HLEN || frame_len > SW_MAX_FRAME)
+		return SW_DROP_MALFORMED;
+	if (csum) {
+		if (!(features & BIT(VIRTIO_NET_F_CSUM)))
+			return SW_DROP_MALFORMED;
+		if ((size_t)h->csum_start + h->csum_offset + 2 > frame_len)
+			return SW_DROP_MALFORMED;
+	}
+	switch (gso) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		if (ecn)
+			return SW_DROP_MALFORMED;
+		h->gso_size = 0;
+		h->hdr_len = 0;
+		break;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		if (!(features & BIT(gso == VIRTIO_NET_HDR_GSO_TCPV4 ?
+		    VIRTIO_NET_F_HOST_TSO4 : VIRTIO_NET_F_HOST_TSO6)))
+			return SW_DROP_MALFORMED;
+		if (ecn && !(features & BIT(VIRTIO_NET_F_HOST_ECN)))
+			return SW_DROP_MALFORMED;
+		if (!csum || h->gso_size == 0)
+			return SW_DROP_MALFORMED;
+		break;
+	default:
+		return SW_DROP_MALFORMED;
+	}
+	h->flags &= VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->num_buffers = 0;
+	return SW_DROP_NONE;
+}
+
+enum sw_drop
+sw_vnet_hdr_check_rx(const struct sw_vnet_hdr *h, uint64_t features)
+{
+	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+	    !(features & BIT(VIRTIO_NET_F_GUEST_CSUM)))
+		return SW_DROP_OFFLOAD;
+	if (gso == VIRTIO_NET_HDR_GSO_TCPV4 &&
+	    !(features & BIT(VIRTIO_NET_F_GUEST_TSO4)))
+		return SW_DROP_OFFLOAD;
+	if (gso == VIRTIO_NET_HDR_GSO_TCPV6 &&
+	    !(features & BIT(VIRTIO_NET_F_GUEST_TSO6)))
+		return SW_DROP_OFFLOAD;
+	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
+	    !(features & BIT(VIRTIO_NET_F_GUEST_ECN)))
+		return SW_DROP_OFFLOAD;
+	return SW_DROP_NONE;
+}
+
+uint64_t
+sw_net_features(void)
+{
+	return BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) |
+	    BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) |
+	    BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |
+	    BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
+	    BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_GUEST_ECN);
+}
