@@ -309,6 +309,13 @@ sc_line(const config_setting_t *s)
 
 /* ---- typed getters: 1 present and right type, 0 absent, -1 error ------ */
 
+/* Messages read "SUBJ: KEY ..." or, at top level (subj ""), "KEY ...". */
+static const char *
+sc_sep(const char *subj)
+{
+	return *subj != '\0' ? ": " : "";
+}
+
 static int
 sc_get_str(struct sc_ctx *c, const config_setting_t *g, const char *key,
     const char *subj, const char **out)
@@ -318,7 +325,8 @@ sc_get_str(struct sc_ctx *c, const config_setting_t *g, const char *key,
 	if (s == NULL)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		sc_err(c, s, "%s: %s must be a string", subj, key);
+		sc_err(c, s, "%s%s%s must be a string", subj, sc_sep(subj),
+		    key);
 		return -1;
 	}
 	*out = config_setting_get_string(s);
@@ -335,7 +343,8 @@ sc_get_int(struct sc_ctx *c, const config_setting_t *g, const char *key,
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_INT &&
 	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		sc_err(c, s, "%s: %s must be an integer", subj, key);
+		sc_err(c, s, "%s%s%s must be an integer", subj, sc_sep(subj),
+		    key);
 		return -1;
 	}
 	*out = config_setting_get_int64(s);
@@ -351,7 +360,8 @@ sc_get_bool(struct sc_ctx *c, const config_setting_t *g, const char *key,
 	if (s == NULL)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		sc_err(c, s, "%s: %s must be true or false", subj, key);
+		sc_err(c, s, "%s%s%s must be true or false", subj,
+		    sc_sep(subj), key);
 		return -1;
 	}
 	*out = config_setting_get_bool(s) != 0;
@@ -428,7 +438,7 @@ sc_get_list(struct sc_ctx *c, const config_setting_t *g, const char *key,
 		return NULL;
 	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
 		sc_err(c, s, "%s%s%s must be a list of groups, like %s", subj,
-		    *subj != '\0' ? ": " : "", key, example);
+		    sc_sep(subj), key, example);
 		return NULL;
 	}
 	return s;
@@ -699,6 +709,7 @@ sc_parse_disks(struct sc_ctx *c, const config_setting_t *root)
 		long long q;
 		struct stat st;
 		uint64_t cap;
+		bool sized;
 		int r;
 
 		d->line = sc_line(g);
@@ -725,7 +736,7 @@ sc_parse_disks(struct sc_ctx *c, const config_setting_t *root)
 				}
 			d->name = sc_strdup(c, name);
 		}
-		sc_get_size(c, g, "size", subj, &d->size);
+		sized = sc_get_size(c, g, "size", subj, &d->size) != 0;
 		if (d->size % 512 != 0) {
 			sc_err(c, config_setting_get_member(g, "size"),
 			    "%s: size must be a whole number of 512-byte "
@@ -775,7 +786,7 @@ sc_parse_disks(struct sc_ctx *c, const config_setting_t *root)
 			} else if (d->path != NULL && errno != ENOENT) {
 				sc_err(c, ps, "%s: path '%.60s': %s", subj,
 				    path, strerror(errno));
-			} else if (d->path != NULL && d->size == 0) {
+			} else if (d->path != NULL && !sized) {
 				sc_err(c, ps, "%s: path '%.60s' does not exist "
 				    "and no size is given to create it", subj,
 				    path);
@@ -1332,8 +1343,10 @@ sc_check_macs(struct sc_ctx *c)
 
 		if (memcmp(x->mac, y->mac, 6) != 0)
 			continue;
-		sc_errl(c, y->line, "vm '%s': MAC %02x:%02x:%02x:%02x:%02x:%02x "
-		    "is already used by vm '%s' (line %d)",
+		/* No ethN here: nics[] skips NICs that had errors. */
+		sc_errl(c, y->line, "vm '%s': MAC "
+		    "%02x:%02x:%02x:%02x:%02x:%02x is already the MAC of a "
+		    "nic of vm '%s' (line %d)",
 		    sys->vms[b].name ? sys->vms[b].name : "?", m[0], m[1],
 		    m[2], m[3], m[4], m[5],
 		    sys->vms[a].name ? sys->vms[a].name : "?", x->line);
@@ -1373,7 +1386,7 @@ sc_parse_top(struct sc_ctx *c, const config_setting_t *root)
 	int r;
 
 	sc_check_keys(c, root, sc_top_keys, "at top level", true);
-	r = sc_get_str(c, root, "name", "system", &str);
+	r = sc_get_str(c, root, "name", "", &str);
 	if (r == 1) {
 		if (!sc_name_ok(str))
 			sc_err(c, config_setting_get_member(root, "name"),
@@ -1399,7 +1412,7 @@ sc_parse_top(struct sc_ctx *c, const config_setting_t *root)
 		else
 			sys->name = sc_strdup(c, buf);
 	}
-	r = sc_get_str(c, root, "accel", "system", &str);
+	r = sc_get_str(c, root, "accel", "", &str);
 	if (r == 1) {
 		if (strcmp(str, "auto") == 0)
 			sys->accel = SC_ACCEL_AUTO;

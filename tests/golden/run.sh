@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Golden-output tests of `isles check`: every tests/golden/NAME.conf is
+# checked from inside tests/golden (so paths in the output are relative
+# and the same on every machine); stdout and stderr together, then a line
+# "exit N", must equal NAME.out byte for byte.  A mismatch prints a diff.
+#
+#   tests/golden/run.sh            run every case (called by scripts/check.sh)
+#   tests/golden/run.sh --update   rewrite the .out files; review the diff!
+#   ISLES=path/to/isles            test another binary (default build/isles)
+#
+# Ends with "golden: N passed, M failed"; exits 1 if any case failed.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+isles=${ISLES:-$here/../../build/isles}
+update=0
+
+case "${1:-}" in
+--update) update=1 ;;
+"") ;;
+*) echo "usage: $0 [--update]" >&2; exit 2 ;;
+esac
+
+if [ ! -x "$isles" ]; then
+	echo "golden: $isles not found; run make first" >&2
+	exit 1
+fi
+isles=$(cd "$(dirname "$isles")" && pwd)/$(basename "$isles")
+cd "$here" || exit 1
+
+passed=0
+failed=0
+shopt -s nullglob
+cases=(*.conf)
+if [ ${#cases[@]} -eq 0 ]; then
+	echo "golden: no cases found in $here" >&2
+	exit 1
+fi
+
+for conf in "${cases[@]}"; do
+	name=${conf%.conf}
+	actual=$("$isles" check "$conf" 2>&1; echo "exit $?")
+	if [ "$update" = 1 ]; then
+		printf '%s\n' "$actual" > "$name.out"
+		passed=$((passed + 1))
+		continue
+	fi
+	if [ ! -f "$name.out" ]; then
+		echo "golden: $name: no $name.out (run $0 --update and review it)"
+		failed=$((failed + 1))
+	elif diff -u --label "$name.out" --label "$name (actual)" \
+	    "$name.out" <(printf '%s\n' "$actual"); then
+		passed=$((passed + 1))
+	else
+		echo "golden: $name: FAILED"
+		failed=$((failed + 1))
+	fi
+done
+
+# A .out without its .conf is a case someone lost.
+for out in *.out; do
+	if [ ! -f "${out%.out}.conf" ]; then
+		echo "golden: $out has no ${out%.out}.conf"
+		failed=$((failed + 1))
+	fi
+done
+
+[ "$update" = 1 ] && echo "golden: rewrote $passed .out files; review them with git diff"
+echo "golden: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
