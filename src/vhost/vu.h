@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * vu: the back-end side of the vhost-user protocol, for one device
+ * (one listening socket, at most one front-end connection at a time).
+ *
+ * The library parses and validates every message (size, fields, fd
+ * count), keeps the memory table and the virtqueues, and calls the
+ * device through a small ops table (struct vu_iface) for what is
+ * device-specific: features, config space, "queue i was kicked", "drain
+ * your in-flight requests".  It does not own the event loop: it asks the
+ * caller to watch and unwatch file descriptors (struct vu_loop).
+ *
+ * The front-end is not trusted: a malformed message closes the
+ * connection (the device is reset and waits for the next one); a
+ * malformed ring breaks only that queue.
+ *
+ * Errors: 0 / -1 with errno.
+ */
+#ifndef ISLES_VU_H
+#define ISLES_VU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vhost/vq.h"
+#include "vhost/vu_mem.h"
+#include "vhost/vu_proto.h"
+
+#define VU_MAX_QUEUES 16
+
+struct vu_dev;
+
+/* Callback for a watched fd; events are EPOLLIN etc. */
+typedef void (*vu_watch_cb)(void *arg, int fd, uint32_t events);
+
+/* The caller's event loop. */
+struct vu_loop {
+	int (*watch)(void *loop, int fd, vu_watch_cb cb, void *arg);
+	void (*unwatch)(void *loop, int fd);
+	void *loop;
+};
+
+/* What a device type provides (a block device, later a NIC). */
+struct vu_iface {
+	/* Copy config space [off, off+len) into buf; 0 / -1. */
+	int (*get_config)(struct vu_dev *d, uint8_t *buf, uint32_t off,
+	    uint32_t len);
+	/* Guest wrote config space; 0 / -1 (refused). */
+	int (*set_config)(struct vu_dev *d, const uint8_t *buf, uint32_t off,
+	    uint32_t len);
+	/* Queue qi has work (kick, or started with requests pending). */
+	void (*queue_kick)(struct vu_dev *d, unsigned qi);
+	/* Complete every request in flight before returning. */
+	void (*drain)(struct vu_dev *d);
+	/* The front-end went away or reset the device (after drain). */
+	void (*reset)(struct vu_dev *d);
+};
+
+struct vu_queue {
+	struct vq vq;
+	struct vu_dev *dev;
+	int kick_fd, call_fd, err_fd;
+	bool enabled;
+	bool started;
+	uint64_t desc_uaddr, avail_uaddr, used_uaddr;
+	bool addr_set;
+	uint16_t *resubmit;
+};
+
+struct vu_dev {
+	const char *name;		/* for log messages */
+	const struct vu_iface *iface;
+	struct vu_loop loop;
+	void *priv;			/* the device's own state */
+
+	int listen_fd, conn_fd;
+	uint64_t features;		/* offered */
+	uint64_t acked_features;
+	uint64_t protocol_features;	/* offered */
+	uint64_t acked_protocol;
+	bool owner;
+	unsigned nqueues;
+	unsigned max_queue_size;
+	struct vu_queue q[VU_MAX_QUEUES];
+	struct vu_mem mem;
+
+	/* INFLIGHT_SHMFD: one memfd for every queue's record. */
+	int inflight_fd;
+	void *inflight_map;
+	uint64_t inflight_size;
+	uint16_t inflight_qsize;
+	uint16_t inflight_nq;
+};
+
+/*
+ * Set up d for listen_fd (a listening unix socket, owned by d from now
+ * on) or, with listen_fd < 0 and conn_fd >= 0, for an already connected
+ * socket.  features: the device's virtio features (the library adds
+ * VERSION_1, INDIRECT_DESC, EVENT_IDX and PROTOCOL_FEATURES).
+ * nqueues 1..VU_MAX_QUEUES.  Returns 0 / -1.
+ */
+int vu_dev_init(struct vu_dev *d, const char *name, int listen_fd,
+    int conn_fd, unsigned nqueues, uint64_t features,
+    const struct vu_iface *iface, const struct vu_loop *loop, void *priv);
+
+/* Close everything (drains first). */
+void vu_dev_close(struct vu_dev *d);
+
+/* Whether feature bit f was negotiated. */
+bool vu_has_feature(const struct vu_dev *d, unsigned f);
+
+/*
+ * Interrupt the guest for queue qi if the ring's notification rules
+ * want one (call after a batch of vq_push).
+ */
+void vu_queue_notify(struct vu_dev *d, unsigned qi);
+
+/* Whether queue qi is ready to process (started, enabled, not broken). */
+bool vu_queue_ready(const struct vu_dev *d, unsigned qi);
+
+/*
+ * Mark queue qi broken after a malformed ring or request: it is not
+ * processed again until the front-end resets it; the guest is told
+ * through the error eventfd if it gave one.
+ */
+void vu_queue_break(struct vu_dev *d, unsigned qi, const char *why);
+
+#endif
