@@ -3,4 +3,4 @@
 # libswitch holds the pure parts (classification, virtio-net header rules,
 # forwarding table, counters) so that unit tests link them directly.
 LIBS += switch
-switch_SRCS := src/switchd/sw_frame.c src/switchd/sw_fwd.c
+switch_SRCS := src/switchd/sw_frame.c src/switchd/sw_fwd.c src/switchd/sw_net.c

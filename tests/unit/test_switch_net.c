@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Unit tests of src/switchd/sw_net.c, on split virtqueues laid out in a
+ * plain buffer standing for guest memory: transmit-chain parsing (header
+ * split across descriptors, short and oversized chains), delivery into a
+ * receive queue with and without MRG_RXBUF (num_buffers, one used->idx
+ * update, 64 KiB TSO frames), frames that do not fit (dropped, buffers
+ * given back, never truncated), offloads the receiver did not negotiate,
+ * and a hostile receive ring (the queue breaks, nothing is written).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "switchd/sw_net.h"
+
+#define F(n)		(1ull << (n))
+#define MEM_SIZE	(1u << 20)
+#define QNUM		64u
+#define DESC_GPA	0x0000u
+#define AVAIL_GPA	0x1000u
+#define USED_GPA	0x2000u
+#define BUF_GPA		0x10000u	/* receive buffers from here */
+
+struct guest {
+	uint8_t *mem;
+	struct vu_mem vm;
+	struct vq q;
+	uint16_t avail_idx;
+	uint16_t next_desc;
+};
+
+static struct guest *
+guest_new(void)
+{
+	struct guest *g = calloc(1, sizeof(*g));
+
+	assert_non_null(g);
+	g->mem = calloc(1, MEM_SIZE);
+	assert_non_null(g->mem);
+	g->vm.n = 1;
+	g->vm.r[0].gpa = 0;
+	g->vm.r[0].size = MEM_SIZE;
+	g->vm.r[0].host = g->mem;
+	assert_int_equal(vq_set_rings(&g->q, &g->vm, QNUM, DESC_GPA,
+	    AVAIL_GPA, USED_GPA), 0);
+	assert_int_equal(vq_start(&g->q, NULL), 0);
+	return g;
+}
+
+static void
+guest_free(struct guest *g)
+{
+	free(g->mem);
+	free(g);
+}
+
+static struct vq_desc *
+desc(struct guest *g, unsigned i)
+{
+	return (struct vq_desc *)(g->mem + DESC_GPA) + i;
+}
+
+static struct vq_avail *
+avail(struct guest *g)
+{
+	return (struct vq_avail *)(g->mem + AVAIL_GPA);
+}
+
+static struct vq_used *
+used(struct guest *g)
+{
+	return (struct vq_used *)(g->mem + USED_GPA);
+}
+
+/* Post a chain of n descriptors (addr, len, flags) and publish it. */
+static uint16_t
+post(struct guest *g, unsigned n, const uint64_t *addr, const uint32_t *len,
+    uint16_t flags)
+{
+	uint16_t head = g->next_desc;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct vq_desc *d = desc(g, g->next_desc);
+
+		d->addr = addr[i];
+		d->len = len[i];
+		d->flags = flags | (i + 1 < n ? VQ_DESC_F_NEXT : 0);
+		d->next = (uint16_t)((g->next_desc + 1) % QNUM);
+		g->next_desc = (uint16_t)((g->next_desc + 1) % QNUM);
+	}
+	avail(g)->ring[g->avail_idx % QNUM] = head;
+	g->avail_idx++;
+	avail(g)->idx = g->avail_idx;
+	return head;
+}
+
+/* Post `count` receive buffers of `size` bytes each, back to back. */
+static void
+post_rx(struct guest *g, unsigned count, uint32_t size)
+{
+	for (unsigned i = 0; i < count; i++) {
+		uint64_t a = BUF_GPA + (uint64_t)i * size;
+
+		post(g, 1, &a, &size, VQ_DESC_F_WRITE);
+	}
+}
+
+/* A test frame: Ethernet header dst/src then a counting pattern. */
+static uint8_t *
+mkframe(size_t len)
+{
+	uint8_t *f = malloc(len);
+
+	assert_non_null(f);
+	memcpy(f, "\x02\x00\x00\x00\xaa\x02\x02\x00\x00\x00\xaa\x01\x08\x00",
+	    14);
+	for (size_t i = 14; i < len; i++)
+		f[i] = (uint8_t)(i * 7 + 3);
+	return f;
+}
+
+/* Frame as a transmit chain in host memory: header, then pieces. */
+static void
+tx_parse(struct sw_frame *sf, const uint8_t *hdr, size_t hl,
+    const uint8_t *frame, size_t len, uint64_t features, enum sw_drop want)
+{
+	struct iovec iov[4];
+
+	iov[0].iov_base = (void *)hdr;
+	iov[0].iov_len = hl;
+	iov[1].iov_base = (void *)frame;
+	iov[1].iov_len = len;
+	assert_int_equal(sw_frame_parse(sf, iov, 2, hl, features), want);
+}
+
+static void
+test_parse(void **state)
+{
+	static struct sw_frame sf;
+	uint64_t all = sw_net_features();
+	uint8_t *frame = mkframe(1514), flat[1514];
+	uint8_t hdr[12] = { 0 };
+	/* Header split 5/7 and the Ethernet header split 3/11. */
+	struct iovec iov[5] = {
+		{ hdr, 5 }, { hdr + 5, 7 }, { frame, 3 }, { frame + 3, 11 },
+		{ frame + 14, 1500 },
+	};
+
+	assert_int_equal(sw_frame_parse(&sf, iov, 5, 12, all), SW_DROP_NONE);
+	assert_int_equal(sf.len, 1514);
+	assert_memory_equal(sf.eth, frame, 14);
+	assert_int_equal(sf.niov, 1);
+	assert_int_equal(sw_frame_flatten(&sf, flat), 1514);
+	assert_memory_equal(flat, frame, 1514);
+
+	/* Payload starting mid-segment. */
+	struct iovec iov2[2] = { { hdr, 12 }, { frame, 1514 } };
+	assert_int_equal(sw_frame_parse(&sf, iov2, 2, 12, all), SW_DROP_NONE);
+	assert_int_equal(sf.niov, 1);
+	assert_ptr_equal(sf.iov[0].iov_base, frame + 14);
+	assert_int_equal(sf.iov[0].iov_len, 1500);
+
+	/* Exactly an Ethernet header is a frame; one byte less is not. */
+	tx_parse(&sf, hdr, 12, frame, 14, all, SW_DROP_NONE);
+	assert_int_equal(sf.niov, 0);
+	tx_parse(&sf, hdr, 12, frame, 13, all, SW_DROP_MALFORMED);
+	/* Only a header. */
+	assert_int_equal(sw_frame_parse(&sf, iov, 2, 12, all),
+	    SW_DROP_MALFORMED);
+	/* A bad header: GSO type UDP. */
+	hdr[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	hdr[1] = VIRTIO_NET_HDR_GSO_UDP;
+	hdr[4] = 0xb0;
+	hdr[5] = 0x05;
+	tx_parse(&sf, hdr, 12, frame, 1514, all, SW_DROP_MALFORMED);
+	free(frame);
+
+	/* Larger than 64 KiB + Ethernet header. */
+	uint8_t *big = calloc(1, SW_MAX_FRAME + 1);
+	memset(hdr, 0, sizeof(hdr));
+	tx_parse(&sf, hdr, 12, big, SW_MAX_FRAME, all, SW_DROP_NONE);
+	tx_parse(&sf, hdr, 12, big, SW_MAX_FRAME + 1, all, SW_DROP_MALFORMED);
+	free(big);
+}
+
+/* Concatenate the used buffers of a receive queue, check the header. */
+static size_t
+collect(struct guest *g, uint16_t from, unsigned n, uint32_t bufsize,
+    uint8_t *out, size_t hl)
+{
+	size_t pos = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct vq_used_elem *e = &used(g)->ring[(from + i) % QNUM];
+		const uint8_t *b = g->mem + desc(g, e->id)->addr;
+
+		assert_true(e->len <= bufsize);
+		if (i == 0) {
+			assert_true(e->len >= hl);
+			memcpy(out, b + hl, e->len - hl);
+			pos += e->len - hl;
+		} else {
+			memcpy(out + pos, b, e->len);
+			pos += e->len;
+		}
+	}
+	return pos;
+}
+
+static void
+test_deliver_single(void **state)
+{
+	static struct sw_frame sf;
+	static struct sw_rx_scratch s;
+	uint64_t f = F(VIRTIO_F_VERSION_1);
+	struct guest *g = guest_new();
+	uint8_t *frame = mkframe(1514), hdr[12] = { 0 }, out[2048];
+	struct sw_vnet_hdr h;
+
+	tx_parse(&sf, hdr, 12, frame, 1514, f, SW_DROP_NONE);
+	/* No buffers at all. */
+	assert_int_equal(sw_rx_deliver(&g->q, f, &sf, &s), SW_DROP_NOBUF);
+	/* A buffer one byte too small: dropped, not truncated, given back. */
+	post_rx(g, 1, 12 + 1514 - 1);
+	assert_int_equal(sw_rx_deliver(&g->q, f, &sf, &s), SW_DROP_TOOBIG);
+	assert_int_equal(g->q.last_avail, 0);
+	assert_int_equal(used(g)->idx, 0);
+	/* A small frame still fits the same buffer. */
+	tx_parse(&sf, hdr, 12, frame, 60, f, SW_DROP_NONE);
+	assert_int_equal(sw_rx_deliver(&g->q, f, &sf, &s), SW_DROP_NONE);
+	assert_int_equal(used(g)->idx, 1);
+	assert_int_equal(used(g)->ring[0].len, 72);
+	assert_int_equal(collect(g, 0, 1, 2048, out, 12), 60);
+	assert_memory_equal(out, frame, 60);
+	sw_vnet_hdr_decode(g->mem + BUF_GPA, 12, &h);
+	assert_int_equal(h.num_buffers, 1);
+	assert_int_equal(h.gso_type, 0);
+
+	/* An exactly fitting buffer takes the full frame. */
+	uint64_t a = BUF_GPA + 4096;
+	uint32_t l = 12 + 1514;
+	post(g, 1, &a, &l, VQ_DESC_F_WRITE);
+	tx_parse(&sf, hdr, 12, frame, 1514, f, SW_DROP_NONE);
+	assert_int_equal(sw_rx_deliver(&g->q, f, &sf, &s), SW_DROP_NONE);
+	assert_int_equal(used(g)->ring[1].len, 1526);
+	assert_memory_equal(g->mem + a + 12, frame, 1514);
+
+	/* A receive chain split in three writable descriptors. */
+	uint64_t aa[3] = { BUF_GPA + 8192, BUF_GPA + 9000, BUF_GPA + 12000 };
+	uint32_t ll[3] = { 10 + 12, 7, 2000 };
+	post(g, 3, aa, ll, VQ_DESC_F_WRITE);
+	assert_int_equal(sw_rx_deliver(&g->q, f, &sf, &s), SW_DROP_NONE);
+	assert_int_equal(used(g)->ring[2].len, 1526);
+	assert_memory_equal(g->mem + aa[0] + 12, frame, 10);
+	assert_memory_equal(g->mem + aa[1], frame + 10, 7);
+	assert_memory_equal(g->mem + aa[2], frame + 17, 1514 - 17);
+	free(frame);
+	guest_free(g);
+}
+
+static void
+test_deliver_mergeable_tso(void **state)
+{
+	static struct sw_frame sf;
+	static struct sw_rx_scratch s;
+	static uint8_t out[70000];
+	uint64_t all = sw_net_features();
+	struct guest *g = guest_new();
+	size_t len = 65535 + 14;
+	uint8_t *frame = mkframe(len);
+	uint8_t hdr[12] = { VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	    VIRTIO_NET_HDR_GSO_TCPV4, 66, 0, 0xa8, 0x05, 34, 0, 16, 0, 0, 0 };
+	unsigned need = (unsigned)((len + 12 + 1535) / 1536);
+	struct sw_vnet_hdr h;
+
+	tx_parse(&sf, hdr, 12, frame, len, all, SW_DROP_NONE);
+	/* Too few buffers: nothing consumed, nothing published. */
+	post_rx(g, need - 1, 1536);
+	assert_int_equal(sw_rx_deliver(&g->q, all, &sf, &s), SW_DROP_NOBUF);
+	assert_int_equal(g->q.last_avail, 0);
+	assert_int_equal(used(g)->idx, 0);
+	/* One more buffer: the frame goes through whole. */
+	uint64_t a = BUF_GPA + (uint64_t)(need - 1) * 1536;
+	uint32_t l = 1536;
+	post(g, 1, &a, &l, VQ_DESC_F_WRITE);
+	assert_int_equal(sw_rx_deliver(&g->q, all, &sf, &s), SW_DROP_NONE);
+	assert_int_equal(used(g)->idx, need);
+	assert_int_equal(g->q.last_avail, need);
+	sw_vnet_hdr_decode(g->mem + BUF_GPA, 12, &h);
+	assert_int_equal(h.num_buffers, need);
+	assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(h.gso_size, 1448);
+	assert_int_equal(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(h.csum_start, 34);
+	assert_int_equal(h.csum_offset, 16);
+	assert_int_equal(collect(g, 0, need, 1536, out, 12), len);
+	assert_memory_equal(out, frame, len);
+
+	/* The same frame to a receiver without GUEST_TSO4: dropped. */
+	post_rx(g, need, 1536);
+	assert_int_equal(sw_rx_deliver(&g->q,
+	    all & ~F(VIRTIO_NET_F_GUEST_TSO4), &sf, &s), SW_DROP_OFFLOAD);
+	assert_int_equal(used(g)->idx, need);
+	/* Without MRG_RXBUF, 1536-byte buffers cannot hold it. */
+	assert_int_equal(sw_rx_deliver(&g->q,
+	    all & ~F(VIRTIO_NET_F_MRG_RXBUF), &sf, &s), SW_DROP_TOOBIG);
+	assert_int_equal(used(g)->idx, need);
+	free(frame);
+	guest_free(g);
+}
+
+static void
+test_hostile_receiver(void **state)
+{
+	static struct sw_frame sf;
+	static struct sw_rx_scratch s;
+	uint64_t f = sw_net_features();
+	uint8_t *frame = mkframe(100), hdr[12] = { 0 };
+	struct guest *g;
+
+	tx_parse(&sf, hdr, 12, frame, 100, f, SW_DROP_NONE);
+
+	/* A readable descriptor in a receive chain. */
+	g = guest_new();
+	uint64_t a = BUF_GPA;
+	uint32_t l = 2048;
+	post(g, 1, &a, &l, 0);
+	assert_int_equal(sw_rx_deliver(&g->q, f, &sf, &s), SW_DROP_DOWN);
+	assert_true(g->q.broken);
+	assert_int_equal(used(g)->idx, 0);
+	/* Broken stays broken. */
+	post(g, 1, &a, &l, VQ_DESC_F_WRITE);
+	assert_int_equal(sw_rx_deliver(&g->q, f, &sf, &s), SW_DROP_DOWN);
+	guest_free(g);
+
+	/* A buffer smaller than the virtio-net header. */
+	g = guest_new();
+	l = 8;
+	post(g, 1, &a, &l, VQ_DESC_F_WRITE);
+	assert_int_equal(sw_rx_deliver(&g->q, f, &sf, &s), SW_DROP_DOWN);
+	assert_true(g->q.broken);
+	guest_free(g);
+
+	/* avail->idx jumping by more than the ring holds. */
+	g = guest_new();
+	avail(g)->idx = QNUM + 1;
+	assert_int_equal(sw_rx_deliver(&g->q, f, &sf, &s), SW_DROP_DOWN);
+	assert_true(g->q.broken);
+	guest_free(g);
+
+	/* A buffer outside guest memory. */
+	g = guest_new();
+	a = MEM_SIZE - 16;
+	l = 2048;
+	post(g, 1, &a, &l, VQ_DESC_F_WRITE);
+	assert_int_equal(sw_rx_deliver(&g->q, f, &sf, &s), SW_DROP_DOWN);
+	assert_true(g->q.broken);
+	guest_free(g);
+
+	/* An unconfigured queue. */
+	struct vq empty = { 0 };
+	assert_int_equal(sw_rx_deliver(&empty, f, &sf, &s), SW_DROP_DOWN);
+	free(frame);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_deliver_single),
+		cmocka_unit_test(test_deliver_mergeable_tso),
+		cmocka_unit_test(test_hostile_receiver),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
