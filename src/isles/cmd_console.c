@@ -1,13 +1,191 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* isles console: placeholder until its owner lands it. */
+/*
+ * isles console: attach this terminal to one VM's serial console from
+ * another terminal, while the system runs (docs/console.md).
+ *
+ *   isles console [--system NAME] [--read-only] [--no-replay] [--prefix] VM
+ *
+ * The run dir is ${ISLES_RUN_DIR:-/run/isles}/NAME; without --system, the
+ * one system whose console socket answers is used.  VM is a name or a
+ * number (its position in the system file).  Trusts only the user's
+ * arguments and the directory listing of the run dir.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include "conclient.h"
 #include "isles.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: isles console [--system NAME] [--read-only] "
+	    "[--no-replay] [--prefix] VM\n");
+}
+
+/* True if a console daemon accepts connections on path. */
+static int
+sock_live(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ok;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return 0;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Fill sock with the console socket of the one live system; 0 / -1. */
+static int
+find_system(const char *base, char *sock, size_t size)
+{
+	DIR *d = opendir(base);
+	struct dirent *de;
+	char found[8][64], path[512];
+	int n = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "isles console: no running system (%s: %s)\n",
+		    base, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/console.sock", base,
+		    de->d_name);
+		if (!sock_live(path))
+			continue;
+		if (n < 8)
+			snprintf(found[n], sizeof(found[n]), "%.63s", de->d_name);
+		n++;
+	}
+	closedir(d);
+	if (n == 0) {
+		fprintf(stderr, "isles console: no running system under %s\n",
+		    base);
+		return -1;
+	}
+	if (n > 1) {
+		fprintf(stderr, "isles console: %d systems are running; give "
+		    "--system NAME:", n);
+		for (int i = 0; i < n && i < 8; i++)
+			fprintf(stderr, " %s", found[i]);
+		fprintf(stderr, "\n");
+		return -1;
+	}
+	if ((size_t)snprintf(sock, size, "%s/%s/console.sock", base,
+	    found[0]) >= size)
+		return -1;
+	return 0;
+}
 
 int
 cmd_console(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "isles %s: not implemented yet\n", argv[0]);
+	static const struct option opts[] = {
+		{ "system", required_argument, NULL, 's' },
+		{ "read-only", no_argument, NULL, 'r' },
+		{ "no-replay", no_argument, NULL, 'n' },
+		{ "prefix", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char names[CON_MAX_VMS][CON_MAX_NAME + 1];
+	const char *system = NULL, *base, *vm;
+	unsigned flags = CON_REPLAY;
+	char sock[512];
+	int ch, nvms, idx = -1;
+	enum con_exit rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			system = optarg;
+			break;
+		case 'r':
+			flags |= CON_READONLY;
+			break;
+		case 'n':
+			flags &= ~CON_REPLAY;
+			break;
+		case 'p':
+			flags |= CON_PREFIX;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage();
+		return 2;
+	}
+	vm = argv[optind];
+	base = getenv("ISLES_RUN_DIR");
+	if (base == NULL || *base == '\0')
+		base = "/run/isles";
+	if (system != NULL) {
+		if (strchr(system, '/') != NULL || system[0] == '.') {
+			fprintf(stderr, "isles console: bad system name '%s'\n",
+			    system);
+			return 2;
+		}
+		snprintf(sock, sizeof(sock), "%s/%s/console.sock", base, system);
+	} else if (find_system(base, sock, sizeof(sock)) == -1) {
+		return 1;
+	}
+
+	nvms = con_list(sock, names, CON_MAX_VMS);
+	if (nvms < 0) {
+		fprintf(stderr, "isles console: %s: %s\n", sock, strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < nvms; i++)
+		if (strcmp(names[i], vm) == 0)
+			idx = i;
+	if (idx == -1) {
+		char *end;
+		long v = strtol(vm, &end, 10);
+
+		if (*vm != '\0' && *end == '\0' && v >= 0 && v < nvms)
+			idx = (int)v;
+	}
+	if (idx == -1) {
+		fprintf(stderr, "isles console: no VM '%s'; VMs:", vm);
+		for (int i = 0; i < nvms; i++)
+			fprintf(stderr, " %d=%s", i, names[i]);
+		fprintf(stderr, "\n");
+		return 1;
+	}
+
+	rc = con_run(sock, idx, flags);
+	switch (rc) {
+	case CON_EXIT_QUIT:
+	case CON_EXIT_DETACH:
+	case CON_EXIT_CLOSED:
+		return 0;
+	case CON_EXIT_SIGNAL:
+		return 128 + con_exit_signal();
+	case CON_EXIT_ERROR:
+		break;
+	}
 	return 1;
 }

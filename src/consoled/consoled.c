@@ -1,0 +1,830 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * isles-consoled: the serial console server of one Isles system.
+ *
+ *   isles-consoled (--socket PATH | --fd N) [--log-dir DIR] [-v|-q]
+ *                  NAME=SERIAL_SOCKET ...
+ *
+ * Started by the supervisor (never daemonizes; exits cleanly on SIGTERM,
+ * SIGINT or SIGHUP).  VMs are given in system-file order, so the Nth
+ * NAME=PATH is console number N.  For each VM it connects to QEMU's serial
+ * chardev socket (QEMU is the server), reconnecting with a timerfd backoff
+ * while QEMU is not up or after it restarted; keeps the last 64 KiB the VM
+ * printed in a replay ring; optionally appends everything to
+ * DIR/NAME/console.log (when QEMU's own chardev logfile= is not used); and
+ * serves clients on the console socket with the protocol of conproto.h.
+ *
+ * Trust: argv comes from the supervisor.  Serial output is written by the
+ * guest and is hostile: it is only copied (ring, log, client queues),
+ * never parsed.  Clients are local and validated frame by frame; a client
+ * that breaks the protocol is disconnected.  Nothing here ever blocks on a
+ * client: each client has a bounded output queue that drops its oldest
+ * output (counted, reported by NOTICE) when the client does not keep up,
+ * and QEMU's serial socket is read whenever it has data.
+ *
+ * Errors: internal helpers return 0 / -1 with errno.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conbuf.h"
+#include "conproto.h"
+#include "log.h"
+#include "proto.h"
+
+#define CD_MAX_CLIENTS		64
+#define CD_READ_CHUNK		4096
+#define CD_INPUT_MAX		(16u * 1024u)	/* pending input per VM */
+#define CD_BACKOFF_MIN_MS	100
+#define CD_BACKOFF_MAX_MS	2000
+
+enum cd_kind { CD_LISTEN, CD_SIGNAL, CD_SERIAL, CD_TIMER, CD_CLIENT };
+
+/* epoll data points at one of these, first member of each object. */
+struct cd_tag {
+	enum cd_kind kind;
+};
+
+struct cd_vm {
+	struct cd_tag serial_tag;	/* CD_SERIAL */
+	struct cd_tag timer_tag;	/* CD_TIMER */
+	unsigned index;
+	char name[CON_MAX_NAME + 1];
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int fd;				/* serial socket, -1 when not connected */
+	int timer;			/* reconnect timerfd */
+	int backoff_ms;
+	bool was_up;			/* connected at least once */
+	int log;			/* console.log, -1 if not ours */
+	struct cring ring;
+	uint8_t in[CD_INPUT_MAX];	/* input not yet accepted by QEMU */
+	size_t in_len;
+	uint64_t in_dropped;
+	bool out_watch;			/* EPOLLOUT armed */
+};
+
+struct cd_client {
+	struct cd_tag tag;		/* CD_CLIENT */
+	int fd;
+	uint32_t vms;			/* attached VM mask */
+	bool readonly;
+	bool out_watch;
+	bool closing;			/* flush the queue, then close */
+	struct coutq q;
+	struct proto_rx *rx;
+};
+
+static struct {
+	int epfd;
+	struct cd_tag listen_tag, signal_tag;
+	int listen_fd;
+	int signal_fd;
+	struct cd_vm vms[CON_MAX_VMS];
+	unsigned nvms;
+	struct cd_client *clients[CD_MAX_CLIENTS];
+	const char *log_dir;
+	const char *sock_path;		/* unlinked at exit if we bound it */
+	bool quit;
+} cd;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: isles-consoled (--socket PATH | --fd N) "
+	    "[--log-dir DIR] [-v|-q] NAME=SERIAL_SOCKET ...\n");
+	exit(2);
+}
+
+static int
+ep_set(int fd, struct cd_tag *tag, uint32_t events, int op)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = tag };
+
+	return epoll_ctl(cd.epfd, op, fd, &ev);
+}
+
+static bool
+valid_name(const char *s, size_t n)
+{
+	if (n == 0 || n > CON_MAX_NAME)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (i > 0 && (c == '_' || c == '-'))))
+			return false;
+	}
+	return true;
+}
+
+/* ---- clients ---------------------------------------------------------- */
+
+static void client_close(struct cd_client *c);
+
+/* Poll for output room only while something is queued; a closing client
+ * is no longer read (EPOLLHUP still tells us when it goes away). */
+static void
+client_update_watch(struct cd_client *c)
+{
+	bool want = !coutq_empty(&c->q);
+
+	if (want == c->out_watch && !c->closing)
+		return;
+	if (ep_set(c->fd, &c->tag, (c->closing ? 0 : EPOLLIN) |
+	    (want ? EPOLLOUT : 0), EPOLL_CTL_MOD) == -1) {
+		log_warn("epoll_ctl client");
+		return;
+	}
+	c->out_watch = want;
+}
+
+/* Write as much of the queue as the socket takes now, never blocking. */
+static void
+client_flush(struct cd_client *c)
+{
+	for (;;) {
+		size_t len;
+		const uint8_t *p = coutq_peek(&c->q, &len);
+		ssize_t n;
+
+		if (p == NULL)
+			break;
+		n = send(c->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			log_debug("client %d: send: %s", c->fd, strerror(errno));
+			client_close(c);
+			return;
+		}
+		coutq_advance(&c->q, (size_t)n);
+	}
+	if (c->closing && coutq_empty(&c->q)) {
+		client_close(c);
+		return;
+	}
+	client_update_watch(c);
+}
+
+static void
+client_send(struct cd_client *c, uint16_t type, uint16_t flags, uint32_t chan,
+    const void *payload, size_t len)
+{
+	if (coutq_push(&c->q, type, flags, chan, payload, len) == -1)
+		log_warn("client %d: queue", c->fd);
+}
+
+/* Refuse a request; `fatal_err` closes the client once the ERROR is out. */
+static void
+client_error(struct cd_client *c, bool fatal_err, const char *msg)
+{
+	log_debug("client %d: %s", c->fd, msg);
+	client_send(c, CON_ERROR, 0, 0, msg, strlen(msg));
+	if (fatal_err)
+		c->closing = true;
+}
+
+static void
+client_close(struct cd_client *c)
+{
+	for (unsigned i = 0; i < CD_MAX_CLIENTS; i++)
+		if (cd.clients[i] == c)
+			cd.clients[i] = NULL;
+	if (c->q.dropped_total > 0)
+		log_info("client %d: %llu bytes of output dropped (slow client)",
+		    c->fd, (unsigned long long)c->q.dropped_total);
+	(void)epoll_ctl(cd.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	coutq_free(&c->q);
+	free(c->rx);
+	free(c);
+}
+
+static void
+client_accept(void)
+{
+	int fd = accept4(cd.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct cd_client *c;
+	unsigned slot;
+
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("accept");
+		return;
+	}
+	for (slot = 0; slot < CD_MAX_CLIENTS; slot++)
+		if (cd.clients[slot] == NULL)
+			break;
+	c = slot < CD_MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
+	if (c != NULL)
+		c->rx = malloc(sizeof(*c->rx));
+	if (c == NULL || c->rx == NULL) {
+		log_warnx("refusing console client: %s", c == NULL && slot ==
+		    CD_MAX_CLIENTS ? "too many clients" : "out of memory");
+		if (c != NULL)
+			free(c);
+		close(fd);
+		return;
+	}
+	c->tag.kind = CD_CLIENT;
+	c->fd = fd;
+	proto_rx_init(c->rx);
+	/* Room for a full replay of every VM plus live output. */
+	coutq_init(&c->q, (size_t)(cd.nvms + 1) * CON_REPLAY_SIZE);
+	if (ep_set(fd, &c->tag, EPOLLIN, EPOLL_CTL_ADD) == -1) {
+		log_warn("epoll_ctl client");
+		close(fd);
+		free(c->rx);
+		free(c);
+		return;
+	}
+	cd.clients[slot] = c;
+	log_debug("client %d connected", fd);
+}
+
+static void
+send_vms(struct cd_client *c)
+{
+	char buf[CON_MAX_VMS * (CON_MAX_NAME + 1)];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < cd.nvms; i++) {
+		size_t l = strlen(cd.vms[i].name) + 1;
+
+		memcpy(buf + n, cd.vms[i].name, l);
+		n += l;
+	}
+	client_send(c, CON_VMS, 0, 0, buf, n);
+}
+
+static void
+do_attach(struct cd_client *c, const struct proto_hdr *h, const uint8_t *p)
+{
+	uint32_t mask;
+	uint32_t all = cd.nvms >= 32 ? UINT32_MAX : (1u << cd.nvms) - 1;
+
+	if (h->len != 4) {
+		client_error(c, true, "ATTACH: payload must be a 4-byte VM mask");
+		return;
+	}
+	mask = (uint32_t)con_get_le(p, 4);
+	if (mask == 0 || (mask & ~all) != 0) {
+		client_error(c, false, "ATTACH: no such VM");
+		return;
+	}
+	c->vms = mask;
+	c->readonly = (h->flags & CON_ATTACH_READONLY) != 0;
+	if (h->flags & CON_ATTACH_REPLAY) {
+		static uint8_t tmp[CON_REPLAY_SIZE];
+
+		for (unsigned i = 0; i < cd.nvms; i++) {
+			size_t n;
+
+			if (!(mask & (1u << i)))
+				continue;
+			n = cring_copy(&cd.vms[i].ring, tmp);
+			if (n > 0)
+				client_send(c, CON_OUTPUT, CON_OUTPUT_REPLAY, i,
+				    tmp, n);
+		}
+	}
+	client_send(c, CON_ATTACHED, 0, 0, NULL, 0);
+}
+
+static void vm_input(struct cd_vm *vm, const uint8_t *p, size_t len);
+
+static void
+client_frame(struct cd_client *c, const struct proto_hdr *h, const uint8_t *p)
+{
+	struct con_winsize ws;
+
+	switch (h->type) {
+	case CON_LIST:
+		send_vms(c);
+		break;
+	case CON_ATTACH:
+		do_attach(c, h, p);
+		break;
+	case CON_INPUT:
+		if (h->chan >= cd.nvms || !(c->vms & (1u << h->chan))) {
+			client_error(c, false, "INPUT: not attached to that VM");
+			break;
+		}
+		if (c->readonly) {
+			client_error(c, false, "INPUT: attached read-only");
+			break;
+		}
+		vm_input(&cd.vms[h->chan], p, h->len);
+		break;
+	case CON_WINSIZE:
+		if (h->chan >= cd.nvms || con_winsize_decode(p, h->len, &ws)) {
+			client_error(c, true, "WINSIZE: bad VM or size");
+			break;
+		}
+		/* A 16550 has no way to tell the guest (docs/console.md). */
+		log_debug("%s: window %ux%u (not forwarded: serial port)",
+		    cd.vms[h->chan].name, ws.cols, ws.rows);
+		break;
+	default:
+		client_error(c, true, "unknown message type");
+		break;
+	}
+}
+
+static void
+client_read(struct cd_client *c)
+{
+	struct proto_hdr h;
+	const uint8_t *p;
+	ssize_t n;
+
+	n = proto_rx_read(c->rx, c->fd);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		log_debug("client %d gone", c->fd);
+		client_close(c);
+		return;
+	}
+	while (!c->closing && proto_rx_next(c->rx, &h, &p) == 1)
+		client_frame(c, &h, p);
+	if (c->rx->skipped > 0) {
+		client_error(c, true, "bad framing");
+		c->rx->skipped = 0;
+	}
+	client_flush(c);	/* a closing client goes once its ERROR is out */
+}
+
+/* ---- VMs -------------------------------------------------------------- */
+
+static void
+broadcast(unsigned vm, uint16_t type, const void *p, size_t len)
+{
+	for (unsigned i = 0; i < CD_MAX_CLIENTS; i++) {
+		struct cd_client *c = cd.clients[i];
+
+		if (c == NULL || !(c->vms & (1u << vm)) || c->closing)
+			continue;
+		client_send(c, type, 0, vm, p, len);
+		client_flush(c);
+	}
+}
+
+static void
+notice_all(unsigned vm, uint32_t kind)
+{
+	uint8_t pl[CON_NOTICE_SIZE];
+
+	con_notice_encode(pl, kind, 0);
+	broadcast(vm, CON_NOTICE, pl, sizeof(pl));
+}
+
+static void
+vm_arm_retry(struct cd_vm *vm)
+{
+	struct itimerspec its = { 0 };
+
+	its.it_value.tv_sec = vm->backoff_ms / 1000;
+	its.it_value.tv_nsec = (long)(vm->backoff_ms % 1000) * 1000000L;
+	if (timerfd_settime(vm->timer, 0, &its, NULL) == -1)
+		log_warn("%s: timerfd_settime", vm->name);
+	vm->backoff_ms *= 2;
+	if (vm->backoff_ms > CD_BACKOFF_MAX_MS)
+		vm->backoff_ms = CD_BACKOFF_MAX_MS;
+}
+
+static void
+vm_disconnect(struct cd_vm *vm)
+{
+	(void)epoll_ctl(cd.epfd, EPOLL_CTL_DEL, vm->fd, NULL);
+	close(vm->fd);
+	vm->fd = -1;
+	vm->out_watch = false;
+	vm->in_len = 0;
+	vm->backoff_ms = CD_BACKOFF_MIN_MS;
+	log_info("%s: serial port closed; reconnecting", vm->name);
+	notice_all(vm->index, CON_NOTICE_DOWN);
+	vm_arm_retry(vm);
+}
+
+static void
+vm_connect(struct cd_vm *vm)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	memcpy(sa.sun_path, vm->path, sizeof(vm->path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("%s: socket", vm->name);
+		vm_arm_retry(vm);
+		return;
+	}
+	/* A Unix connect completes at once or fails; EAGAIN = full backlog. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		log_debug("%s: connect %s: %s", vm->name, vm->path,
+		    strerror(errno));
+		close(fd);
+		vm_arm_retry(vm);
+		return;
+	}
+	vm->fd = fd;
+	vm->backoff_ms = CD_BACKOFF_MIN_MS;
+	if (ep_set(fd, &vm->serial_tag, EPOLLIN, EPOLL_CTL_ADD) == -1) {
+		log_warn("%s: epoll_ctl", vm->name);
+		close(fd);
+		vm->fd = -1;
+		vm_arm_retry(vm);
+		return;
+	}
+	log_info("%s: connected to %s", vm->name, vm->path);
+	if (vm->was_up)
+		notice_all(vm->index, CON_NOTICE_UP);
+	vm->was_up = true;
+}
+
+static void
+vm_update_watch(struct cd_vm *vm)
+{
+	bool want = vm->in_len > 0;
+
+	if (vm->fd == -1 || want == vm->out_watch)
+		return;
+	if (ep_set(vm->fd, &vm->serial_tag, EPOLLIN | (want ? EPOLLOUT : 0),
+	    EPOLL_CTL_MOD) == -1)
+		log_warn("%s: epoll_ctl", vm->name);
+	else
+		vm->out_watch = want;
+}
+
+static void
+vm_write(struct cd_vm *vm)
+{
+	while (vm->fd != -1 && vm->in_len > 0) {
+		ssize_t n = send(vm->fd, vm->in, vm->in_len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_warn("%s: serial write", vm->name);
+			break;
+		}
+		memmove(vm->in, vm->in + n, vm->in_len - (size_t)n);
+		vm->in_len -= (size_t)n;
+	}
+	vm_update_watch(vm);
+}
+
+/* Typed input for a VM: queued (bounded) and written without blocking. */
+static void
+vm_input(struct cd_vm *vm, const uint8_t *p, size_t len)
+{
+	size_t room = sizeof(vm->in) - vm->in_len;
+
+	if (vm->fd == -1) {
+		vm->in_dropped += len;
+		log_debug("%s: input dropped: serial port not connected",
+		    vm->name);
+		return;
+	}
+	if (len > room) {
+		vm->in_dropped += len - room;
+		log_warnx("%s: %zu bytes of input dropped: the guest is not "
+		    "reading its serial port", vm->name, len - room);
+		len = room;
+	}
+	memcpy(vm->in + vm->in_len, p, len);
+	vm->in_len += len;
+	vm_write(vm);
+}
+
+static void
+vm_read(struct cd_vm *vm)
+{
+	uint8_t buf[CD_READ_CHUNK];
+	ssize_t n = recv(vm->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_warn("%s: serial read", vm->name);
+		vm_disconnect(vm);
+		return;
+	}
+	if (n == 0) {
+		vm_disconnect(vm);
+		return;
+	}
+	cring_put(&vm->ring, buf, (size_t)n);
+	if (vm->log != -1) {
+		/* A regular file: writes do not block on anyone. */
+		ssize_t w = write(vm->log, buf, (size_t)n);
+
+		if (w != n)
+			log_warn("%s: console.log", vm->name);
+	}
+	broadcast(vm->index, CON_OUTPUT, buf, (size_t)n);
+}
+
+static void
+vm_timer(struct cd_vm *vm)
+{
+	uint64_t expirations;
+
+	if (read(vm->timer, &expirations, sizeof(expirations)) < 0)
+		return;
+	if (vm->fd == -1)
+		vm_connect(vm);
+}
+
+/* ---- set-up ----------------------------------------------------------- */
+
+static int
+open_log(struct cd_vm *vm)
+{
+	char path[PATH_MAX];
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/%s", cd.log_dir, vm->name);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+		return -1;
+	n = snprintf(path, sizeof(path), "%s/%s/console.log", cd.log_dir,
+	    vm->name);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	vm->log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	return vm->log == -1 ? -1 : 0;
+}
+
+static void
+add_vm(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	struct cd_vm *vm;
+
+	if (eq == NULL || !valid_name(arg, (size_t)(eq - arg)))
+		fatalx("bad VM argument '%s' (want NAME=SERIAL_SOCKET)", arg);
+	if (cd.nvms == CON_MAX_VMS)
+		fatalx("too many VMs (at most %d)", CON_MAX_VMS);
+	vm = &cd.vms[cd.nvms];
+	if (strlen(eq + 1) == 0 || strlen(eq + 1) >= sizeof(vm->path))
+		fatalx("%.*s: serial socket path empty or too long",
+		    (int)(eq - arg), arg);
+	memcpy(vm->name, arg, (size_t)(eq - arg));
+	vm->name[eq - arg] = '\0';
+	for (unsigned i = 0; i < cd.nvms; i++)
+		if (strcmp(cd.vms[i].name, vm->name) == 0)
+			fatalx("VM %s given twice", vm->name);
+	snprintf(vm->path, sizeof(vm->path), "%s", eq + 1);
+	vm->index = cd.nvms;
+	vm->serial_tag.kind = CD_SERIAL;
+	vm->timer_tag.kind = CD_TIMER;
+	vm->fd = -1;
+	vm->log = -1;
+	vm->backoff_ms = CD_BACKOFF_MIN_MS;
+	if (cring_init(&vm->ring, CON_REPLAY_SIZE) == -1)
+		fatal("replay ring");
+	vm->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (vm->timer == -1)
+		fatal("timerfd_create");
+	cd.nvms++;
+}
+
+static int
+listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	(void)unlink(path);	/* a stale socket of an earlier run */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    chmod(path, 0600) == -1 || listen(fd, 16) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void
+dispatch(struct cd_tag *tag, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	switch (tag->kind) {
+	case CD_LISTEN:
+		client_accept();
+		break;
+	case CD_SIGNAL:
+		if (read(cd.signal_fd, &si, sizeof(si)) == sizeof(si)) {
+			log_info("signal %u: exiting", si.ssi_signo);
+			cd.quit = true;
+		}
+		break;
+	case CD_SERIAL: {
+		struct cd_vm *vm = (struct cd_vm *)tag;
+
+		if (events & EPOLLOUT)
+			vm_write(vm);
+		if (vm->fd != -1 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+			vm_read(vm);
+		break;
+	}
+	case CD_TIMER:
+		vm_timer((struct cd_vm *)((char *)tag -
+		    offsetof(struct cd_vm, timer_tag)));
+		break;
+	case CD_CLIENT: {
+		struct cd_client *c = (struct cd_client *)tag;
+
+		if (c->closing && (events & (EPOLLHUP | EPOLLERR)))
+			client_close(c);
+		else if (!c->closing && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+			client_read(c);
+		else if (events & EPOLLOUT)
+			client_flush(c);
+		break;
+	}
+	}
+}
+
+/*
+ * A client closed earlier in the same epoll batch (by broadcast or its own
+ * dispatch) leaves later events pointing at freed memory: only tags that
+ * are static or belong to a live client are dispatched.
+ */
+static bool
+tag_live(const struct cd_tag *tag)
+{
+	if (tag == &cd.listen_tag || tag == &cd.signal_tag)
+		return true;
+	if ((const void *)tag >= (const void *)&cd.vms[0] &&
+	    (const void *)tag < (const void *)&cd.vms[CON_MAX_VMS])
+		return true;
+	for (unsigned k = 0; k < CD_MAX_CLIENTS; k++)
+		if (cd.clients[k] != NULL && &cd.clients[k]->tag == tag)
+			return true;
+	return false;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "fd", required_argument, NULL, 'f' },
+		{ "log-dir", required_argument, NULL, 'l' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = NULL;
+	int listen_fd = -1, ch, verbose = 1;
+	sigset_t mask;
+
+	log_init("isles-consoled", NULL);
+	while ((ch = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
+		char *end;
+		long v;
+
+		switch (ch) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'f':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || v < 0 || v > INT_MAX)
+				usage();
+			listen_fd = (int)v;
+			break;
+		case 'l':
+			cd.log_dir = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'q':
+			verbose = 0;
+			break;
+		default:
+			usage();
+		}
+	}
+	log_setverbose(verbose);
+	if ((sock == NULL) == (listen_fd == -1) || optind == argc)
+		usage();
+	for (int i = optind; i < argc; i++)
+		add_vm(argv[i]);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
+		fatal("sigprocmask");
+	signal(SIGPIPE, SIG_IGN);
+	cd.signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (cd.signal_fd == -1)
+		fatal("signalfd");
+
+	if (sock != NULL) {
+		listen_fd = listen_on(sock);
+		if (listen_fd == -1)
+			fatal("console socket %s", sock);
+		cd.sock_path = sock;
+	} else {
+		int fl = fcntl(listen_fd, F_GETFL);
+
+		if (fl == -1 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+		    fcntl(listen_fd, F_SETFD, FD_CLOEXEC) == -1)
+			fatal("--fd %d", listen_fd);
+	}
+	cd.listen_fd = listen_fd;
+
+	cd.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (cd.epfd == -1)
+		fatal("epoll_create1");
+	cd.listen_tag.kind = CD_LISTEN;
+	cd.signal_tag.kind = CD_SIGNAL;
+	if (ep_set(cd.listen_fd, &cd.listen_tag, EPOLLIN, EPOLL_CTL_ADD) == -1 ||
+	    ep_set(cd.signal_fd, &cd.signal_tag, EPOLLIN, EPOLL_CTL_ADD) == -1)
+		fatal("epoll_ctl");
+	for (unsigned i = 0; i < cd.nvms; i++) {
+		struct cd_vm *vm = &cd.vms[i];
+
+		if (cd.log_dir != NULL && open_log(vm) == -1)
+			fatal("%s: console log under %s", vm->name, cd.log_dir);
+		if (ep_set(vm->timer, &vm->timer_tag, EPOLLIN, EPOLL_CTL_ADD) == -1)
+			fatal("epoll_ctl");
+		vm_connect(vm);
+	}
+	log_info("serving %u VM console%s", cd.nvms, cd.nvms == 1 ? "" : "s");
+
+	while (!cd.quit) {
+		struct epoll_event evs[32];
+		int n = epoll_wait(cd.epfd, evs, 32, -1);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait");
+		}
+		for (int i = 0; i < n; i++) {
+			struct cd_tag *tag = evs[i].data.ptr;
+
+			if (tag_live(tag))
+				dispatch(tag, evs[i].events);
+		}
+	}
+
+	for (unsigned i = 0; i < CD_MAX_CLIENTS; i++)
+		if (cd.clients[i] != NULL)
+			client_close(cd.clients[i]);
+	for (unsigned i = 0; i < cd.nvms; i++) {
+		if (cd.vms[i].fd != -1)
+			close(cd.vms[i].fd);
+		if (cd.vms[i].log != -1)
+			close(cd.vms[i].log);
+		close(cd.vms[i].timer);
+		cring_free(&cd.vms[i].ring);
+	}
+	if (cd.sock_path != NULL)
+		(void)unlink(cd.sock_path);
+	return 0;
+}
