@@ -1,0 +1,260 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# mkimage.sh: build the Isles guest image (kernel + initramfs).
+# Called by `isles image` / image_ensure() (src/isles/image.c), which find
+# this script and the agent; not meant to be run by hand, though it can be:
+#
+#   mkimage.sh [--force] OUTDIR SRCDIR AGENT
+#
+#   OUTDIR  image directory (build/image): vmlinuz, initrd.img, key, work/
+#   SRCDIR  the Isles source tree (its src/guest/ is part of the key)
+#   AGENT   the built static guest agent (build/guest/isles-agent)
+#
+# Kernel and modules come from Debian's linux-image-amd64 (the versioned
+# package it depends on), downloaded with apt-get and unpacked with
+# dpkg-deb under OUTDIR/work; never installed on the host.  Userland is the
+# host's busybox-static plus e2fsprogs with its shared libraries.  The
+# image is keyed by the package versions and the sha256 of every file
+# under src/guest/ and of the agent: when the key matches, nothing is done
+# (the check takes a fraction of a second).  Progress and errors go to
+# stderr as "isles image: ...".  Exit status 0 = image ready.
+set -eu
+
+say() { echo "isles image: $*" >&2; }
+die() { echo "isles image: $*" >&2; exit 1; }
+
+force=0
+if [ "${1:-}" = "--force" ]; then
+	force=1
+	shift
+fi
+[ $# -eq 3 ] || die "usage: mkimage.sh [--force] OUTDIR SRCDIR AGENT"
+OUT=$1
+SRC=$2
+AGENT=$3
+WORK=$OUT/work
+GUEST=$SRC/src/guest
+
+# Kernel modules the guest may need, by module name; their dependencies
+# (modules.dep closure) come along.  Everything else stays out.
+MODULES="virtio_pci virtio_blk virtio_net virtio_console
+vsock vmw_vsock_virtio_transport uio uio_pci_generic
+ext4 crc32c_generic libcrc32c button evdev"
+
+# Userland programs copied from the host with their shared libraries.
+HOSTPROGS="/sbin/mke2fs /sbin/e2fsck /sbin/tune2fs /sbin/dumpe2fs
+/sbin/resize2fs /sbin/mkfs"
+
+[ -x "$AGENT" ] || die "guest agent $AGENT is missing: run make first"
+[ -d "$GUEST" ] || die "no guest sources in $GUEST"
+for tool in dpkg-deb depmod cpio gzip apt-get apt-cache; do
+	command -v "$tool" >/dev/null 2>&1 ||
+		die "$tool is missing (run scripts/deps.sh as root)"
+done
+[ -x /bin/busybox ] || die "/bin/busybox is missing: install busybox-static"
+
+mkdir -p "$WORK"
+# One build at a time per image directory (isles up may race isles image).
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$WORK/lock"
+	flock 9
+fi
+
+# --- Inputs --------------------------------------------------------------
+
+# Which kernel package apt offers now.  apt-cache is the slow part of the
+# key check (about 0.7 s), so its answer is cached against the state of the
+# package lists.
+apt_state() {
+	ls -l --time-style=+%s /var/lib/apt/lists/ 2>/dev/null | cksum
+}
+
+resolve_kernel() {
+	apt-cache show --no-all-versions linux-image-amd64 2>/dev/null |
+		awk '/^Version:/ { v = $2 }
+		     /^Depends:/ { for (i = 2; i <= NF; i++)
+			if ($i ~ /^linux-image-[0-9]/) { p = $i; break } }
+		     END { if (v != "" && p != "") print p, v }'
+}
+
+kpkg=""
+kver=""
+state=$(apt_state)
+if [ -r "$WORK/apt-resolved" ]; then
+	{ read -r cstate; read -r kpkg kver; } <"$WORK/apt-resolved" || true
+	[ "$cstate" = "$state" ] || kpkg=""
+fi
+if [ -z "$kpkg" ]; then
+	r=$(resolve_kernel)
+	if [ -z "$r" ]; then
+		if [ -s "$OUT/key" ] && [ -s "$OUT/vmlinuz" ] && [ $force = 0 ]; then
+			say "cannot resolve linux-image-amd64 (no apt lists?); using the existing image"
+			exit 0
+		fi
+		say "no package lists for linux-image-amd64: running apt-get update ..."
+		apt-get update -q >/dev/null 2>&1 ||
+			die "cannot download linux-image-amd64: apt-get update failed"
+		state=$(apt_state)
+		r=$(resolve_kernel)
+		[ -n "$r" ] || die "cannot download linux-image-amd64: apt does not know it"
+	fi
+	kpkg=${r% *}
+	kver=${r#* }
+	printf '%s\n%s %s\n' "$state" "$kpkg" "$kver" >"$WORK/apt-resolved"
+fi
+krel=${kpkg#linux-image-}
+
+bbver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null) ||
+	die "busybox-static is not installed"
+e2ver=$(dpkg-query -W -f='${Version}' e2fsprogs 2>/dev/null) ||
+	die "e2fsprogs is not installed"
+
+key() {
+	echo "kernel $kpkg $kver"
+	echo "busybox-static $bbver"
+	echo "e2fsprogs $e2ver"
+	(cd "$GUEST" && find . -type f ! -name '*.o' ! -name '*.d' -print |
+		LC_ALL=C sort | xargs -r sha256sum)
+	echo "agent $(sha256sum <"$AGENT")"
+}
+key >"$WORK/key.new"
+
+if [ $force = 0 ] && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.img" ] &&
+    [ -r "$OUT/key" ] && cmp -s "$WORK/key.new" "$OUT/key"; then
+	rm -f "$WORK/key.new"
+	exit 0
+fi
+
+start=$(date +%s)
+
+# --- Kernel package ------------------------------------------------------
+
+debs=$WORK/debs
+mkdir -p "$debs"
+deb=$(ls "$debs/${kpkg}_"*"_amd64.deb" 2>/dev/null | while read -r f; do
+	v=$(dpkg-deb -f "$f" Version 2>/dev/null) && [ "$v" = "$kver" ] &&
+		echo "$f"; done | head -n 1)
+if [ -z "$deb" ]; then
+	say "downloading $kpkg $kver ..."
+	if ! (cd "$debs" && apt-get download -q "$kpkg=$kver" >/dev/null 2>&1); then
+		say "download failed: running apt-get update and retrying ..."
+		apt-get update -q >/dev/null 2>&1 || true
+		(cd "$debs" && apt-get download -q "$kpkg=$kver" >/dev/null 2>&1) ||
+			die "cannot download $kpkg $kver (apt-get download failed)"
+	fi
+	deb=$(ls -t "$debs/${kpkg}_"*"_amd64.deb" | head -n 1)
+	# Older kernels are of no further use.
+	for f in "$debs"/*.deb; do
+		[ "$f" = "$deb" ] || rm -f "$f"
+	done
+fi
+
+kdir=$WORK/kernel
+if [ ! -e "$kdir/.done" ] || [ "$(cat "$kdir/.done")" != "$kpkg $kver" ]; then
+	say "extracting $(basename "$deb") ..."
+	rm -rf "$kdir"
+	mkdir -p "$kdir"
+	dpkg-deb -x "$deb" "$kdir" || die "cannot extract $deb"
+	say "running depmod for $krel ..."
+	depmod -b "$kdir" "$krel" || die "depmod failed for $krel"
+	echo "$kpkg $kver" >"$kdir/.done"
+fi
+kmod=$kdir/lib/modules/$krel
+[ -f "$kdir/boot/vmlinuz-$krel" ] || die "no kernel in $deb"
+
+# --- Root file system ----------------------------------------------------
+
+say "assembling the initramfs ..."
+root=$WORK/root
+rm -rf "$root"
+mkdir -p "$root"
+for d in bin sbin usr/bin usr/sbin etc root proc sys dev run tmp var/log \
+    mnt lib/x86_64-linux-gnu lib64 "lib/modules/$krel"; do
+	mkdir -p "$root/$d"
+done
+chmod 1777 "$root/tmp"
+chmod 700 "$root/root"
+
+# busybox and its applet links (the e2fsprogs programs win over applets).
+cp /bin/busybox "$root/bin/busybox"
+/bin/busybox --list-full | while read -r app; do
+	case $app in
+	bin/busybox|*/mke2fs|*/mkfs.ext2|*/e2fsck|*/fsck.ext2) continue ;;
+	esac
+	[ -e "$root/$app" ] || ln -s /bin/busybox "$root/$app"
+done
+ln -s bin/busybox "$root/init"
+
+# Dynamic host programs and every library they load.
+for p in $HOSTPROGS; do
+	[ -x "$p" ] || die "$p is missing (install e2fsprogs)"
+	cp -L "$p" "$root/sbin/"
+	ldd "$p" | awk '/=> \// { print $3 } /^\t\// { print $1 }'
+done | LC_ALL=C sort -u | while read -r lib; do
+	[ -e "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
+done
+for t in ext2 ext3 ext4; do
+	ln -sf mke2fs "$root/sbin/mkfs.$t"
+	ln -sf e2fsck "$root/sbin/fsck.$t"
+done
+[ -r /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$root/etc/"
+ln -s /proc/mounts "$root/etc/mtab"
+
+# The agent.
+cp "$AGENT" "$root/sbin/isles-agent"
+
+# Kernel modules: the closure of $MODULES over modules.dep.
+want=$(for m in $MODULES; do echo "$m"; done)
+awk -v want="$want" '
+	BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) { gsub("-", "_", w[i]); need[w[i]] = 1 } }
+	{
+		path = $1; sub(":$", "", path)
+		name = path; sub(".*/", "", name); sub("\\.ko.*$", "", name); gsub("-", "_", name)
+		if (name in need) { found[name] = 1; print path; for (i = 2; i <= NF; i++) print $i }
+	}
+	END { for (m in need) if (!(m in found)) print "missing " m > "/dev/stderr" }
+' "$kmod/modules.dep" 2>"$WORK/modules.missing" | LC_ALL=C sort -u >"$WORK/modules.list"
+# A module that is built in is not missing.
+while read -r _ m; do
+	grep -Eq "/${m}\.ko" "$kmod/modules.builtin" ||
+		say "warning: module $m is neither in $kpkg nor built in"
+done <"$WORK/modules.missing"
+while read -r ko; do
+	mkdir -p "$root/lib/modules/$krel/$(dirname "$ko")"
+	cp "$kmod/$ko" "$root/lib/modules/$krel/$ko"
+done <"$WORK/modules.list"
+for f in modules.builtin modules.builtin.modinfo modules.order; do
+	[ -r "$kmod/$f" ] && cp "$kmod/$f" "$root/lib/modules/$krel/"
+done
+depmod -b "$root" "$krel" || die "depmod failed on the initramfs modules"
+
+# Accounts: root/root.
+if command -v openssl >/dev/null 2>&1; then
+	hash=$(openssl passwd -6 root)
+else
+	hash=$(/bin/busybox mkpasswd -m sha512 root)
+fi
+echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+echo "root:$hash:19000:0:99999:7:::" >"$root/etc/shadow"
+chmod 600 "$root/etc/shadow"
+echo "root:x:0:" >"$root/etc/group"
+
+# Isles' own guest files (init scripts, configuration).
+cp -R "$GUEST/image/rootfs/." "$root/"
+
+# The console must exist before init runs (the kernel opens it).
+if [ "$(id -u)" = 0 ]; then
+	mknod -m 600 "$root/dev/console" c 5 1
+	mknod -m 666 "$root/dev/null" c 1 3
+fi
+
+say "writing initrd.img ..."
+(cd "$root" && find . -print | LC_ALL=C sort |
+	cpio -o -H newc -R 0:0 --quiet) | gzip -6 >"$OUT/initrd.img.new" ||
+	die "cpio failed"
+cp "$kdir/boot/vmlinuz-$krel" "$OUT/vmlinuz.new"
+mv "$OUT/vmlinuz.new" "$OUT/vmlinuz"
+mv "$OUT/initrd.img.new" "$OUT/initrd.img"
+mv "$WORK/key.new" "$OUT/key"
+say "built $krel image in $(( $(date +%s) - start )) s: initrd.img $(( $(stat -c %s "$OUT/initrd.img") / 1024 )) KiB"

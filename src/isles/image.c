@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * image: find and run the guest image build (see image.h).  The build
+ * itself is src/guest/image/mkimage.sh, a shell script because it is a
+ * sequence of apt-get, dpkg-deb, depmod and cpio runs; this file decides
+ * where the image, the agent and the script are, runs the script and
+ * hands the resulting paths to `isles image` (cmd_image.c) and the
+ * supervisor.  It trusts the environment (ISLES_SRC, ISLES_IMAGE_DIR) as
+ * the user's own choice.
+ */
+#include "image.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define IMAGE_SCRIPT	"src/guest/image/mkimage.sh"
+
+/* Directory of the running binary, without a trailing slash. */
+static int
+image_bindir(char *dir, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash == NULL)
+		return -1;
+	*slash = '\0';
+	if ((size_t)snprintf(dir, len, "%s", exe) >= len)
+		return -1;
+	return 0;
+}
+
+static bool
+is_file(const char *path, bool exec)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (!exec || access(path, X_OK) == 0);
+}
+
+/*
+ * The source tree: $ISLES_SRC, else the nearest ancestor of the binary's
+ * directory (build/ or build/asan/) that holds the build script.
+ */
+static int
+image_srcdir(const char *bindir, char *src, size_t len)
+{
+	const char *env = getenv("ISLES_SRC");
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+
+	if (env != NULL && *env != '\0') {
+		snprintf(path, sizeof(path), "%s/%s", env, IMAGE_SCRIPT);
+		if (!is_file(path, false) || realpath(env, dir) == NULL) {
+			log_warnx("image: ISLES_SRC=%s has no %s", env,
+			    IMAGE_SCRIPT);
+			return -1;
+		}
+		snprintf(src, len, "%s", dir);
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s", bindir);
+	for (int depth = 0; depth < 5; depth++) {
+		char *slash;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, IMAGE_SCRIPT);
+		if (is_file(path, false)) {
+			if ((size_t)snprintf(src, len, "%s", dir) >= len)
+				return -1;
+			return 0;
+		}
+		slash = strrchr(dir, '/');
+		if (slash == NULL || slash == dir)
+			break;
+		*slash = '\0';
+	}
+	log_warnx("image: cannot find %s above %s (set ISLES_SRC to the "
+	    "Isles source tree)", IMAGE_SCRIPT, bindir);
+	return -1;
+}
+
+/*
+ * The guest agent: built next to the binary (build/guest/), or one level
+ * up for the sanitizer build (build/asan/ builds no guest programs).
+ */
+static int
+image_agent(const char *bindir, char *agent, size_t len)
+{
+	static const char *const rel[] = { "guest/isles-agent",
+	    "../guest/isles-agent" };
+
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char path[PATH_MAX + 32];
+
+		snprintf(path, sizeof(path), "%s/%s", bindir, rel[i]);
+		if (is_file(path, true) && realpath(path, agent) != NULL &&
+		    strlen(agent) < len)
+			return 0;
+	}
+	log_warnx("image: the guest agent is not built (no %s/guest/"
+	    "isles-agent): run make", bindir);
+	return -1;
+}
+
+int
+image_ensure(bool force, char *kernel, size_t klen, char *initrd,
+    size_t ilen)
+{
+	char bindir[PATH_MAX], src[PATH_MAX], agent[PATH_MAX];
+	char out[PATH_MAX], script[PATH_MAX + 64];
+	const char *env = getenv("ISLES_IMAGE_DIR");
+	char *argv[8];
+	int argc = 0, status;
+	pid_t pid;
+
+	if (image_bindir(bindir, sizeof(bindir)) < 0) {
+		log_warn("image: cannot find the isles binary's directory");
+		return -1;
+	}
+	if (image_srcdir(bindir, src, sizeof(src)) < 0 ||
+	    image_agent(bindir, agent, sizeof(agent)) < 0)
+		return -1;
+	if ((size_t)snprintf(out, sizeof(out), "%s", env != NULL &&
+	    *env != '\0' ? env : bindir) >= sizeof(out) - 16) {
+		log_warnx("image: path too long");
+		return -1;
+	}
+	if (env == NULL || *env == '\0')
+		strcat(out, "/image");
+	if (mkdir(out, 0755) < 0 && errno != EEXIST) {
+		log_warn("image: mkdir %s", out);
+		return -1;
+	}
+	snprintf(script, sizeof(script), "%s/%s", src, IMAGE_SCRIPT);
+
+	argv[argc++] = (char *)"/bin/sh";
+	argv[argc++] = script;
+	if (force)
+		argv[argc++] = (char *)"--force";
+	argv[argc++] = out;
+	argv[argc++] = src;
+	argv[argc++] = agent;
+	argv[argc] = NULL;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		log_warn("image: fork");
+		return -1;
+	}
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			log_warn("image: waitpid");
+			return -1;
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		log_warnx("image: building the guest image failed (%s)", script);
+		return -1;
+	}
+	if ((size_t)snprintf(kernel, klen, "%s/vmlinuz", out) >= klen ||
+	    (size_t)snprintf(initrd, ilen, "%s/initrd.img", out) >= ilen) {
+		log_warnx("image: path too long");
+		return -1;
+	}
+	if (!is_file(kernel, false) || !is_file(initrd, false)) {
+		log_warnx("image: %s or %s is missing after the build", kernel,
+		    initrd);
+		return -1;
+	}
+	return 0;
+}
