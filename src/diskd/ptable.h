@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ptable: partition tables of a physical disk: parsing MBR (primary,
+ * extended and logical) and GPT, and writing a new layout onto a freshly
+ * created image.
+ *
+ * Pure functions over a sector callback: isles-diskd passes pread on the
+ * disk, unit tests pass an in-memory image.  The disk's contents are not
+ * trusted: every table is checked (signatures, CRCs, bounds against the
+ * disk size, overlaps, EBR chain loops) and a bad one is refused as a
+ * whole.  Numbering follows Linux: MBR primaries 1-4 by slot, logicals
+ * from 5 in chain order, GPT entries by slot index + 1.
+ *
+ * Errors: 0 / -1 with errno (EINVAL: bad table, message in err; EIO:
+ * the callback failed).
+ */
+#ifndef ISLES_PTABLE_H
+#define ISLES_PTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PT_SECTOR	512
+#define PT_MAX_PARTS	128
+#define PT_MAX_LOGICAL	60	/* EBRs followed at most */
+#define PT_ALIGN	2048	/* new partitions start on 1 MiB */
+
+enum pt_kind { PT_NONE, PT_MBR, PT_GPT };
+
+struct pt_part {
+	unsigned num;		/* Linux partition number */
+	uint64_t start;		/* first sector */
+	uint64_t size;		/* sectors */
+	uint8_t type;		/* MBR type byte (GPT: mapped from the GUID) */
+	bool boot;		/* MBR 0x80 flag / GPT legacy-BIOS-bootable */
+	bool logical;
+};
+
+struct pt_table {
+	enum pt_kind kind;
+	unsigned n;
+	struct pt_part p[PT_MAX_PARTS];
+};
+
+/* Read sector lba (512 bytes) into buf; 0 / -1. */
+typedef int (*pt_read_fn)(void *ctx, uint64_t lba, void *buf);
+/* Write sector lba from buf; 0 / -1. */
+typedef int (*pt_write_fn)(void *ctx, uint64_t lba, const void *buf);
+
+/*
+ * Parse the table of a disk of `sectors` sectors into t.  A disk
+ * without a valid MBR signature is an error.  err gets a one-line
+ * reason on failure.
+ */
+int pt_parse(pt_read_fn rd, void *ctx, uint64_t sectors, struct pt_table *t,
+    char *err, size_t errlen);
+
+/* Find partition num; NULL if absent. */
+const struct pt_part *pt_find(const struct pt_table *t, unsigned num);
+
+/* A partition of a layout to create. */
+struct pt_newpart {
+	uint64_t size;		/* bytes, multiple of 512; 0 = rest (last) */
+	uint8_t type;		/* MBR type; GPT: 0x83/0x82/0xef mapped */
+	bool boot;
+	bool logical;		/* MBR only: inside the extended partition */
+};
+
+/*
+ * Write a new partition table for parts[0..n) on a zeroed disk of
+ * `sectors` sectors.  MBR: primaries in slots 1.., logicals (which must
+ * come last in parts) inside one extended partition; GPT: protective MBR,
+ * primary and backup headers and entry arrays.  Partitions start on 1 MiB
+ * boundaries.  guid_seed: 16 random bytes for GPT GUIDs (NULL: zeros).
+ */
+int pt_create(enum pt_kind kind, const struct pt_newpart *parts, size_t n,
+    uint64_t sectors, const uint8_t *guid_seed, pt_write_fn wr, void *ctx,
+    char *err, size_t errlen);
+
+/* CRC-32 (IEEE 802.3, as GPT uses it). */
+uint32_t pt_crc32(const void *buf, size_t len);
+
+#endif

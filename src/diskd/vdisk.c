@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * vdisk: see vdisk.h.  Called by isles-diskd at start-up (vd_build) and
+ * for every request (vd_map); the request's sector and length come from
+ * the guest and are checked here before any mapping is produced.
+ */
+#include "vdisk.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	errno = EINVAL;
+	return -1;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+int
+vd_build(struct vdisk *vd, const struct pt_table *t, const unsigned *nums,
+    size_t n, uint32_t signature, char *err, size_t errlen)
+{
+	uint64_t v = VD_DATA_START;
+	size_t i, j;
+
+	memset(vd, 0, sizeof(*vd));
+	if (n == 0 || n > VD_MAX_PARTS)
+		return fail(err, errlen, "a VM gets 1 to %d partitions of a "
+		    "disk", VD_MAX_PARTS);
+	for (i = 0; i < n; i++) {
+		const struct pt_part *p = pt_find(t, nums[i]);
+		uint8_t *e = vd->mbr + 446 + 16 * i;
+
+		if (p == NULL)
+			return fail(err, errlen, "no partition %u on the disk",
+			    nums[i]);
+		for (j = 0; j < i; j++) {
+			if (nums[j] == nums[i])
+				return fail(err, errlen, "partition %u given "
+				    "twice", nums[i]);
+		}
+		if (v + p->size > 0xffffffffull)
+			return fail(err, errlen, "virtual disk larger than an "
+			    "MBR can describe (2 TiB)");
+		vd->ext[i] = (struct vd_ext){ v, p->size, p->start, p->num };
+		e[0] = p->boot ? 0x80 : 0;
+		e[1] = 0xfe;
+		e[2] = 0xff;
+		e[3] = 0xff;
+		e[4] = p->type;
+		e[5] = 0xfe;
+		e[6] = 0xff;
+		e[7] = 0xff;
+		put32(e + 8, (uint32_t)v);
+		put32(e + 12, (uint32_t)p->size);
+		v += p->size;
+	}
+	vd->n = (unsigned)n;
+	vd->capacity = v;
+	put32(vd->mbr + 440, signature);
+	vd->mbr[510] = 0x55;
+	vd->mbr[511] = 0xaa;
+	return 0;
+}
+
+int
+vd_map(const struct vdisk *vd, uint64_t sector, uint64_t nsect,
+    struct vd_seg *segs)
+{
+	uint64_t end, s, off = 0;
+	int n = 0;
+	unsigned i;
+
+	/* The whole range, not only its first sector. */
+	if (sector > vd->capacity || nsect > vd->capacity - sector) {
+		errno = ERANGE;
+		return -1;
+	}
+	end = sector + nsect;
+	s = sector;
+	if (s < end && s == 0) {
+		segs[n++] = (struct vd_seg){ VD_MBR, off, PT_SECTOR, 0 };
+		off += PT_SECTOR;
+		s = 1;
+	}
+	if (s < end && s < VD_DATA_START) {
+		uint64_t e = end < VD_DATA_START ? end : VD_DATA_START;
+
+		segs[n++] = (struct vd_seg){ VD_ZERO, off,
+		    (e - s) * PT_SECTOR, 0 };
+		off += (e - s) * PT_SECTOR;
+		s = e;
+	}
+	for (i = 0; i < vd->n && s < end; i++) {
+		const struct vd_ext *x = &vd->ext[i];
+		uint64_t e;
+
+		if (s >= x->vstart + x->size)
+			continue;
+		e = end < x->vstart + x->size ? end : x->vstart + x->size;
+		segs[n++] = (struct vd_seg){ VD_PHYS, off,
+		    (e - s) * PT_SECTOR,
+		    (x->pstart + (s - x->vstart)) * PT_SECTOR };
+		off += (e - s) * PT_SECTOR;
+		s = e;
+	}
+	return n;
+}
