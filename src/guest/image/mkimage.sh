@@ -166,8 +166,11 @@ kmod=$kdir/lib/modules/$krel
 # --- Root file system ----------------------------------------------------
 
 say "assembling the initramfs ..."
+# The staging tree is removed on exit: make's dependency scan (find build
+# -name '*.d') must not meet its etc/init.d.
 root=$WORK/root
 rm -rf "$root"
+trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"
 for d in bin sbin usr/bin usr/sbin etc root proc sys dev run tmp var/log \
     mnt lib/x86_64-linux-gnu lib64 "lib/modules/$krel"; do
