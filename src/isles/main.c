@@ -7,6 +7,7 @@
 
 #include "isles.h"
 #include "log.h"
+#include "supervise.h"
 
 static const struct {
 	const char *name;
@@ -16,11 +17,13 @@ static const struct {
 	{ "check", cmd_check, "check FILE            validate a system file, print the plan" },
 	{ "image", cmd_image, "image [--force]       build the guest kernel + initramfs" },
 	{ "up", cmd_up, "up [--detach] FILE    start a system (foreground: the console)" },
-	{ "down", cmd_down, "down [SYSTEM]         stop a system" },
+	{ "down", cmd_down, "down [--timeout SECS] [SYSTEM]  stop a system" },
 	{ "status", cmd_status, "status [--json] [SYSTEM]  show VMs and daemons" },
 	{ "restart", cmd_restart, "restart VM            restart one VM" },
-	{ "exec", cmd_exec, "exec [-t SECS] VM -- CMD [ARGS...]  run a command in a VM" },
+	{ "exec", cmd_exec, "exec [-t SECS] [-i] VM -- CMD [ARGS...]  run a command in a VM" },
 	{ "console", cmd_console, "console VM            attach to one VM's serial console" },
+	/* Started by `isles up`; not listed. */
+	{ "supervise", cmd_supervise, NULL },
 };
 
 static void
@@ -28,8 +31,9 @@ usage(FILE *out)
 {
 	fprintf(out, "usage: isles COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(out, "  %s\n", cmds[i].usage);
-	fprintf(out, "\nSYSTEM may be omitted when exactly one system is running.\n");
+		if (cmds[i].usage != NULL)
+			fprintf(out, "  %s\n", cmds[i].usage);
+	fprintf(out, "\nSYSTEM (or --system NAME) may be omitted when exactly one system is\nrunning under $ISLES_RUN_DIR (default /run/isles).\n");
 }
 
 int

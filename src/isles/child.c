@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * child: starting the supervisor's children with only the fds they need;
+ * see child.h.  Called from the supervisor's event loop only; the code
+ * between fork and exec uses async-signal-safe calls only.
+ */
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+
+void
+strv_add(struct strv *s, const char *str)
+{
+	char *copy;
+
+	if (s->oom)
+		return;
+	if (s->n + 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **v = realloc(s->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			s->oom = true;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	copy = strdup(str);
+	if (copy == NULL) {
+		s->oom = true;
+		return;
+	}
+	s->v[s->n++] = copy;
+	s->v[s->n] = NULL;
+}
+
+void
+strv_addf(struct strv *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *str;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&str, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		s->oom = true;
+		return;
+	}
+	strv_add(s, str);
+	free(str);
+}
+
+void
+strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+char *
+strv_join(const struct strv *s)
+{
+	size_t len = 1;
+	char *out, *p;
+
+	for (size_t i = 0; i < s->n; i++)
+		len += strlen(s->v[i]) + 1;
+	out = malloc(len);
+	if (out == NULL)
+		return NULL;
+	p = out;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t l = strlen(s->v[i]);
+
+		memcpy(p, s->v[i], l);
+		p += l;
+		*p++ = i + 1 < s->n ? ' ' : '\0';
+	}
+	if (s->n == 0)
+		*p = '\0';
+	return out;
+}
+
+/* In the child after fork: never returns. */
+static void __attribute__((noreturn))
+child_exec(struct child *c, pid_t parent, int logfd)
+{
+	int moved[CHILD_MAX_FDS];
+	sigset_t none;
+	int nullfd;
+
+	/* Die with the supervisor (checked against the fork race). */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(127);
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+
+	/* Move the inherited fds out of the way, then into place. */
+	for (size_t i = 0; i < c->nfds; i++) {
+		moved[i] = fcntl(c->fds[i].fd, F_DUPFD, 64);
+		if (moved[i] < 0)
+			_exit(127);
+	}
+	nullfd = open("/dev/null", O_RDONLY);
+	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 ||
+	    dup2(logfd, 2) < 0)
+		_exit(127);
+	for (size_t i = 0; i < c->nfds; i++)
+		if (dup2(moved[i], c->fds[i].target) < 0)
+			_exit(127);
+	{
+		int top = 2;
+
+		for (size_t i = 0; i < c->nfds; i++)
+			if (c->fds[i].target > top)
+				top = c->fds[i].target;
+		/* Everything not listed goes, whatever its CLOEXEC flag. */
+		for (int fd = 3; fd <= top; fd++) {
+			bool keep = false;
+
+			for (size_t i = 0; i < c->nfds; i++)
+				keep |= c->fds[i].target == fd;
+			if (!keep)
+				close(fd);
+		}
+		(void)close_range((unsigned)top + 1, ~0u, 0);
+	}
+	for (size_t i = 0; i < c->env.n; i++)
+		(void)putenv(c->env.v[i]);
+	execvp(c->argv.v[0], c->argv.v);
+	{
+		static const char msg[] = "isles: cannot execute ";
+		int e = errno;
+
+		(void)!write(2, msg, sizeof(msg) - 1);
+		(void)!write(2, c->argv.v[0], strlen(c->argv.v[0]));
+		(void)!write(2, ": ", 2);
+		(void)!write(2, strerror(e), strlen(strerror(e)));
+		(void)!write(2, "\n", 1);
+	}
+	_exit(127);
+}
+
+int
+child_start(struct child *c)
+{
+	pid_t parent = getpid(), pid;
+	int logfd;
+
+	if (c->state == CHILD_RUNNING || c->argv.n == 0 || c->argv.oom ||
+	    c->env.oom) {
+		errno = EINVAL;
+		return -1;
+	}
+	logfd = open(c->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600);
+	if (logfd < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+
+		close(logfd);
+		errno = e;
+		return -1;
+	}
+	if (pid == 0)
+		child_exec(c, parent, logfd);
+	close(logfd);
+	c->pid = pid;
+	c->state = CHILD_RUNNING;
+	c->status = 0;
+	clock_gettime(CLOCK_MONOTONIC, &c->started);
+	log_info("%s: started, pid %d", c->name, (int)pid);
+	return 0;
+}
+
+void
+child_exited(struct child *c, int status)
+{
+	c->state = CHILD_EXITED;
+	c->status = status;
+	c->pid = 0;
+}
+
+const char *
+child_status_str(int status)
+{
+	static char buf[64];
+
+	if (WIFEXITED(status))
+		snprintf(buf, sizeof(buf), "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, sizeof(buf), "killed by signal %d (%s)",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, sizeof(buf), "stopped (status 0x%x)", status);
+	return buf;
+}
+
+void
+child_kill(struct child *c, int sig)
+{
+	if (c->state == CHILD_RUNNING && c->pid > 0)
+		(void)kill(c->pid, sig);
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * child: the supervisor's one table of the processes a system needs
+ * (daemons first, then one QEMU per VM) and how each is started.
+ *
+ * A child inherits exactly the fds listed in its entry, placed at the
+ * listed numbers, plus stdin = /dev/null and stdout/stderr = its log
+ * file; everything else is closed with close_range() before exec.  It
+ * gets PR_SET_NO_NEW_PRIVS and PR_SET_PDEATHSIG(SIGTERM): a system
+ * without its supervisor cannot be managed, so it stops with it (and
+ * `isles down` sweeps any straggler by command line, see rundir.h).
+ * Signals the supervisor blocks for its signalfd are unblocked again.
+ *
+ * Conventions: 0 / -1 with errno.
+ */
+#ifndef ISLES_CHILD_H
+#define ISLES_CHILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* A growable NULL-terminated string vector (argv, envp). */
+struct strv {
+	char **v;
+	size_t n, cap;
+	bool oom;		/* an append failed: the vector is unusable */
+};
+
+void strv_add(struct strv *s, const char *str);
+void strv_addf(struct strv *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void strv_free(struct strv *s);
+/* The vector joined with spaces (for logs); caller frees. */
+char *strv_join(const struct strv *s);
+
+enum child_kind { CHILD_DAEMON, CHILD_VM };
+enum child_restart { CHILD_RESTART_NEVER, CHILD_RESTART_ON_FAILURE };
+enum child_state { CHILD_IDLE, CHILD_RUNNING, CHILD_EXITED };
+
+#define CHILD_MAX_FDS	8
+
+struct child_fd {
+	int fd;			/* ours */
+	int target;		/* its number in the child (>= 3) */
+};
+
+struct child {
+	char name[48];		/* "qemu:vm0", "consoled" */
+	enum child_kind kind;
+	int vm;			/* VM index for CHILD_VM, else -1 */
+	struct strv argv;
+	struct strv env;	/* added to the environment */
+	struct child_fd fds[CHILD_MAX_FDS];
+	size_t nfds;
+	char log[4096];		/* stdout + stderr, appended */
+	enum child_restart restart;
+	unsigned max_restarts;
+
+	enum child_state state;
+	pid_t pid;
+	int status;		/* wait status of the last exit */
+	unsigned restarts;
+	struct timespec started;	/* CLOCK_MONOTONIC */
+};
+
+/* Fork and exec c (state must not be RUNNING). */
+int child_start(struct child *c);
+
+/* Record the exit of c's process (wait status). */
+void child_exited(struct child *c, int status);
+
+/* "exited with status 1", "killed by signal 9" (static buffer). */
+const char *child_status_str(int status);
+
+/* Signal a running child; no-op otherwise. */
+void child_kill(struct child *c, int sig);
+
+#endif
