@@ -10,6 +10,7 @@
 #include "vhost/vu.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -479,6 +480,11 @@ do_vring_fd(struct vu_dev *d, struct vu_in *m)
 			return VU_CLOSE;
 		}
 		queue_stop(d, q);
+		/* A spurious wake-up must not block the daemon in read(). */
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+			close(fd);
+			return VU_CLOSE;
+		}
 		q->kick_fd = fd;
 		if (queue_start(d, (unsigned)qi) < 0) {
 			log_warn("%s: queue %d: start", d->name, qi);

@@ -1,0 +1,662 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * isles-diskd: the disk daemon.  One process per physical disk (image
+ * file or block device); one vhost-user-blk export per VM, each showing
+ * the VM a virtual disk made of the partitions it was given (vdisk.h).
+ * Started by the supervisor (`isles up`) or by hand next to a stock QEMU
+ * (docs/disk-server.md); follows the vhost-user back-end conventions:
+ * --socket-path, --fd, --print-capabilities, no daemonizing, SIGTERM
+ * drains the requests in flight and exits.
+ *
+ * Owns the event loop: epoll over the vhost-user sockets, the kick
+ * eventfds, the io_uring completion eventfd and a signalfd.  Trusts its
+ * command line; not the disk's partition table (ptable.c checks it) and
+ * not the front-ends (vu.c, vq.c, blk.c check them).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "diskd/diskd.h"
+#include "diskd/ptable.h"
+#include "log.h"
+
+#define MAX_EXPORTS	32
+#define RING_ENTRIES	256
+
+struct export_arg {
+	char *spec;
+};
+
+struct watch {
+	vu_watch_cb cb;
+	void *arg;
+	uint32_t gen;
+};
+
+static int epfd = -1;
+static struct watch *watches;
+static size_t nwatches;
+static uint32_t watch_gen;
+static volatile int quitting;
+
+static int
+loop_watch(void *loop, int fd, vu_watch_cb cb, void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (fd < 0)
+		return -1;
+	if ((size_t)fd >= nwatches) {
+		size_t n = (size_t)fd + 64;
+		struct watch *w = realloc(watches, n * sizeof(*w));
+
+		if (w == NULL)
+			return -1;
+		memset(w + nwatches, 0, (n - nwatches) * sizeof(*w));
+		watches = w;
+		nwatches = n;
+	}
+	/* The generation tells a stale event for a reused fd number apart. */
+	watches[fd] = (struct watch){ cb, arg, ++watch_gen };
+	ev.data.u64 = (uint64_t)watches[fd].gen << 32 | (uint32_t)fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		watches[fd].cb = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+loop_unwatch(void *loop, int fd)
+{
+	if (fd < 0 || (size_t)fd >= nwatches || watches[fd].cb == NULL)
+		return;
+	epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+	watches[fd].cb = NULL;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: isles-diskd --disk PATH [--name NAME]\n"
+"         [--create SIZE [--layout mbr|gpt] --part SIZE[:TYPE][:boot][:logical] ...]\n"
+"         --export VM:PARTS[:ro][:queues=N][=SOCKET|=fd:N] ...\n"
+"         [--socket-path PATH | --fd N] [-v] [-q]\n"
+"       isles-diskd --print-capabilities\n"
+"  PARTS: physical partition numbers, comma-separated (1,5)\n"
+"  SIZE: bytes with optional K/M/G/T; a --part SIZE of 0 means the rest\n"
+"  --socket-path/--fd serve the one export given without =SOCKET\n");
+}
+
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned sh = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		return -1;
+	switch (*end) {
+	case 'K': sh = 10; end++; break;
+	case 'M': sh = 20; end++; break;
+	case 'G': sh = 30; end++; break;
+	case 'T': sh = 40; end++; break;
+	default: break;
+	}
+	if (*end != '\0' || (sh > 0 && v > (UINT64_MAX >> sh)))
+		return -1;
+	*out = (uint64_t)v << sh;
+	return 0;
+}
+
+static int
+parse_part(const char *spec, struct pt_newpart *p)
+{
+	char buf[128], *tok, *save = NULL;
+	int i = 0;
+
+	if (strlen(spec) >= sizeof(buf))
+		return -1;
+	strcpy(buf, spec);
+	memset(p, 0, sizeof(*p));
+	p->type = 0x83;
+	for (tok = strtok_r(buf, ":", &save); tok != NULL;
+	    tok = strtok_r(NULL, ":", &save), i++) {
+		char *end;
+		unsigned long t;
+
+		if (i == 0) {
+			if (strcmp(tok, "rest") == 0)
+				p->size = 0;
+			else if (parse_size(tok, &p->size) < 0 ||
+			    p->size % PT_SECTOR != 0)
+				return -1;
+		} else if (strcmp(tok, "boot") == 0) {
+			p->boot = true;
+		} else if (strcmp(tok, "logical") == 0) {
+			p->logical = true;
+		} else {
+			t = strtoul(tok, &end, 16);
+			if (*end != '\0' || t == 0 || t > 0xff)
+				return -1;
+			p->type = (uint8_t)t;
+		}
+	}
+	return i > 0 ? 0 : -1;
+}
+
+/*
+ * VM:PARTS[:ro][:queues=N][=SOCKET|=fd:N].  *sock gets what follows '='
+ * (NULL if absent).
+ */
+static int
+parse_export(char *spec, struct blk_export *ex, char **sock)
+{
+	char *p = spec, *name = spec, *end;
+	size_t n;
+
+	memset(ex, 0, sizeof(*ex));
+	ex->nqueues = 1;
+	*sock = NULL;
+	p = strchr(spec, ':');
+	if (p == NULL || p == name || (size_t)(p - name) >= sizeof(ex->name))
+		return -1;
+	memcpy(ex->name, name, (size_t)(p - name));
+	for (n = 0; ex->name[n] != '\0'; n++) {
+		if (ex->name[n] == '=' || ex->name[n] == ',')
+			return -1;
+	}
+	p++;
+	for (;;) {
+		unsigned long v = strtoul(p, &end, 10);
+
+		if (end == p || v == 0 || v > 255 || ex->nparts == VD_MAX_PARTS)
+			return -1;
+		ex->parts[ex->nparts++] = (unsigned)v;
+		p = end;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	while (*p == ':') {
+		p++;
+		if (strncmp(p, "ro", 2) == 0 && (p[2] == ':' || p[2] == '=' ||
+		    p[2] == '\0')) {
+			ex->ro = true;
+			p += 2;
+		} else if (strncmp(p, "queues=", 7) == 0) {
+			unsigned long v = strtoul(p + 7, &end, 10);
+
+			if (end == p + 7 || v == 0 || v > VU_MAX_QUEUES)
+				return -1;
+			ex->nqueues = (unsigned)v;
+			p = end;
+		} else {
+			return -1;
+		}
+	}
+	if (*p == '=') {
+		if (p[1] == '\0')
+			return -1;
+		*sock = p + 1;
+	} else if (*p != '\0') {
+		return -1;
+	}
+	return 0;
+}
+
+static int
+listen_path(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	/* A stale socket of an earlier run (not any other file). */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 4) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Inherited socket fd: listening (accept front-ends on it) or already
+ * connected (one front-end).  Sets *listening.
+ */
+static int
+inherited_socket(int fd, bool *listening)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &l) < 0)
+		return -1;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -1;
+	*listening = v != 0;
+	return 0;
+}
+
+static int
+disk_read(void *ctx, uint64_t lba, void *buf)
+{
+	int fd = *(int *)ctx;
+
+	return pread(fd, buf, PT_SECTOR, (off_t)(lba * PT_SECTOR)) ==
+	    PT_SECTOR ? 0 : -1;
+}
+
+static int
+disk_write(void *ctx, uint64_t lba, const void *buf)
+{
+	int fd = *(int *)ctx;
+
+	return pwrite(fd, buf, PT_SECTOR, (off_t)(lba * PT_SECTOR)) ==
+	    PT_SECTOR ? 0 : -1;
+}
+
+/*
+ * Create and partition the image at path if it does not exist.  An
+ * existing file or device is never modified.  0 / -1.
+ */
+static int
+create_image(const char *path, uint64_t size, enum pt_kind kind,
+    const struct pt_newpart *parts, size_t n)
+{
+	uint8_t seed[16];
+	char err[160];
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST) {
+			log_info("%s exists: used as it is", path);
+			return 0;
+		}
+		log_warn("create %s", path);
+		return -1;
+	}
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		memset(seed, 0x5a, sizeof(seed));
+	if (size < 1024 * 1024 || size % PT_SECTOR != 0) {
+		log_warnx("%s: image size must be a multiple of 512, >= 1M",
+		    path);
+		goto fail;
+	}
+	if (ftruncate(fd, (off_t)size) < 0) {
+		log_warn("%s: size", path);
+		goto fail;
+	}
+	if (pt_create(kind, parts, n, size / PT_SECTOR, seed, disk_write, &fd,
+	    err, sizeof(err)) < 0) {
+		log_warnx("%s: layout: %s", path, errno == EIO ?
+		    strerror(EIO) : err);
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		log_warn("%s: fsync", path);
+		goto fail;
+	}
+	close(fd);
+	log_info("created %s (%llu bytes, %zu partitions)", path,
+	    (unsigned long long)size, n);
+	return 0;
+fail:
+	close(fd);
+	unlink(path);	/* ours: created above with O_EXCL */
+	return -1;
+}
+
+static void
+signal_cb(void *arg, int fd, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		log_info("signal %u: draining and exiting", si.ssi_signo);
+		quitting = 1;
+	}
+}
+
+static void
+ring_cb(void *arg, int fd, uint32_t events)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("io_uring eventfd");
+	blk_reap(arg);
+}
+
+static void
+print_capabilities(void)
+{
+	printf("{\n  \"type\": \"block\",\n  \"features\": []\n}\n");
+}
+
+/* A partition writable by one VM must not be given to another. */
+static int
+check_sharing(const struct diskd *dd)
+{
+	unsigned i, j, a, b;
+
+	for (i = 0; i < dd->nex; i++) {
+		for (j = i + 1; j < dd->nex; j++) {
+			if (dd->ex[i].ro && dd->ex[j].ro)
+				continue;
+			for (a = 0; a < dd->ex[i].nparts; a++) {
+				for (b = 0; b < dd->ex[j].nparts; b++) {
+					if (dd->ex[i].parts[a] !=
+					    dd->ex[j].parts[b])
+						continue;
+					log_warnx("partition %u is given to "
+					    "%s and %s and one of them may "
+					    "write", dd->ex[i].parts[a],
+					    dd->ex[i].name, dd->ex[j].name);
+					return -1;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static void
+make_serial(char *out, const char *disk, const struct blk_export *ex)
+{
+	char buf[128];
+	size_t l;
+	unsigned i;
+
+	l = (size_t)snprintf(buf, sizeof(buf), "%s-%s-p", disk, ex->name);
+	for (i = 0; i < ex->nparts && l < sizeof(buf) - 8; i++)
+		l += (size_t)snprintf(buf + l, sizeof(buf) - l, "%s%u",
+		    i ? "," : "", ex->parts[i]);
+	memset(out, 0, 21);
+	memcpy(out, buf, strlen(buf) < 20 ? strlen(buf) : 20);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "disk", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "create", required_argument, NULL, 'c' },
+		{ "layout", required_argument, NULL, 'l' },
+		{ "part", required_argument, NULL, 'p' },
+		{ "export", required_argument, NULL, 'e' },
+		{ "socket-path", required_argument, NULL, 's' },
+		{ "fd", required_argument, NULL, 'f' },
+		{ "print-capabilities", no_argument, NULL, 'P' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct diskd dd;
+	static struct blk_export exports[MAX_EXPORTS];
+	struct pt_newpart newparts[PT_MAX_PARTS];
+	char *socks[MAX_EXPORTS], err[160];
+	const char *disk = NULL, *name = NULL, *sockpath = NULL;
+	uint64_t create_size = 0;
+	enum pt_kind layout = PT_MBR;
+	size_t nnew = 0;
+	int c, fdarg = -1, verbose = 1, sfd, rc = 1;
+	unsigned i, nwithout = 0;
+	bool all_ro = true;
+	struct pt_table pt;
+	struct stat st;
+	sigset_t ss;
+
+	dd.ex = exports;
+	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			disk = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'c':
+			if (parse_size(optarg, &create_size) < 0) {
+				fprintf(stderr, "isles-diskd: bad --create "
+				    "size %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'l':
+			if (strcmp(optarg, "mbr") == 0)
+				layout = PT_MBR;
+			else if (strcmp(optarg, "gpt") == 0)
+				layout = PT_GPT;
+			else {
+				fprintf(stderr, "isles-diskd: --layout is mbr "
+				    "or gpt\n");
+				return 2;
+			}
+			break;
+		case 'p':
+			if (nnew == PT_MAX_PARTS ||
+			    parse_part(optarg, &newparts[nnew]) < 0) {
+				fprintf(stderr, "isles-diskd: bad --part %s\n",
+				    optarg);
+				return 2;
+			}
+			nnew++;
+			break;
+		case 'e':
+			if (dd.nex == MAX_EXPORTS || parse_export(optarg,
+			    &exports[dd.nex], &socks[dd.nex]) < 0) {
+				fprintf(stderr, "isles-diskd: bad --export %s\n",
+				    optarg);
+				return 2;
+			}
+			if (socks[dd.nex] == NULL)
+				nwithout++;
+			dd.nex++;
+			break;
+		case 's':
+			sockpath = optarg;
+			break;
+		case 'f':
+			fdarg = atoi(optarg);
+			break;
+		case 'P':
+			print_capabilities();
+			return 0;
+		case 'v':
+			verbose = 2;
+			break;
+		case 'q':
+			verbose = 0;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (disk == NULL || dd.nex == 0 || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (nwithout > 1 || (nwithout == 1) != (sockpath != NULL ||
+	    fdarg >= 0) || (sockpath != NULL && fdarg >= 0)) {
+		fprintf(stderr, "isles-diskd: --socket-path or --fd go with "
+		    "exactly one --export without =SOCKET\n");
+		return 2;
+	}
+	if (name == NULL) {
+		name = strrchr(disk, '/') != NULL ? strrchr(disk, '/') + 1 :
+		    disk;
+	}
+	dd.name = name;
+	log_init("isles-diskd", name);
+	log_setverbose(verbose);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (create_size != 0 && create_image(disk, create_size, layout,
+	    newparts, nnew) < 0)
+		return 1;
+	for (i = 0; i < dd.nex; i++)
+		all_ro = all_ro && exports[i].ro;
+	dd.disk_fd = open(disk, (all_ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (dd.disk_fd < 0 || fstat(dd.disk_fd, &st) < 0) {
+		log_warn("%s", disk);
+		return 1;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		uint64_t bytes;
+
+		if (ioctl(dd.disk_fd, BLKGETSIZE64, &bytes) < 0) {
+			log_warn("%s: size", disk);
+			return 1;
+		}
+		dd.blockdev = true;
+		dd.sectors = bytes / PT_SECTOR;
+	} else if (S_ISREG(st.st_mode)) {
+		dd.sectors = (uint64_t)st.st_size / PT_SECTOR;
+	} else {
+		log_warnx("%s: not an image file or a block device", disk);
+		return 1;
+	}
+	if (pt_parse(disk_read, &dd.disk_fd, dd.sectors, &pt, err,
+	    sizeof(err)) < 0) {
+		log_warnx("%s: %s", disk, errno == EIO ? "read error" : err);
+		return 1;
+	}
+	log_info("%s: %s, %u partitions, %llu sectors", disk,
+	    pt.kind == PT_GPT ? "GPT" : "MBR", pt.n,
+	    (unsigned long long)dd.sectors);
+	for (i = 0; i < dd.nex; i++) {
+		struct blk_export *ex = &exports[i];
+
+		if (vd_build(&ex->vd, &pt, ex->parts, ex->nparts,
+		    pt_crc32(ex->name, strlen(ex->name)), err,
+		    sizeof(err)) < 0) {
+			log_warnx("export %s: %s", ex->name, err);
+			return 1;
+		}
+		make_serial(ex->serial, name, ex);
+	}
+	if (check_sharing(&dd) < 0)
+		return 1;
+
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		fatal("epoll_create1");
+	dd.loop = (struct vu_loop){ loop_watch, loop_unwatch, &dd };
+	if ((c = io_uring_queue_init(RING_ENTRIES, &dd.ring, 0)) < 0) {
+		errno = -c;
+		log_warn("io_uring_queue_init");
+		return 1;
+	}
+	dd.ring_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (dd.ring_efd < 0 ||
+	    io_uring_register_eventfd(&dd.ring, dd.ring_efd) < 0 ||
+	    loop_watch(&dd, dd.ring_efd, ring_cb, &dd) < 0)
+		fatal("io_uring eventfd");
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0 || loop_watch(&dd, sfd, signal_cb, &dd) < 0)
+		fatal("signalfd");
+
+	for (i = 0; i < dd.nex; i++) {
+		struct blk_export *ex = &exports[i];
+		const char *sp = socks[i] != NULL ? socks[i] : sockpath;
+		int lfd = -1, cfd = -1, fd = -1;
+		bool listening = true;
+
+		if (sp != NULL && strncmp(sp, "fd:", 3) == 0)
+			fd = atoi(sp + 3);
+		else if (sp == NULL)
+			fd = fdarg;
+		if (fd >= 0) {
+			if (inherited_socket(fd, &listening) < 0) {
+				log_warn("export %s: fd %d", ex->name, fd);
+				return 1;
+			}
+			if (listening)
+				lfd = fd;
+			else
+				cfd = fd;
+		} else if ((lfd = listen_path(sp)) < 0) {
+			log_warn("export %s: %s", ex->name, sp);
+			return 1;
+		}
+		if (blk_export_start(ex, &dd, lfd, cfd) < 0) {
+			log_warn("export %s", ex->name);
+			return 1;
+		}
+		log_info("export %s: serial %s, %llu sectors, %u queue(s)%s "
+		    "on %s", ex->name, ex->serial,
+		    (unsigned long long)ex->vd.capacity, ex->nqueues,
+		    ex->ro ? ", read-only" : "", sp != NULL ? sp : "fd");
+	}
+
+	while (!quitting) {
+		struct epoll_event evs[32];
+		int n = epoll_wait(epfd, evs, 32, -1), k;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait");
+		}
+		for (k = 0; k < n; k++) {
+			int fd = (int)(uint32_t)evs[k].data.u64;
+			uint32_t gen = (uint32_t)(evs[k].data.u64 >> 32);
+
+			if ((size_t)fd < nwatches && watches[fd].cb != NULL &&
+			    watches[fd].gen == gen)
+				watches[fd].cb(watches[fd].arg, fd,
+				    evs[k].events);
+		}
+	}
+	/* SIGTERM: finish what the guests asked for, then go. */
+	blk_drain(&dd, NULL);
+	for (i = 0; i < dd.nex; i++)
+		blk_export_stop(&exports[i]);
+	blk_free_pool(&dd);
+	io_uring_queue_exit(&dd.ring);
+	rc = 0;
+	log_info("stopped");
+	return rc;
+}
