@@ -1518,7 +1518,8 @@ sc_load(const char *path, struct sc_errors *err)
 struct sc_system *
 sc_load_string(const char *text, const char *name, struct sc_errors *err)
 {
-	return sc_load_common(text, name, err);
+	return sc_load_common(text != NULL ? text : "",
+	    name != NULL ? name : "<string>", err);
 }
 
 void
