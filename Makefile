@@ -119,4 +119,4 @@ demo: deps
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/gobj $(BUILD)/tests -type f -name '*.d' 2>/dev/null)
