@@ -50,8 +50,9 @@
 #define CD_MAX_CLIENTS		64
 #define CD_READ_CHUNK		4096
 #define CD_INPUT_MAX		(16u * 1024u)	/* pending input per VM */
-#define CD_BACKOFF_MIN_MS	100
-#define CD_BACKOFF_MAX_MS	2000
+#define CD_SNDBUF		(32 * 1024)	/* kernel send buffer per client */
+#define CD_BACKOFF_MIN_MS	50
+#define CD_BACKOFF_MAX_MS	1000
 
 enum cd_kind { CD_LISTEN, CD_SIGNAL, CD_SERIAL, CD_TIMER, CD_CLIENT };
 
@@ -246,6 +247,10 @@ client_accept(void)
 	}
 	c->tag.kind = CD_CLIENT;
 	c->fd = fd;
+	/* Our queue is the buffer that matters: keep the kernel's small so a
+	 * slow client's backlog stays bounded and visible as NOTICEs. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ CD_SNDBUF },
+	    sizeof(int));
 	proto_rx_init(c->rx);
 	/* Room for a full replay of every VM plus live output. */
 	coutq_init(&c->q, (size_t)(cd.nvms + 1) * CON_REPLAY_SIZE);

@@ -4,7 +4,10 @@
  * another terminal, while the system runs (docs/console.md).
  *
  *   isles console [--system NAME] [--read-only] [--no-replay] [--prefix] VM
+ *   isles console [--system NAME] [...] --all
  *
+ * --all is the multiplexer of every VM, as in the foreground `isles up`,
+ * except that @q only detaches: a console client never stops the system.
  * The run dir is ${ISLES_RUN_DIR:-/run/isles}/NAME; without --system, the
  * one system whose console socket answers is used.  VM is a name or a
  * number (its position in the system file).  Trusts only the user's
@@ -13,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +31,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: isles console [--system NAME] [--read-only] "
-	    "[--no-replay] [--prefix] VM\n");
+	    "[--no-replay] [--prefix] (VM | --all)\n");
 }
 
 /* True if a console daemon accepts connections on path. */
@@ -101,6 +105,7 @@ cmd_console(int argc, char **argv)
 		{ "read-only", no_argument, NULL, 'r' },
 		{ "no-replay", no_argument, NULL, 'n' },
 		{ "prefix", no_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -109,6 +114,7 @@ cmd_console(int argc, char **argv)
 	unsigned flags = CON_REPLAY;
 	char sock[512];
 	int ch, nvms, idx = -1;
+	bool all = false;
 	enum con_exit rc;
 
 	optind = 1;
@@ -126,6 +132,10 @@ cmd_console(int argc, char **argv)
 		case 'p':
 			flags |= CON_PREFIX;
 			break;
+		case 'a':
+			all = true;
+			flags |= CON_NOQUIT;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -134,11 +144,11 @@ cmd_console(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind != argc - (all ? 0 : 1)) {
 		usage();
 		return 2;
 	}
-	vm = argv[optind];
+	vm = all ? NULL : argv[optind];
 	base = getenv("ISLES_RUN_DIR");
 	if (base == NULL || *base == '\0')
 		base = "/run/isles";
@@ -158,6 +168,8 @@ cmd_console(int argc, char **argv)
 		fprintf(stderr, "isles console: %s: %s\n", sock, strerror(errno));
 		return 1;
 	}
+	if (all)
+		goto run;
 	for (int i = 0; i < nvms; i++)
 		if (strcmp(names[i], vm) == 0)
 			idx = i;
@@ -176,6 +188,7 @@ cmd_console(int argc, char **argv)
 		return 1;
 	}
 
+run:
 	rc = con_run(sock, idx, flags);
 	switch (rc) {
 	case CON_EXIT_QUIT:

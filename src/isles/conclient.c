@@ -60,6 +60,12 @@ con_esc_init(struct con_esc *e, unsigned nvms,
 	e->target = vm_bit(viewer >= 0 ? (unsigned)viewer : 0);
 }
 
+void
+con_esc_noquit(struct con_esc *e, bool noquit)
+{
+	e->noquit = noquit;
+}
+
 static bool
 is_line_end(uint8_t c)
 {
@@ -155,7 +161,8 @@ act_cmd(struct con_esc *e, struct con_act *a, uint8_t c)
 	e->line_start = true;
 	switch (c) {
 	case 'q':
-		a->kind = e->viewer >= 0 ? CON_ACT_DETACH : CON_ACT_QUIT;
+		a->kind = e->viewer >= 0 || e->noquit ? CON_ACT_DETACH :
+		    CON_ACT_QUIT;
 		break;
 	case 'd':
 		a->kind = CON_ACT_DETACH;
@@ -899,8 +906,9 @@ show_help(struct con_loop *l)
 	    "  @@          send a literal @\n"
 	    "  @?          this help\n"
 	    "  @d          detach: leave the console, the system keeps running\n"
-	    "  @q          quit: leave the console and shut the system down\n"
-	    "VMs:");
+	    "%s"
+	    "VMs:", l->esc.noquit ? "" :
+	    "  @q          quit: leave the console and shut the system down\n");
 	if (k > 0)
 		n = (size_t)k;
 	for (unsigned i = 0; i < l->nvms && n < sizeof(buf); i++) {
@@ -1162,6 +1170,7 @@ con_run(const char *console_sock, int only_vm, unsigned flags)
 	}
 
 	con_esc_init(&l.esc, l.nvms, l.names, only_vm);
+	con_esc_noquit(&l.esc, (flags & CON_NOQUIT) != 0);
 	if (only_vm >= 0)
 		con_screen_init(&l.scr, l.nvms, l.names, (flags & CON_PREFIX) != 0,
 		    (flags & CON_PREFIX) == 0, tty_out ? "\r\n" : "\n");

@@ -40,7 +40,8 @@ enum con_exit {
 
 #define CON_PREFIX	0x1u	/* [NAME] prefixes instead of colours */
 #define CON_REPLAY	0x2u	/* first show the last 64 KiB of each VM */
-#define CON_READONLY	0x4u	/* never type (viewers only) */
+#define CON_READONLY	0x4u	/* never type */
+#define CON_NOQUIT	0x8u	/* multiplexer: @q detaches too (not `isles up`) */
 
 /*
  * Run the console on stdin/stdout until the user leaves it or the daemon
@@ -90,6 +91,7 @@ struct con_esc {
 	unsigned nvms;
 	char names[CON_MAX_VMS][CON_MAX_NAME + 1];
 	int viewer;		/* -1 = multiplexer, else the one VM */
+	bool noquit;		/* @q = detach */
 	int state;
 	bool line_start;
 	uint32_t target;	/* VMs that get typed input */
@@ -106,6 +108,9 @@ struct con_esc {
  */
 void con_esc_init(struct con_esc *e, unsigned nvms,
     const char names[][CON_MAX_NAME + 1], int viewer);
+/* true: @q detaches instead of quitting (a multiplexer that does not own
+ * the system). */
+void con_esc_noquit(struct con_esc *e, bool noquit);
 
 /* Feed one typed byte; fills *act (CON_ACT_NONE if nothing to do). */
 void con_esc_feed(struct con_esc *e, uint8_t c, struct con_act *act);
