@@ -260,6 +260,8 @@ feed_num(struct con_esc *e, uint8_t c, struct con_act *a)
 		act_switch(e, a, vm_bit(e->num));
 }
 
+static void feed_multi(struct con_esc *e, uint8_t c, struct con_act *a);
+
 static void
 feed_word(struct con_esc *e, uint8_t c, struct con_act *a)
 {
@@ -284,15 +286,26 @@ feed_word(struct con_esc *e, uint8_t c, struct con_act *a)
 			e->state = ESC_AT;
 		return;
 	}
-	if (!is_name_char(c) || e->wlen == CON_MAX_NAME) {
-		act_error(e, a, "console command '@%.*s...' discarded "
-		    "(@NAME needs Return; @? for help)", (int)e->wlen, e->word);
+	if (is_name_char(c) && e->wlen < CON_MAX_NAME) {
+		e->word[e->wlen] = (char)c;
+		if (name_prefix(e, e->word, e->wlen + 1)) {
+			e->wlen++;
+			return;
+		}
+	}
+	/* "@m" that turned out not to begin a name: multi-VM input. */
+	if (e->wlen == 1 && e->word[0] == 'm' &&
+	    ((c >= '0' && c <= '9') || c == ' ' || c == ',')) {
+		act_cmd(e, a, 'm');
+		feed_multi(e, c, a);
 		return;
 	}
-	e->word[e->wlen++] = (char)c;
-	if (!name_prefix(e, e->word, e->wlen))
-		act_error(e, a, "no VM called '%.*s' (@? for help)",
-		    (int)e->wlen, e->word);
+	if (is_name_char(c))
+		act_error(e, a, "no VM called '%.*s%c' (@? for help)",
+		    (int)e->wlen, e->word, c);
+	else
+		act_error(e, a, "console command '@%.*s...' discarded "
+		    "(@NAME needs Return; @? for help)", (int)e->wlen, e->word);
 }
 
 static void

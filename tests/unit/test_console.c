@@ -213,6 +213,13 @@ test_names(void **state)
 	assert_int_equal(f.last.kind, CON_ACT_ERROR);
 	feed(&e, "@q", &f);
 	assert_int_equal(f.last.kind, CON_ACT_QUIT);
+	/* "@m" followed by a number is still multi-VM input. */
+	feed(&e, "@m0 2m", &f);
+	assert_int_equal(f.nacts, 1);
+	assert_int_equal(f.last.kind, CON_ACT_SWITCH);
+	assert_int_equal(f.last.vms, 5);
+	feed(&e, "@m 1\r", &f);
+	assert_int_equal(f.last.vms, 2);
 	assert_int_equal(f.nsent[0] + f.nsent[1] + f.nsent[2], 0);
 }
 
