@@ -291,6 +291,20 @@ def test_ext4_on_virtio_disk(agent):
     assert r.out == b"hello\n"
 
 
+def test_modules_for_isles_devices(agent):
+    # Present devices got their drivers at boot; the others are in the image.
+    lsmod = agent.run(["lsmod"]).out
+    for m in (b"virtio_pci", b"virtio_console", b"virtio_blk", b"button"):
+        assert b"\n" + m + b" " in lsmod
+    wanted = ["vsock", "vmw_vsock_virtio_transport", "uio", "uio_pci_generic",
+              "virtio_net", "ext4", "crc32c_generic"]
+    r = agent.run(["modprobe", "-a"] + wanted)
+    assert r.code == 0, r.err
+    lsmod = agent.run(["lsmod"]).out
+    for m in wanted:
+        assert b"\n" + m.encode() + b" " in lsmod
+
+
 def test_serial_login_while_agent_runs_commands(vm):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(vm.path("serial.sock"))

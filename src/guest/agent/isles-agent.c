@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "log.h"
 #include "proto.h"
 
@@ -47,18 +48,6 @@
 #define AGENT_MAX_ARGS		4096
 #define AGENT_DRAIN_MAX		(1024u * 1024u)	/* read after exit */
 #define AGENT_PATH		"/usr/sbin:/usr/bin:/sbin:/bin"
-
-/*
- * Frames queued for the host.  Frames are stored back to back in
- * buf[start, end); frame_left is what remains to be written of the frame
- * at start (0 = start is at a frame boundary).
- */
-struct agent_outq {
-	uint8_t *buf;
-	size_t start;
-	size_t end;
-	size_t frame_left;
-};
 
 struct agent_session {
 	uint32_t chan;		/* 0 = slot free */
@@ -81,47 +70,11 @@ struct agent {
 	bool host_spoke;	/* a frame arrived on this connection */
 	int sig_fd;
 	struct proto_rx rx;
-	struct agent_outq outq;
+	struct ag_outq outq;
 	struct agent_session sess[AGENT_MAX_SESSIONS];
 };
 
 static struct agent agent;
-
-static size_t
-outq_free(const struct agent_outq *q)
-{
-	return AGENT_OUTQ_SIZE - (q->end - q->start);
-}
-
-/* Queue one frame; the caller has checked that it fits. */
-static void
-outq_put(struct agent_outq *q, uint16_t type, uint32_t chan,
-    const void *data, size_t len)
-{
-	if (len > PROTO_MAX_PAYLOAD || PROTO_HDR_SIZE + len > outq_free(q)) {
-		log_warnx("output queue full, frame type %u dropped", type);
-		return;
-	}
-	if (AGENT_OUTQ_SIZE - q->end < PROTO_HDR_SIZE + len) {
-		memmove(q->buf, q->buf + q->start, q->end - q->start);
-		q->end -= q->start;
-		q->start = 0;
-	}
-	proto_hdr_encode(q->buf + q->end, type, 0, chan, (uint32_t)len);
-	if (len > 0)
-		memcpy(q->buf + q->end + PROTO_HDR_SIZE, data, len);
-	q->end += PROTO_HDR_SIZE + len;
-}
-
-/* Forget queued frames, except the rest of a frame partly written. */
-static void
-outq_discard(struct agent_outq *q)
-{
-	q->end = q->start + q->frame_left;
-	if (q->end == q->start) {
-		q->start = q->end = 0;
-	}
-}
 
 static uint32_t
 le32(const uint8_t *p)
@@ -130,41 +83,18 @@ le32(const uint8_t *p)
 	    (uint32_t)p[3] << 24;
 }
 
-/* Write what the port takes now.  Returns -1 on a write error. */
-static int
-outq_flush(struct agent_outq *q, int fd)
+static size_t
+outq_free(void)
 {
-	while (q->end > q->start) {
-		ssize_t n = write(fd, q->buf + q->start, q->end - q->start);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return 0;
-			return -1;
-		}
-		while (n > 0) {
-			size_t take;
-
-			if (q->frame_left == 0)
-				q->frame_left = PROTO_HDR_SIZE +
-				    le32(q->buf + q->start + 12);
-			take = (size_t)n < q->frame_left ? (size_t)n :
-			    q->frame_left;
-			q->start += take;
-			q->frame_left -= take;
-			n -= (ssize_t)take;
-		}
-	}
-	q->start = q->end = 0;
-	return 0;
+	return ag_outq_room(&agent.outq);
 }
 
+/* Queue a frame; callers check for room first (see can_take_frame). */
 static void
 send_frame(uint16_t type, uint32_t chan, const void *data, size_t len)
 {
-	outq_put(&agent.outq, type, chan, data, len);
+	if (ag_outq_put(&agent.outq, type, chan, data, len) < 0)
+		log_warn("frame type %u for chan %u dropped", type, chan);
 }
 
 static void
@@ -325,9 +255,8 @@ fail:
 static void
 handle_exec(const struct proto_hdr *h, const uint8_t *p)
 {
-	char *argv[AGENT_MAX_ARGS + 1];
-	char buf[PROTO_MAX_PAYLOAD];
-	size_t argc = 0, off = 0;
+	static char buf[PROTO_MAX_PAYLOAD];
+	static char *argv[AGENT_MAX_ARGS + 1];
 
 	if (h->chan == 0) {
 		send_error(0, "EXEC on channel 0");
@@ -337,20 +266,13 @@ handle_exec(const struct proto_hdr *h, const uint8_t *p)
 		send_error(h->chan, "channel already in use");
 		return;
 	}
-	if (h->len == 0 || p[h->len - 1] != '\0' || p[0] == '\0') {
-		send_error(h->chan, "malformed EXEC: bad argv");
+	if (ag_parse_argv(p, h->len, buf, sizeof(buf), argv,
+	    AGENT_MAX_ARGS) < 0) {
+		send_error(h->chan, errno == E2BIG ?
+		    "malformed EXEC: too many arguments" :
+		    "malformed EXEC: bad argv");
 		return;
 	}
-	memcpy(buf, p, h->len);
-	while (off < h->len) {
-		if (argc == AGENT_MAX_ARGS) {
-			send_error(h->chan, "malformed EXEC: too many arguments");
-			return;
-		}
-		argv[argc++] = buf + off;
-		off += strlen(buf + off) + 1;
-	}
-	argv[argc] = NULL;
 	session_start(h->chan, h->flags, argv);
 }
 
@@ -413,7 +335,7 @@ handle_hello(void)
 	size_t n;
 
 	sessions_abort_all();
-	outq_discard(&agent.outq);
+	ag_outq_discard(&agent.outq);
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
@@ -472,7 +394,7 @@ stdin_full(void)
 static bool
 can_take_frame(void)
 {
-	return outq_free(&agent.outq) >= 2 * PROTO_HDR_SIZE +
+	return outq_free() >= 2 * PROTO_HDR_SIZE +
 	    PROTO_MAX_PAYLOAD && !stdin_full();
 }
 
@@ -493,7 +415,7 @@ port_disconnected(void)
 	if (agent.host_spoke)
 		log_info("host disconnected");
 	sessions_abort_all();
-	agent.outq.start = agent.outq.end = agent.outq.frame_left = 0;
+	ag_outq_reset(&agent.outq);
 	proto_rx_init(&agent.rx);
 	agent.host_spoke = false;
 	agent.connected = false;
@@ -535,7 +457,7 @@ session_read(struct agent_session *s, int fd, uint16_t type)
 		n = read(fd, buf, sizeof(buf));
 	} while (n < 0 && errno == EINTR);
 	if (n > 0) {
-		outq_put(&agent.outq, type, s->chan, buf, (size_t)n);
+		send_frame(type, s->chan, buf, (size_t)n);
 		if (s->exited)
 			s->drained += (size_t)n;
 		return !(s->exited && s->drained > AGENT_DRAIN_MAX);
@@ -548,7 +470,7 @@ session_read(struct agent_session *s, int fd, uint16_t type)
 static bool
 outq_has_room_for_chunk(void)
 {
-	return outq_free(&agent.outq) >= PROTO_HDR_SIZE + AGENT_CHUNK;
+	return outq_free() >= PROTO_HDR_SIZE + AGENT_CHUNK;
 }
 
 /* After exit: drain the pipes, then report EXIT and free the slot. */
@@ -565,7 +487,7 @@ session_finish(struct agent_session *s)
 		if (!session_read(s, s->err_fd, PROTO_STDERR))
 			close_fd(&s->err_fd);
 	if (s->out_fd >= 0 || s->err_fd >= 0 ||
-	    outq_free(&agent.outq) < PROTO_HDR_SIZE + sizeof(payload))
+	    outq_free() < PROTO_HDR_SIZE + sizeof(payload))
 		return;
 	if (WIFEXITED(s->status)) {
 		ex.code = WEXITSTATUS(s->status);
@@ -739,7 +661,7 @@ loop(void)
 	struct pollfd pfd[PFD_SESS + 3 * AGENT_MAX_SESSIONS];
 
 	for (;;) {
-		struct agent_outq *q = &agent.outq;
+		struct ag_outq *q = &agent.outq;
 		bool chunk_room;
 		int n = PFD_SESS;
 
@@ -781,7 +703,7 @@ loop(void)
 		if (pfd[PFD_PORT].fd >= 0 && pfd[PFD_PORT].revents != 0) {
 			short ev = pfd[PFD_PORT].revents;
 
-			if (ev & POLLOUT && outq_flush(q, agent.port_fd) < 0) {
+			if (ev & POLLOUT && ag_outq_flush(q, agent.port_fd) < 0) {
 				log_warn("write port");
 				port_disconnected();
 			}
@@ -820,8 +742,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	setenv("PATH", AGENT_PATH, 1);
 
-	agent.outq.buf = malloc(AGENT_OUTQ_SIZE);
-	if (agent.outq.buf == NULL)
+	if (ag_outq_init(&agent.outq, AGENT_OUTQ_SIZE) < 0)
 		fatal("malloc");
 	for (int i = 0; i < AGENT_MAX_SESSIONS; i++)
 		session_free(&agent.sess[i]);
