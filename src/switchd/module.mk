@@ -4,3 +4,8 @@
 # forwarding table, counters) so that unit tests link them directly.
 LIBS += switch
 switch_SRCS := src/switchd/sw_frame.c src/switchd/sw_fwd.c src/switchd/sw_net.c
+
+PROGS += isles-switchd
+isles-switchd_SRCS := src/switchd/switchd.c src/switchd/sw_loop.c \
+	src/switchd/sw_tap.c
+isles-switchd_LIBA := switch vhost common

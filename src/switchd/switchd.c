@@ -1,0 +1,667 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * isles-switchd: one virtual L2 switch.  Each port is a vhost-user-net
+ * back-end (src/vhost) that one VM NIC's QEMU connects to; optionally one
+ * more port is a host TAP device (the uplink).  One thread, one epoll
+ * loop (sw_loop.c): a guest's transmit kick makes the switch pop frames
+ * from that port's transmit queue, decide where each goes (sw_fwd.c) and
+ * copy it into the receivers' receive queues (sw_net.c).  Idle, it blocks
+ * in epoll_wait.
+ *
+ * Started by the supervisor from the system file (docs/switch.md gives
+ * the command line); trusts its argv, nothing else: vhost-user messages,
+ * rings and frames from every port, and frames from the TAP, are checked
+ * before use.  A port whose front-end breaks the rules goes into an error
+ * state (its queues stop until the front-end resets them); the other
+ * ports keep forwarding.  Counters are served as JSON on a stats socket
+ * (one connection = one snapshot) and logged on SIGUSR1.
+ *
+ * Conventions of vhost-user back-end programs (QEMU vhost-user.rst):
+ * --print-capabilities, --socket-path / --fd (one-port form), no
+ * daemonizing, SIGTERM exits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "switchd/sw_fwd.h"
+#include "switchd/sw_loop.h"
+#include "switchd/sw_net.h"
+#include "switchd/sw_tap.h"
+#include "vhost/vu.h"
+
+#define RXQ		0	/* virtio-net receiveq: we write */
+#define TXQ		1	/* virtio-net transmitq: we read */
+#define TX_BUDGET	256	/* frames per port before others get a turn */
+#define TAP_BUDGET	64
+#define STATS_MAX	(64 * 1024)
+
+struct sw_switch;
+
+struct sw_port {
+	struct sw_switch *sw;
+	unsigned idx;			/* index in the forwarding table */
+	struct vu_dev dev;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool unlink_path;		/* we created the socket file */
+	bool pending;			/* transmit budget ran out */
+	struct vq_chain txc;
+	struct sw_rx_scratch rx;
+};
+
+struct sw_switch {
+	const char *name;
+	struct sw_loop loop;
+	struct sw_table t;
+	struct sw_port *ports[SW_MAX_PORTS];	/* NULL for the uplink */
+	const char *tap_name;
+	int tap_fd;
+	uint8_t *tap_buf;
+	struct sw_frame frame;
+	uint64_t touched;		/* ports whose receive queue got frames */
+	int stats_fd;
+	const char *stats_path;
+	int sig_fd;
+	char *stats_buf;
+};
+
+static void
+port_break(struct sw_port *p, const char *why)
+{
+	vu_queue_break(&p->dev, RXQ, why);
+	vu_queue_break(&p->dev, TXQ, why);
+}
+
+/* Interrupt every receiver that got frames in this batch. */
+static void
+flush_notify(struct sw_switch *sw)
+{
+	while (sw->touched != 0) {
+		unsigned i = (unsigned)__builtin_ctzll(sw->touched);
+
+		sw->touched &= sw->touched - 1;
+		if (sw->ports[i] != NULL)
+			vu_queue_notify(&sw->ports[i]->dev, RXQ);
+	}
+}
+
+static void
+deliver(struct sw_switch *sw, unsigned dst, const struct sw_frame *f)
+{
+	enum sw_drop why;
+
+	if (sw->t.ports[dst].uplink) {
+		why = sw->tap_fd >= 0 ? sw_tap_send(sw->tap_fd, f) :
+		    SW_DROP_DOWN;
+	} else {
+		struct sw_port *p = sw->ports[dst];
+
+		if (!vu_queue_ready(&p->dev, RXQ)) {
+			why = SW_DROP_DOWN;
+		} else {
+			why = sw_rx_deliver(&p->dev.q[RXQ].vq,
+			    p->dev.acked_features, f, &p->rx);
+			if (p->dev.q[RXQ].vq.broken)
+				port_break(p, "malformed receive ring");
+			else if (why == SW_DROP_NONE)
+				sw->touched |= 1ull << dst;
+		}
+	}
+	if (why == SW_DROP_NONE)
+		sw_count_tx(&sw->t, dst, f->len);
+	else
+		sw_count_drop(&sw->t, dst, why);
+}
+
+/* One frame from port `in`, its readable segments in guest memory. */
+static void
+forward(struct sw_switch *sw, unsigned in, const struct iovec *iov,
+    unsigned niov, uint64_t features)
+{
+	struct sw_frame *f = &sw->frame;
+	struct sw_verdict v;
+	enum sw_drop why;
+
+	why = sw_frame_parse(f, iov, niov, sw_vnet_hdr_len(features),
+	    features);
+	if (why != SW_DROP_NONE) {
+		sw_count_drop(&sw->t, in, why);
+		return;
+	}
+	sw_count_rx(&sw->t, in, f->len);
+	v = sw_fwd_decide(&sw->t, in, f->eth);
+	switch (v.action) {
+	case SW_ACT_DROP:
+		sw_count_drop(&sw->t, in, v.why);
+		break;
+	case SW_ACT_UNICAST:
+		deliver(sw, v.port, f);
+		break;
+	case SW_ACT_FLOOD:
+		for (unsigned i = 0; i < sw->t.nports; i++)
+			if (i != in)
+				deliver(sw, i, f);
+		break;
+	}
+}
+
+static void
+port_tx(struct sw_port *p)
+{
+	struct sw_switch *sw = p->sw;
+	struct vq *q = &p->dev.q[TXQ].vq;
+	unsigned n = 0;
+	int r;
+
+	p->pending = false;
+	if (!vu_queue_ready(&p->dev, TXQ))
+		return;
+	for (;;) {
+		r = vq_pop(q, &p->txc);
+		if (r < 0) {
+			sw_count_drop(&sw->t, p->idx, SW_DROP_MALFORMED);
+			port_break(p, "malformed transmit ring");
+			break;
+		}
+		if (r == 0) {
+			if (vq_rearm(q))
+				continue;
+			break;
+		}
+		/* A transmit chain has nothing for us to write. */
+		if (p->txc.nin != 0)
+			sw_count_drop(&sw->t, p->idx, SW_DROP_MALFORMED);
+		else
+			forward(sw, p->idx, p->txc.iov, p->txc.nout,
+			    p->dev.acked_features);
+		vq_push(q, p->txc.head, 0);
+		if (++n == TX_BUDGET) {
+			p->pending = true;
+			break;
+		}
+	}
+	if (n > 0)
+		vu_queue_notify(&p->dev, TXQ);
+	flush_notify(sw);
+}
+
+static void
+net_queue_kick(struct vu_dev *d, unsigned qi)
+{
+	/* Receive-queue kicks (new buffers) need nothing: we drop when a
+	 * receiver has none, so there is nothing waiting for them. */
+	if (qi == TXQ)
+		port_tx(d->priv);
+}
+
+static int
+net_get_config(struct vu_dev *d, uint8_t *buf, uint32_t off, uint32_t len)
+{
+	/* QEMU keeps virtio-net config space (MAC, status) itself. */
+	return 0;
+}
+
+static void
+net_reset(struct vu_dev *d)
+{
+	struct sw_port *p = d->priv;
+
+	p->pending = false;
+	log_info("port %s: reset", p->sw->t.ports[p->idx].name);
+}
+
+static const struct vu_iface net_iface = {
+	.get_config = net_get_config,
+	.queue_kick = net_queue_kick,
+	.reset = net_reset,
+};
+
+static void
+tap_cb(void *arg, int fd, uint32_t events)
+{
+	struct sw_switch *sw = arg;
+	struct iovec iov;
+	ssize_t n;
+
+	for (int i = 0; i < TAP_BUDGET; i++) {
+		n = read(fd, sw->tap_buf, SW_VNET_HDR_LEN + SW_MAX_FRAME);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("uplink %s: read", sw->tap_name);
+			break;
+		}
+		iov.iov_base = sw->tap_buf;
+		iov.iov_len = (size_t)n;
+		forward(sw, (unsigned)sw->t.uplink, &iov, 1, sw_tap_features());
+	}
+	flush_notify(sw);
+}
+
+static void
+refresh_states(struct sw_switch *sw)
+{
+	for (unsigned i = 0; i < sw->t.nports; i++) {
+		struct sw_port_entry *e = &sw->t.ports[i];
+		struct sw_port *p = sw->ports[i];
+
+		if (e->uplink)
+			e->state = sw->tap_fd >= 0 ? SW_PORT_UP : SW_PORT_DOWN;
+		else if (p->dev.q[RXQ].vq.broken || p->dev.q[TXQ].vq.broken)
+			e->state = SW_PORT_ERROR;
+		else if (p->dev.conn_fd >= 0 && vu_queue_ready(&p->dev, RXQ) &&
+		    vu_queue_ready(&p->dev, TXQ))
+			e->state = SW_PORT_UP;
+		else
+			e->state = SW_PORT_DOWN;
+	}
+}
+
+static int
+render_stats(struct sw_switch *sw)
+{
+	int n;
+
+	refresh_states(sw);
+	n = sw_stats_json(&sw->t, sw->name, sw->stats_buf, STATS_MAX - 1);
+	if (n < 0)
+		return -1;
+	sw->stats_buf[n++] = '\n';
+	return n;
+}
+
+static void
+stats_cb(void *arg, int fd, uint32_t events)
+{
+	struct sw_switch *sw = arg;
+	int c, n;
+
+	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (c < 0)
+		return;
+	/* One snapshot per connection; a reader that does not keep up with
+	 * a few KiB in the socket buffer gets a short answer, not a stall. */
+	if ((n = render_stats(sw)) > 0 &&
+	    send(c, sw->stats_buf, (size_t)n, MSG_NOSIGNAL) < 0)
+		log_debug("stats: send: %s", strerror(errno));
+	close(c);
+}
+
+static void
+signal_cb(void *arg, int fd, uint32_t events)
+{
+	struct sw_switch *sw = arg;
+	struct signalfd_siginfo si;
+	int n;
+
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGUSR1) {
+		if ((n = render_stats(sw)) > 0)
+			log_info("stats: %.*s", n - 1, sw->stats_buf);
+		return;
+	}
+	log_info("signal %u: exiting", si.ssi_signo);
+	sw->loop.quit = true;
+}
+
+/* A listening unix socket at path; a stale socket file is replaced. */
+static int
+listen_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, e;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			errno = EEXIST;
+			return -1;
+		}
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0600) < 0 || listen(fd, 4) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: isles-switchd [-v] [--name SWITCH] --port NAME:MAC=PATH|fd:N ...\n"
+	    "                     [--uplink TAP] [--stats PATH]\n"
+	    "       isles-switchd [-v] --socket-path PATH | --fd N [--mac MAC]\n"
+	    "       isles-switchd --print-capabilities\n"
+	    "  --port NAME:MAC=PATH   a vhost-user-net port listening at PATH for\n"
+	    "                         the NIC with MAC (repeat per port, at most %d)\n"
+	    "  --port NAME:MAC=fd:N   the same on an inherited socket (listening or\n"
+	    "                         connected)\n"
+	    "  --uplink TAP           host TAP device for frames to unknown MACs\n"
+	    "  --stats PATH           unix socket: each connection reads the\n"
+	    "                         counters as one line of JSON\n"
+	    "  --socket-path, --fd    one-port form (vhost-user program conventions)\n"
+	    "  -v                     more logging (twice: debug)\n"
+	    "See docs/switch.md.\n", SW_MAX_PORTS);
+}
+
+struct port_arg {
+	char name[SW_PORT_NAME_MAX];
+	uint8_t mac[SW_ETH_ALEN];
+	const char *path;	/* NULL: fd */
+	int fd;
+};
+
+/* "NAME:MAC=PATH" or "NAME:MAC=fd:N". */
+static int
+parse_port(const char *s, struct port_arg *pa)
+{
+	const char *colon = strchr(s, ':'), *rest;
+	char mac[SW_MAC_STRLEN];
+	size_t nl;
+
+	if (colon == NULL || (nl = (size_t)(colon - s)) == 0 ||
+	    nl >= SW_PORT_NAME_MAX)
+		return -1;
+	memcpy(pa->name, s, nl);
+	pa->name[nl] = '\0';
+	rest = colon + 1;
+	if (strlen(rest) < SW_MAC_STRLEN || rest[SW_MAC_STRLEN - 1] != '=')
+		return -1;
+	memcpy(mac, rest, SW_MAC_STRLEN - 1);
+	mac[SW_MAC_STRLEN - 1] = '\0';
+	if (sw_mac_parse(mac, pa->mac) < 0)
+		return -1;
+	rest += SW_MAC_STRLEN;
+	if (*rest == '\0')
+		return -1;
+	pa->path = NULL;
+	pa->fd = -1;
+	if (strncmp(rest, "fd:", 3) == 0) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(rest + 3, &end, 10);
+		if (errno != 0 || *end != '\0' || end == rest + 3 || v < 0 ||
+		    v >= SW_LOOP_MAX_FD)
+			return -1;
+		pa->fd = (int)v;
+	} else {
+		pa->path = rest;
+	}
+	return 0;
+}
+
+static int
+port_open(struct sw_switch *sw, const struct port_arg *pa)
+{
+	struct vu_loop vl = {
+		.watch = sw_loop_vu_watch,
+		.unwatch = sw_loop_vu_unwatch,
+		.loop = &sw->loop,
+	};
+	struct sw_port *p;
+	int idx, lfd = -1, cfd = -1, acc = 0;
+	socklen_t sl = sizeof(acc);
+
+	if ((idx = sw_table_add_port(&sw->t, pa->name, pa->mac)) < 0) {
+		log_warn("port %s", pa->name);
+		return -1;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("calloc");
+	p->sw = sw;
+	p->idx = (unsigned)idx;
+	sw->ports[idx] = p;
+	if (pa->path != NULL) {
+		if ((lfd = listen_unix(pa->path)) < 0) {
+			log_warn("port %s: listen on %s", pa->name, pa->path);
+			return -1;
+		}
+		snprintf(p->path, sizeof(p->path), "%s", pa->path);
+		p->unlink_path = true;
+	} else {
+		if (getsockopt(pa->fd, SOL_SOCKET, SO_ACCEPTCONN, &acc,
+		    &sl) < 0) {
+			log_warn("port %s: fd %d", pa->name, pa->fd);
+			return -1;
+		}
+		if (fcntl(pa->fd, F_SETFD, FD_CLOEXEC) < 0)
+			log_warn("port %s: fd %d: cloexec", pa->name, pa->fd);
+		if (acc) {
+			lfd = pa->fd;
+			if (fcntl(lfd, F_SETFL, O_NONBLOCK) < 0)
+				log_warn("port %s: nonblock", pa->name);
+		} else {
+			cfd = pa->fd;
+		}
+	}
+	if (vu_dev_init(&p->dev, sw->t.ports[idx].name, lfd, cfd, 2,
+	    sw_net_features(), &net_iface, &vl, p) < 0) {
+		log_warn("port %s: vhost-user device", pa->name);
+		return -1;
+	}
+	/* Nothing to resubmit on a NIC: a lost frame is a lost frame. */
+	p->dev.protocol_features &= ~(1ull << VU_PF_INFLIGHT_SHMFD);
+	return 0;
+}
+
+static int
+setup_signals(struct sw_switch *sw)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	sw->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sw->sig_fd < 0)
+		return -1;
+	return sw_loop_watch(&sw->loop, sw->sig_fd, signal_cb, sw);
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { OPT_CAPS = 256, OPT_SOCKET, OPT_FD, OPT_MAC };
+	static const struct option opts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "uplink", required_argument, NULL, 'u' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "stats", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "print-capabilities", no_argument, NULL, OPT_CAPS },
+		{ "socket-path", required_argument, NULL, OPT_SOCKET },
+		{ "fd", required_argument, NULL, OPT_FD },
+		{ "mac", required_argument, NULL, OPT_MAC },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct sw_switch sw;
+	static struct port_arg pargs[SW_MAX_PORTS];
+	unsigned nports = 0;
+	const char *single = NULL, *single_mac = "02:00:00:00:aa:01";
+	int c, verbose = 1, rc = 0;
+
+	sw.name = "switch";
+	sw.tap_fd = sw.stats_fd = sw.sig_fd = -1;
+	while ((c = getopt_long(argc, argv, "p:u:n:s:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (nports == SW_MAX_PORTS) {
+				fprintf(stderr, "isles-switchd: at most %d "
+				    "ports\n", SW_MAX_PORTS);
+				return 2;
+			}
+			if (parse_port(optarg, &pargs[nports]) < 0) {
+				fprintf(stderr, "isles-switchd: bad --port "
+				    "\"%s\" (NAME:MAC=PATH or NAME:MAC=fd:N)\n",
+				    optarg);
+				return 2;
+			}
+			nports++;
+			break;
+		case 'u':
+			sw.tap_name = optarg;
+			break;
+		case 'n':
+			sw.name = optarg;
+			break;
+		case 's':
+			sw.stats_path = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case OPT_CAPS:
+			printf("{\n  \"type\": \"net\"\n}\n");
+			return 0;
+		case OPT_SOCKET:
+			single = optarg;
+			break;
+		case OPT_FD: {
+			static char buf[32];
+
+			snprintf(buf, sizeof(buf), "fd:%s", optarg);
+			single = buf;
+			break;
+		}
+		case OPT_MAC:
+			single_mac = optarg;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (single != NULL) {
+		char spec[PATH_MAX + 64];
+
+		snprintf(spec, sizeof(spec), "port0:%s=%s", single_mac, single);
+		if (nports > 0 || parse_port(spec, &pargs[0]) < 0) {
+			fprintf(stderr, "isles-switchd: --socket-path/--fd: "
+			    "bad MAC, or mixed with --port\n");
+			return 2;
+		}
+		nports = 1;
+	}
+	if (nports == 0) {
+		usage(stderr);
+		return 2;
+	}
+
+	log_init("isles-switchd", sw.name);
+	log_setverbose(verbose);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		log_warn("no_new_privs");
+	sw_table_init(&sw.t);
+	if (sw_loop_init(&sw.loop) < 0)
+		fatal("epoll");
+	if (setup_signals(&sw) < 0)
+		fatal("signals");
+	if ((sw.stats_buf = malloc(STATS_MAX)) == NULL)
+		fatal("malloc");
+	for (unsigned i = 0; i < nports; i++)
+		if (port_open(&sw, &pargs[i]) < 0) {
+			rc = 1;
+			goto out;
+		}
+	if (sw.tap_name != NULL) {
+		if (sw_table_add_uplink(&sw.t, "uplink") < 0) {
+			log_warn("uplink");
+			rc = 1;
+			goto out;
+		}
+		if ((sw.tap_buf = malloc(SW_VNET_HDR_LEN + SW_MAX_FRAME)) ==
+		    NULL)
+			fatal("malloc");
+		if ((sw.tap_fd = sw_tap_open(sw.tap_name)) < 0 ||
+		    sw_loop_watch(&sw.loop, sw.tap_fd, tap_cb, &sw) < 0) {
+			log_warn("uplink %s", sw.tap_name);
+			rc = 1;
+			goto out;
+		}
+	}
+	if (sw.stats_path != NULL) {
+		if ((sw.stats_fd = listen_unix(sw.stats_path)) < 0 ||
+		    sw_loop_watch(&sw.loop, sw.stats_fd, stats_cb, &sw) < 0) {
+			log_warn("stats socket %s", sw.stats_path);
+			rc = 1;
+			goto out;
+		}
+	}
+	log_info("%u port%s%s%s, ready", nports, nports == 1 ? "" : "s",
+	    sw.tap_name ? ", uplink " : "", sw.tap_name ? sw.tap_name : "");
+
+	while (!sw.loop.quit) {
+		sw.loop.deferred = false;
+		for (unsigned i = 0; i < sw.t.nports; i++)
+			if (sw.ports[i] != NULL && sw.ports[i]->pending)
+				sw.loop.deferred = true;
+		if (sw_loop_once(&sw.loop) < 0)
+			fatal("epoll_wait");
+		for (unsigned i = 0; i < sw.t.nports; i++)
+			if (sw.ports[i] != NULL && sw.ports[i]->pending)
+				port_tx(sw.ports[i]);
+	}
+
+out:
+	for (unsigned i = 0; i < SW_MAX_PORTS; i++) {
+		struct sw_port *p = sw.ports[i];
+
+		if (p == NULL)
+			continue;
+		if (p->dev.iface != NULL)
+			vu_dev_close(&p->dev);
+		if (p->unlink_path)
+			unlink(p->path);
+		free(p);
+	}
+	if (sw.stats_fd >= 0) {
+		close(sw.stats_fd);
+		unlink(sw.stats_path);
+	}
+	if (sw.tap_fd >= 0)
+		close(sw.tap_fd);
+	free(sw.tap_buf);
+	free(sw.stats_buf);
+	sw_loop_close(&sw.loop);
+	return rc;
+}
