@@ -127,11 +127,15 @@ spawn_supervisor(const char *rundir, int lockfd, int ctlfd,
 		int i = 0, nul, logfd;
 
 		(void)setsid();
+		/* Out of the way first: dup2 onto itself keeps CLOEXEC. */
+		lockfd = fcntl(lockfd, F_DUPFD, 100);
+		ctlfd = fcntl(ctlfd, F_DUPFD, 100);
 		nul = open("/dev/null", O_RDONLY);
 		logfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (nul < 0 || logfd < 0 || dup2(nul, 0) < 0 ||
-		    dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 ||
-		    dup2(lockfd, 3) < 0 || dup2(ctlfd, 4) < 0)
+		if (lockfd < 0 || ctlfd < 0 || nul < 0 || logfd < 0 ||
+		    dup2(nul, 0) < 0 || dup2(logfd, 1) < 0 ||
+		    dup2(logfd, 2) < 0 || dup2(lockfd, 3) < 0 ||
+		    dup2(ctlfd, 4) < 0)
 			_exit(127);
 		(void)close_range(5, ~0u, 0);
 		argv[i++] = "isles";

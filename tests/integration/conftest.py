@@ -1,0 +1,221 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Shared fixtures of the integration tests that run whole Isles systems.
+
+    built            session: `make -j2` once and `build/isles image` once;
+                     the repository root (a Path).
+    run_dir          a short run dir (mktemp -d /tmp/isl.XXXX: Unix socket
+                     paths are limited to 108 bytes), removed afterwards.
+    make_system      factory: make_system(conf_text, name=...) -> System,
+                     brought up by the test and always torn down (down,
+                     then a check that no process names its run dir).
+
+A System is also usable directly, e.g. from a module-scoped fixture:
+
+    with System.create(conf_text, name="found") as s:
+        s.up()                      # isles up --detach; raises if it fails
+        rc, out, err = s.exec("vm0", "uname", "-m", timeout=30)
+        s.status()                  # isles status --json as a dict
+    # leaving the block: isles down, assert nothing survives, rm -rf
+
+Every isles command runs with ISLES_RUN_DIR set to the system's own run dir
+base, so systems of different tests never see each other.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ISLES = ROOT / "build" / "isles"
+
+_build_result = {}
+
+
+def build_tree():
+    """make -j2 and isles image, once per session; returns ROOT."""
+    if "err" in _build_result:
+        pytest.fail(_build_result["err"])
+    if "ok" in _build_result:
+        return ROOT
+    r = subprocess.run(["make", "-j2"], cwd=ROOT, capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        # Another component may be half-written; the programs these
+        # tests need are enough.
+        r = subprocess.run(["make", "-j2", "build/isles",
+                            "build/isles-consoled", "build/guest/isles-agent"],
+                           cwd=ROOT, capture_output=True, text=True)
+    if r.returncode != 0:
+        _build_result["err"] = "build failed:\n" + r.stdout[-3000:] + r.stderr[-3000:]
+        pytest.fail(_build_result["err"])
+    r = subprocess.run([str(ISLES), "image"], cwd=ROOT, capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        _build_result["err"] = "isles image failed:\n" + r.stderr[-3000:]
+        pytest.fail(_build_result["err"])
+    _build_result["ok"] = True
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def built():
+    return build_tree()
+
+
+def procs_mentioning(path):
+    """Pids (not ours) whose command line mentions path + '/'."""
+    needle = (str(path).rstrip("/") + "/").encode()
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                if needle in f.read():
+                    found.append(int(d))
+        except OSError:
+            pass
+    return found
+
+
+def new_run_dir():
+    return Path(tempfile.mkdtemp(prefix="isl.", dir="/tmp"))
+
+
+@pytest.fixture
+def run_dir():
+    d = new_run_dir()
+    yield d
+    left = procs_mentioning(d)
+    for pid in left:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    shutil.rmtree(d, ignore_errors=True)
+    assert not left, f"processes left behind under {d}: {left}"
+
+
+class System:
+    """One Isles system in a private run dir base (see the module doc)."""
+
+    def __init__(self, base, conf_text, name="sys", conf_name=None):
+        self.base = Path(base)
+        self.name = name
+        self.r = self.base / name
+        self.conf = self.base / (conf_name or f"{name}.conf")
+        self.conf.write_text(conf_text)
+        self.env = dict(os.environ, ISLES_RUN_DIR=str(self.base))
+        self.upped = False
+
+    @classmethod
+    def create(cls, conf_text, name="sys", **kw):
+        build_tree()
+        return cls(new_run_dir(), conf_text, name=name, **kw)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.teardown()
+        return False
+
+    def isles(self, *args, timeout=300, input=None, env=None):
+        """Run build/isles ARGS; returns CompletedProcess (text)."""
+        e = dict(self.env)
+        if env:
+            e.update(env)
+        return subprocess.run([str(ISLES), *map(str, args)], env=e,
+                              capture_output=True, text=True, timeout=timeout,
+                              input=input,
+                              stdin=None if input is not None else subprocess.DEVNULL)
+
+    def up(self, check=True, env=None, timeout=400):
+        """isles up --detach; with check, raise (with the log) on failure."""
+        t0 = time.monotonic()
+        r = self.isles("up", "--detach", self.conf, env=env, timeout=timeout)
+        self.up_seconds = time.monotonic() - t0
+        self.upped = True
+        if check and r.returncode != 0:
+            raise AssertionError(f"isles up failed ({r.returncode}):\n{r.stderr}"
+                                 f"\n--- supervisor.log:\n{self.log('supervisor.log')}")
+        return r
+
+    def exec(self, vm, *cmd, timeout=None, input=None, limit=120):
+        """isles exec [-t timeout] [-i] VM -- CMD; returns (rc, out, err)."""
+        args = ["exec", "--system", self.name]
+        if timeout is not None:
+            args += ["-t", timeout]
+        if input is not None:
+            args.append("-i")
+        args += [vm, "--", *cmd]
+        r = self.isles(*args, input=input, timeout=limit)
+        return r.returncode, r.stdout, r.stderr
+
+    def status(self):
+        r = self.isles("status", "--json", "--system", self.name, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def vm(self, name):
+        return next(v for v in self.status()["vms"] if v["name"] == name)
+
+    def log(self, rel):
+        p = self.r / rel
+        return p.read_text(errors="replace") if p.exists() else ""
+
+    def down(self, timeout=None):
+        args = ["down", "--system", self.name]
+        if timeout:
+            args += ["--timeout", timeout]
+        return self.isles(*args, timeout=120)
+
+    def procs(self):
+        return procs_mentioning(self.r)
+
+    def assert_nothing_running(self):
+        left = self.procs()
+        assert not left, f"processes left behind: {left}"
+        if (self.r / "supervisor.pid").exists():
+            pid = int((self.r / "supervisor.pid").read_text())
+            assert not os.path.exists(f"/proc/{pid}"), "supervisor survived"
+
+    def teardown(self):
+        """Always: down (if it was brought up), check, remove the dir."""
+        try:
+            if self.upped:
+                self.down(timeout=5)
+            left = self.procs()
+            for pid in left:
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
+            assert not left, f"processes left behind under {self.r}: {left}"
+        finally:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+
+@pytest.fixture
+def make_system(built):
+    made = []
+
+    def make(conf_text, name="sys", **kw):
+        s = System(new_run_dir(), conf_text, name=name, **kw)
+        made.append(s)
+        return s
+
+    yield make
+    errors = []
+    for s in made:
+        try:
+            s.teardown()
+        except AssertionError as e:
+            errors.append(str(e))
+    assert not errors, "; ".join(errors)
