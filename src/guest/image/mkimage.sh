@@ -7,9 +7,12 @@
 #
 #   mkimage.sh [--force] OUTDIR SRCDIR AGENT
 #
-#   OUTDIR  image directory (build/image): vmlinuz, initrd.img, key, work/
+#   OUTDIR  image directory (build/image): vmlinuz, initrd.img, key,
+#           kernel.release (the guest's uname -r), work/
 #   SRCDIR  the Isles source tree (its src/guest/ is part of the key)
-#   AGENT   the built static guest agent (build/guest/isles-agent)
+#   AGENT   the built static guest agent (build/guest/isles-agent); the
+#           other executables in its directory go to /usr/bin, *.ko there
+#           to /lib/modules/RELEASE/extra
 #
 # Kernel and modules come from Debian's linux-image-amd64 (the versioned
 # package it depends on), downloaded with apt-get and unpacked with
@@ -110,6 +113,19 @@ bbver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null) ||
 e2ver=$(dpkg-query -W -f='${Version}' e2fsprogs 2>/dev/null) ||
 	die "e2fsprogs is not installed"
 
+# Other guest programs built next to the agent (GUEST_PROGS: build/guest/)
+# and out-of-tree kernel modules put there (*.ko) go into the image too.
+guest_extras() {
+	for f in "$(dirname "$AGENT")"/*; do
+		[ -f "$f" ] && [ "$f" != "$AGENT" ] || continue
+		case $f in
+		*.ko) echo "$f" ;;
+		*.a|*.o|*.d) ;;
+		*) [ -x "$f" ] && echo "$f" ;;
+		esac
+	done
+}
+
 key() {
 	echo "kernel $kpkg $kver"
 	echo "busybox-static $bbver"
@@ -117,6 +133,9 @@ key() {
 	(cd "$GUEST" && find . -type f ! -name '*.o' ! -name '*.d' -print |
 		LC_ALL=C sort | xargs -r sha256sum)
 	echo "agent $(sha256sum <"$AGENT")"
+	guest_extras | while read -r f; do
+		echo "guest $(basename "$f") $(sha256sum <"$f")"
+	done
 }
 key >"$WORK/key.new"
 
@@ -150,18 +169,50 @@ if [ -z "$deb" ]; then
 	done
 fi
 
+# The unpacked kernel is cached in work/kernel, keyed by the package and
+# the module list, and pruned to the modules the image takes (the whole
+# package unpacks to about 400 MB).
 kdir=$WORK/kernel
-if [ ! -e "$kdir/.done" ] || [ "$(cat "$kdir/.done")" != "$kpkg $kver" ]; then
+kmod=$kdir/lib/modules/$krel
+kstamp="$kpkg $kver $(echo $MODULES)"
+if [ ! -e "$kdir/.done" ] || [ "$(cat "$kdir/.done")" != "$kstamp" ]; then
 	say "extracting $(basename "$deb") ..."
 	rm -rf "$kdir"
 	mkdir -p "$kdir"
 	dpkg-deb -x "$deb" "$kdir" || die "cannot extract $deb"
+	[ -f "$kdir/boot/vmlinuz-$krel" ] || die "no kernel in $deb"
 	say "running depmod for $krel ..."
 	depmod -b "$kdir" "$krel" || die "depmod failed for $krel"
-	echo "$kpkg $kver" >"$kdir/.done"
+
+	# The closure of $MODULES over modules.dep (which lists every
+	# module's dependencies transitively).
+	want=$(for m in $MODULES; do echo "$m"; done)
+	awk -v want="$want" '
+		BEGIN { n = split(want, w, "\n")
+			for (i = 1; i <= n; i++) { gsub("-", "_", w[i]); need[w[i]] = 1 } }
+		{
+			path = $1; sub(":$", "", path)
+			name = path; sub(".*/", "", name); sub("\\.ko.*$", "", name)
+			gsub("-", "_", name)
+			if (name in need) {
+				found[name] = 1; print path
+				for (i = 2; i <= NF; i++) print $i
+			}
+		}
+		END { for (m in need) if (!(m in found)) print m > "/dev/stderr" }
+	' "$kmod/modules.dep" 2>"$kdir/modules.missing" |
+		LC_ALL=C sort -u >"$kdir/modules.list"
+	# A module that is built in is not missing.
+	while read -r m; do
+		grep -Eq "/${m}\.ko" "$kmod/modules.builtin" ||
+			say "warning: module $m is neither in $kpkg nor built in"
+	done <"$kdir/modules.missing"
+	(cd "$kmod" && find kernel -name '*.ko*' | LC_ALL=C sort |
+		LC_ALL=C comm -23 - "$kdir/modules.list" | xargs -r rm -f)
+	find "$kmod/kernel" -type d -empty -delete
+	rm -rf "$kdir/usr"
+	echo "$kstamp" >"$kdir/.done"
 fi
-kmod=$kdir/lib/modules/$krel
-[ -f "$kdir/boot/vmlinuz-$krel" ] || die "no kernel in $deb"
 
 # --- Root file system ----------------------------------------------------
 
@@ -204,29 +255,23 @@ done
 [ -r /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$root/etc/"
 ln -s /proc/mounts "$root/etc/mtab"
 
-# The agent.
+# The agent, the other guest programs and modules.
 cp "$AGENT" "$root/sbin/isles-agent"
+guest_extras | while read -r f; do
+	case $f in
+	*.ko)
+		mkdir -p "$root/lib/modules/$krel/extra"
+		cp "$f" "$root/lib/modules/$krel/extra/"
+		;;
+	*) cp "$f" "$root/usr/bin/" ;;
+	esac
+done
 
-# Kernel modules: the closure of $MODULES over modules.dep.
-want=$(for m in $MODULES; do echo "$m"; done)
-awk -v want="$want" '
-	BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) { gsub("-", "_", w[i]); need[w[i]] = 1 } }
-	{
-		path = $1; sub(":$", "", path)
-		name = path; sub(".*/", "", name); sub("\\.ko.*$", "", name); gsub("-", "_", name)
-		if (name in need) { found[name] = 1; print path; for (i = 2; i <= NF; i++) print $i }
-	}
-	END { for (m in need) if (!(m in found)) print "missing " m > "/dev/stderr" }
-' "$kmod/modules.dep" 2>"$WORK/modules.missing" | LC_ALL=C sort -u >"$WORK/modules.list"
-# A module that is built in is not missing.
-while read -r _ m; do
-	grep -Eq "/${m}\.ko" "$kmod/modules.builtin" ||
-		say "warning: module $m is neither in $kpkg nor built in"
-done <"$WORK/modules.missing"
+# Kernel modules: the closure of $MODULES, computed above.
 while read -r ko; do
 	mkdir -p "$root/lib/modules/$krel/$(dirname "$ko")"
 	cp "$kmod/$ko" "$root/lib/modules/$krel/$ko"
-done <"$WORK/modules.list"
+done <"$kdir/modules.list"
 for f in modules.builtin modules.builtin.modinfo modules.order; do
 	[ -r "$kmod/$f" ] && cp "$kmod/$f" "$root/lib/modules/$krel/"
 done
@@ -259,5 +304,6 @@ say "writing initrd.img ..."
 cp "$kdir/boot/vmlinuz-$krel" "$OUT/vmlinuz.new"
 mv "$OUT/vmlinuz.new" "$OUT/vmlinuz"
 mv "$OUT/initrd.img.new" "$OUT/initrd.img"
+echo "$krel" >"$OUT/kernel.release"
 mv "$WORK/key.new" "$OUT/key"
 say "built $krel image in $(( $(date +%s) - start )) s: initrd.img $(( $(stat -c %s "$OUT/initrd.img") / 1024 )) KiB"
