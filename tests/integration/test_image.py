@@ -253,8 +253,14 @@ def test_malformed_frames_are_rejected(agent):
     assert next_of(agent, ERROR)[0] == 77
     agent.send(EXEC, chan=78, payload=b"\0")            # empty argv[0]
     assert next_of(agent, ERROR)[0] == 78
+    # Frames that are not EXECs are answered on channel 0, so that a
+    # live session is not mistaken for a failed one.
     agent.send(KILL, chan=79, payload=b"\x01")          # short KILL
-    assert next_of(agent, ERROR)[0] == 79
+    chan, text = next_of(agent, ERROR)
+    assert chan == 0 and b"79" in text
+    agent.send(200, chan=80, payload=b"")               # unknown type
+    chan, text = next_of(agent, ERROR)
+    assert chan == 0 and b"unknown" in text
     agent.sock.sendall(b"garbage that is not a frame" * 10)
     assert agent.ping(b"still-alive") == b"still-alive"
 

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -97,9 +98,22 @@ send_frame(uint16_t type, uint32_t chan, const void *data, size_t len)
 		log_warn("frame type %u for chan %u dropped", type, chan);
 }
 
-static void
-send_error(uint32_t chan, const char *msg)
+/*
+ * ERROR on channel N answers an EXEC that could not start (no EXIT
+ * follows); ERROR on channel 0 reports a frame that was rejected.
+ */
+static void __attribute__((format(printf, 2, 3)))
+send_error(uint32_t chan, const char *fmt, ...)
 {
+	char msg[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
 	log_warnx("chan %u: %s", chan, msg);
 	send_frame(PROTO_ERROR, chan, msg, strlen(msg));
 }
@@ -206,7 +220,8 @@ session_start(uint32_t chan, uint16_t flags, char **argv)
 	    pipe2(sync, O_CLOEXEC) < 0)
 		goto fail;
 	if (flags & PROTO_EXEC_STDIN) {
-		if (pipe2(in, O_CLOEXEC) < 0)
+		s->inbuf = malloc(AGENT_STDIN_SIZE);
+		if (s->inbuf == NULL || pipe2(in, O_CLOEXEC) < 0)
 			goto fail;
 	} else {
 		in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -238,7 +253,9 @@ session_start(uint32_t chan, uint16_t flags, char **argv)
 	log_debug("chan %u: started %s as pid %d", chan, argv[0], (int)pid);
 	return;
 fail:
-	send_error(chan, strerror(errno));
+	send_error(chan, "cannot start: %s", strerror(errno));
+	free(s->inbuf);
+	s->inbuf = NULL;
 	for (int i = 0; i < 2; i++) {
 		if (out[i] >= 0)
 			close(out[i]);
@@ -263,7 +280,7 @@ handle_exec(const struct proto_hdr *h, const uint8_t *p)
 		return;
 	}
 	if (session_find(h->chan) != NULL) {
-		send_error(h->chan, "channel already in use");
+		send_error(h->chan, "channel %u already in use", h->chan);
 		return;
 	}
 	if (ag_parse_argv(p, h->len, buf, sizeof(buf), argv,
@@ -290,13 +307,6 @@ handle_stdin(const struct proto_hdr *h, const uint8_t *p)
 			close_fd(&s->in_fd);
 		return;
 	}
-	if (s->inbuf == NULL) {
-		s->inbuf = malloc(AGENT_STDIN_SIZE);
-		if (s->inbuf == NULL) {
-			send_error(h->chan, "out of memory for stdin");
-			return;
-		}
-	}
 	/* The port is not read while this could overflow (stdin_full). */
 	if (s->in_off + s->in_len + h->len > AGENT_STDIN_SIZE) {
 		memmove(s->inbuf, s->inbuf + s->in_off, s->in_len);
@@ -313,12 +323,12 @@ handle_kill(const struct proto_hdr *h, const uint8_t *p)
 	uint32_t sig;
 
 	if (h->len != 4) {
-		send_error(h->chan, "malformed KILL");
+		send_error(0, "malformed KILL on channel %u", h->chan);
 		return;
 	}
 	sig = le32(p);
 	if (sig == 0 || sig > 64) {
-		send_error(h->chan, "KILL: bad signal number");
+		send_error(0, "KILL on channel %u: bad signal %u", h->chan, sig);
 		return;
 	}
 	if (s == NULL || s->exited)
@@ -374,7 +384,8 @@ handle_frame(const struct proto_hdr *h, const uint8_t *p)
 		    (int)(h->len > 200 ? 200 : h->len), (const char *)p);
 		break;
 	default:
-		send_error(h->chan, "unknown frame type");
+		send_error(0, "unknown frame type %u on channel %u", h->type,
+		    h->chan);
 		break;
 	}
 }
