@@ -454,6 +454,7 @@ cmd_up(int argc, char **argv)
 		fd = -1;
 		stop_system(sys->name, false);
 		(void)waitpid(pid, NULL, 0);
+		rc = 130;	/* interrupted before the system was up */
 		goto out_rx;
 	}
 	if (detach) {

@@ -296,10 +296,13 @@ render_text(struct sup *s, struct sbuf *b)
 			fmt_uptime(up, sizeof(up), child_uptime(vm->child));
 		else
 			snprintf(up, sizeof(up), "-");
-		sb_printf(b, "%-3u %-12s %-10s %-8s %-8s %-7llu %-8u %s\n",
+		char mem[24];
+
+		snprintf(mem, sizeof(mem), "%lluM",
+		    (unsigned long long)(vm->cfg->memory >> 20));
+		sb_printf(b, "%-3u %-12s %-10s %-8s %-8s %-7s %-8u %s\n",
 		    vm->idx, vm->cfg->name, vm_state_name(vm->state), pid, up,
-		    (unsigned long long)(vm->cfg->memory >> 20),
-		    vm->child->restarts, vm->reason[0] ? vm->reason : "-");
+		    mem, vm->child->restarts, vm->reason[0] ? vm->reason : "-");
 	}
 	for (size_t i = 0, k = 0; i < s->nchildren; i++) {
 		struct child *c = &s->children[i];

@@ -177,9 +177,7 @@ vm_agent_ready(struct sup *s, struct vm_rt *vm, const char *version)
 	vm->reason[0] = '\0';
 	timer_disarm(vm->timer.fd);
 	snprintf(detail, sizeof(detail), "agent %s answered after %.1f s",
-	    version, (double)(vm->ready_at -
-	    ((uint64_t)vm->child->started.tv_sec * 1000u +
-	    (uint64_t)vm->child->started.tv_nsec / 1000000u)) / 1000.0);
+	    version, (double)(vm->ready_at - vm->boot_started) / 1000.0);
 	vm_set_state(s, vm, VM_READY, detail);
 }
 
@@ -222,7 +220,8 @@ qmp_line(struct sup *s, struct vm_rt *vm, const char *line)
 	if (strstr(line, "\"RESET\"") != NULL &&
 	    (vm->state == VM_READY || vm->state == VM_BOOTING)) {
 		link_close(s, vm, "the VM rebooted");
-		vm->boot_deadline = sup_now_ms() + s->boot_timeout * 1000ull;
+		vm->boot_started = sup_now_ms();
+		vm->boot_deadline = vm->boot_started + s->boot_timeout * 1000ull;
 		vm->backoff_ms = 10;
 		vm_set_state(s, vm, VM_STARTING, "guest reset");
 		timer_arm(vm, 10);
@@ -327,7 +326,8 @@ vm_start(struct sup *s, struct vm_rt *vm)
 	}
 	vm->stop_stage = 0;
 	vm->backoff_ms = 10;
-	vm->boot_deadline = sup_now_ms() + s->boot_timeout * 1000ull;
+	vm->boot_started = sup_now_ms();
+	vm->boot_deadline = vm->boot_started + s->boot_timeout * 1000ull;
 	vm_set_state(s, vm, VM_STARTING, NULL);
 	timer_arm(vm, vm->backoff_ms);
 	return 0;
@@ -617,9 +617,9 @@ sup_fail(struct sup *s, const char *reason)
 static void
 daemon_exited(struct sup *s, struct child *c, int status)
 {
-	log_warnx("%s %s", c->name, child_status_str(status));
 	if (s->phase == SUP_STOPPING || c->restart == CHILD_RESTART_NEVER)
 		return;
+	log_warnx("%s %s", c->name, child_status_str(status));
 	if (c->restarts >= c->max_restarts) {
 		log_warnx("%s: not restarted again (%u restarts)", c->name,
 		    c->restarts);
@@ -832,6 +832,36 @@ sup_init(struct sup *s)
 	return build_children(s);
 }
 
+/* Release everything sup_init made (the process exits next). */
+static void
+sup_free(struct sup *s)
+{
+	for (size_t i = 0; i < s->nvms; i++) {
+		link_close(s, &s->vms[i], "the system stopped");
+		qmp_close(s, &s->vms[i]);
+		if (s->vms[i].timer.fd >= 0)
+			close(s->vms[i].timer.fd);
+	}
+	for (size_t i = 0; i < s->nchildren; i++) {
+		struct child *c = &s->children[i];
+
+		for (size_t j = 0; j < c->nfds; j++)
+			if (c->fds[j].fd >= 0)
+				close(c->fds[j].fd);
+		strv_free(&c->argv);
+		strv_free(&c->env);
+	}
+	free(s->children);
+	free(s->vms);
+	if (s->sig.fd >= 0)
+		close(s->sig.fd);
+	if (s->stop_timer.fd >= 0)
+		close(s->stop_timer.fd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	sc_free(s->sys);
+}
+
 static void
 write_pidfile(struct sup *s)
 {
@@ -972,6 +1002,6 @@ cmd_supervise(int argc, char **argv)
 	log_info("system %s is down", s->sys->name);
 	rd_clean(s->rundir);
 	ctl_close_all(s);
-	sc_free(s->sys);
+	sup_free(s);
 	return code;
 }

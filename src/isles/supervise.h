@@ -76,6 +76,7 @@ struct vm_rt {
 	enum vm_state state;
 	struct ev_src timer;	/* timerfd: connect/HELLO retries, deadlines */
 	unsigned backoff_ms;
+	uint64_t boot_started;	/* ms, CLOCK_MONOTONIC: this boot began */
 	uint64_t boot_deadline;	/* ms, CLOCK_MONOTONIC */
 	uint64_t stop_deadline;
 	int stop_stage;		/* 0 none, 1 poweroff asked, 2 TERM, 3 KILL */

@@ -32,7 +32,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ISLES = ROOT / "build" / "isles"
+# ISLES_BIN=build/asan/isles runs these tests against the sanitizer build
+# (set ISLES_IMAGE_DIR=build/image too, so that it reuses the image).
+ISLES = Path(os.environ.get("ISLES_BIN", ROOT / "build" / "isles"))
 
 _build_result = {}
 
