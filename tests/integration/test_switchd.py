@@ -167,7 +167,8 @@ class VM:
         # open yet: reconnect until the agent answers.
         deadline = time.monotonic() + timeout
         while True:
-            assert self.proc.poll() is None, "%s: QEMU exited" % self.name
+            assert self.proc.poll() is None, "%s: QEMU exited:\n%s" % (
+                self.name, self.tail())
             self.agent = AgentClient.connect(self.agent_path, timeout=30)
             try:
                 self.agent.hello(timeout=max(1.0, deadline - time.monotonic()))
@@ -177,6 +178,16 @@ class VM:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
+
+    def tail(self, n=30):
+        out = []
+        for f in ("console.log", "qemu.log"):
+            try:
+                with open(os.path.join(self.dir, f), errors="replace") as fh:
+                    out += fh.read().splitlines()[-n:]
+            except OSError:
+                pass
+        return "\n".join(out)
 
     def sh(self, cmd, timeout=60, stdin=None):
         r = self.agent.run(["/bin/sh", "-c", cmd], stdin=stdin, timeout=timeout)
@@ -317,36 +328,53 @@ def test_broadcast_reaches_every_other_vm(lab):
     assert got <= 3, "the sender got %d frames back" % got
 
 
+def rx_bytes(vm):
+    return int(vm.ok("cat /sys/class/net/eth0/statistics/rx_bytes"))
+
+
+# Probe frames are 1042 bytes (ping -s 1000); background frames (ARP) are
+# 42.  A VM that received even one probe shows >= 1000 more bytes.
+PROBE = "-s 1000"
+
+
 def test_unknown_unicast_reaches_no_vm(lab):
     sender = lab.vms[1]
     others = [0, 2, 3]
-    sender.ok("ip neigh replace 192.168.1.99 lladdr 02:00:00:00:aa:99 "
-              "dev eth0 nud permanent")
-    before = {i: lab.vms[i].rx_packets() for i in others}
+    # A permanent neighbour entry: the pings go out as unicast frames to
+    # a MAC that no port has (and no ARP request is broadcast first).
+    sender.ok("arp -i eth0 -s 192.168.1.99 02:00:00:00:aa:99")
+    before = {i: rx_bytes(lab.vms[i]) for i in others}
     drops = lab.lan.port("vm1.0")["drop"]["unknown_unicast"]
-    code, out = sender.sh("ping -c 3 -W 1 192.168.1.99")
+    code, out = sender.sh("ping -c 5 -W 1 %s 192.168.1.99" % PROBE)
     assert code != 0, out
-    assert lab.lan.port("vm1.0")["drop"]["unknown_unicast"] - drops == 3
+    assert lab.lan.port("vm1.0")["drop"]["unknown_unicast"] - drops == 5
     for i in others:
-        assert lab.vms[i].rx_packets() == before[i], "vm%d got the frame" % i
-    sender.ok("ip neigh del 192.168.1.99 dev eth0")
+        got = rx_bytes(lab.vms[i]) - before[i]
+        assert got < 1000, "vm%d received %d bytes: the probes reached it" % (i, got)
+    sender.ok("arp -i eth0 -d 192.168.1.99")
 
 
 def test_forged_source_dropped_and_counted(lab):
     forger, victim = lab.vms[3], lab.vms[0]
-    before = victim.rx_packets()
+    before = rx_bytes(victim)
     drops = lab.lan.port("vm3.0")["drop"]["spoofed_source"]
-    forger.ok("ip link set eth0 down && ip link set eth0 address 02:00:00:00:aa:01 "
-              "&& ip link set eth0 up")
+    # The guest's own raw frames with another source MAC: change the
+    # interface's MAC under the driver and send unicast probes to vm0.
+    forger.ok("ip link set eth0 down && ip link set eth0 address 02:00:00:00:aa:77 "
+              "&& ip link set eth0 up && ifconfig eth0 192.168.1.4 "
+              "&& arp -i eth0 -s 192.168.1.1 %s" % mac(0))
     try:
-        code, out = forger.sh("ping -c 3 -W 1 192.168.1.1")
+        code, out = forger.sh("ping -c 5 -W 1 %s 192.168.1.1" % PROBE)
         assert code != 0, out
     finally:
-        forger.ok("ip link set eth0 down && ip link set eth0 address %s "
-                  "&& ip link set eth0 up && ifconfig eth0 192.168.1.4" % mac(3))
-    assert lab.lan.port("vm3.0")["drop"]["spoofed_source"] - drops >= 3
-    assert victim.rx_packets() == before, "the forged frames reached vm0"
+        forger.ok("arp -i eth0 -d 192.168.1.1; ip link set eth0 down && "
+                  "ip link set eth0 address %s && ip link set eth0 up && "
+                  "ifconfig eth0 192.168.1.4" % mac(3))
+    assert lab.lan.port("vm3.0")["drop"]["spoofed_source"] - drops >= 5
+    got = rx_bytes(victim) - before
+    assert got < 1000, "vm0 received %d bytes: the forged frames reached it" % got
     # The forger's port is not in error: with its own MAC back, it talks.
+    assert lab.lan.port("vm3.0")["state"] == "up"
     assert "1 packets received" in forger.ok("ping -c 1 -W 5 192.168.1.1")
 
 
