@@ -1,0 +1,277 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""isles-diskd with a stock QEMU, without the supervisor.
+
+One 3-partition MBR disk image, created by isles-diskd itself (--create),
+one isles-diskd serving vm0, vm1 and vm2 partitions 1, 2 and 3.  Each VM
+boots Isles' guest image with a vhost-user-blk-pci device (the command
+line of docs/disk-server.md), sees one /dev/vda with one /dev/vda1, makes
+an ext4 file system there, writes a file, reboots, reads it back and
+checks the file system.  From the host, after each VM: only the bytes of
+that VM's own partition changed, and the file is in that partition.
+
+A second test kills the daemon with SIGKILL while the guest writes; the
+test restarts it, QEMU reconnects, the guest's writes complete and fsck
+is clean (VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD).
+
+Run: /usr/bin/python3 -m pytest -v -s tests/integration/test_diskd.py
+"""
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from agentclient import AgentClient  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DISKD = os.path.join(ROOT, "build", "isles-diskd")
+ISLES = os.path.join(ROOT, "build", "isles")
+MiB = 1 << 20
+PART_MIB = 32
+
+
+def report(msg):
+    sys.stderr.write("\n[measure] %s\n" % msg)
+
+
+@pytest.fixture(scope="module")
+def image():
+    if not os.access(DISKD, os.X_OK) or not os.access(ISLES, os.X_OK):
+        pytest.fail("build/isles-diskd or build/isles missing: run make")
+    r = subprocess.run([ISLES, "image"], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    lines = dict(l.split(" ", 1) for l in r.stdout.splitlines())
+    return lines["kernel"], lines["initrd"]
+
+
+def partitions(path):
+    """[(start_byte, size_bytes)] of the primary MBR entries, by sfdisk."""
+    out = subprocess.run(["/sbin/sfdisk", "-d", path], capture_output=True,
+                         text=True, check=True).stdout
+    parts = []
+    for line in out.splitlines():
+        if line.startswith(path):
+            f = dict(kv.strip().split("=") for kv in line.split(":")[1].split(",")
+                     if "=" in kv)
+            parts.append((int(f["start"]) * 512, int(f["size"]) * 512))
+    return parts
+
+
+def region_hashes(path, parts):
+    """Hash of each partition and of everything outside the partitions."""
+    size = os.path.getsize(path)
+    edges = sorted(parts)
+    outside, pos = hashlib.sha256(), 0
+    res = []
+    with open(path, "rb") as f:
+        for start, length in edges:
+            f.seek(pos)
+            outside.update(f.read(start - pos))
+            f.seek(start)
+            h = hashlib.sha256()
+            left = length
+            while left:
+                b = f.read(min(left, 4 * MiB))
+                h.update(b)
+                left -= len(b)
+            res.append(h.hexdigest())
+            pos = start + length
+        f.seek(pos)
+        outside.update(f.read(size - pos))
+    return res, outside.hexdigest()
+
+
+class Diskd:
+    def __init__(self, d, args):
+        self.d = d
+        self.args = args
+        self.log = open(os.path.join(d, "diskd.log"), "ab")
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen([DISKD] + self.args, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+
+    def wait_sockets(self, socks, timeout=10):
+        deadline = time.monotonic() + timeout
+        while not all(os.path.exists(s) for s in socks):
+            assert self.proc.poll() is None, self.text()
+            assert time.monotonic() < deadline, "sockets did not appear"
+            time.sleep(0.05)
+
+    def text(self):
+        with open(os.path.join(self.d, "diskd.log"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(10)
+        return self.proc.returncode
+
+
+class VM:
+    def __init__(self, d, name, kernel, initrd, sock):
+        self.dir = os.path.join(d, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.cmd = [
+            "qemu-system-x86_64", "-M", "q35", "-accel", "tcg", "-m", "256",
+            "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
+            "-object", "memory-backend-memfd,id=mem,size=256M,share=on",
+            "-numa", "node,memdev=mem",
+            "-kernel", kernel, "-initrd", initrd,
+            "-append", "console=ttyS0 isles.name=%s panic=-1" % name,
+            "-chardev", "socket,id=ser0,path=%s/serial.sock,server=on,wait=off" % self.dir,
+            "-serial", "chardev:ser0",
+            "-device", "virtio-serial-pci",
+            "-chardev", "socket,id=agent,path=%s/agent.sock,server=on,wait=off" % self.dir,
+            "-device", "virtserialport,chardev=agent,name=org.isles.agent",
+            "-chardev", "socket,id=d0,path=%s,reconnect=1" % sock,
+            "-device", "vhost-user-blk-pci,chardev=d0,num-queues=1",
+        ]
+        self.log = open(os.path.join(self.dir, "qemu.log"), "wb")
+        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.agent = None
+
+    def connect(self, timeout=120):
+        if self.agent is None:
+            self.agent = AgentClient.connect(os.path.join(self.dir, "agent.sock"), timeout=30)
+        self.agent.hello(timeout=timeout)
+        return self.agent
+
+    def sh(self, script, timeout=120):
+        return self.agent.run(["sh", "-c", script], timeout=timeout)
+
+    def kill(self):
+        if self.agent is not None:
+            self.agent.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.log.close()
+
+
+@pytest.fixture
+def rig(image):
+    d = tempfile.mkdtemp(prefix="isl.", dir="/tmp")
+    disk = os.path.join(d, "sata.img")
+    socks = [os.path.join(d, "vm%d.sock" % i) for i in range(3)]
+    args = ["--disk", disk, "--name", "sata", "--create", "%dM" % (3 * PART_MIB + 4),
+            "--layout", "mbr", "--part", "%dM:83:boot" % PART_MIB,
+            "--part", "%dM" % PART_MIB, "--part", "%dM:83" % PART_MIB]
+    for i in range(3):
+        args += ["--export", "vm%d:%d=%s" % (i, i + 1, socks[i])]
+    dd = Diskd(d, args)
+    dd.wait_sockets(socks)
+    vms = []
+    try:
+        yield dict(dir=d, disk=disk, socks=socks, diskd=dd, vms=vms, image=image)
+    finally:
+        for v in vms:
+            v.kill()
+        dd.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_three_vms_own_partitions(rig):
+    disk, dd = rig["disk"], rig["diskd"]
+    parts = partitions(disk)
+    assert len(parts) == 3 and all(s == PART_MIB * MiB for _, s in parts)
+    before, outside0 = region_hashes(disk, parts)
+    for i in range(3):
+        name = "vm%d" % i
+        t = time.monotonic()
+        vm = VM(rig["dir"], name, *rig["image"], rig["socks"][i])
+        rig["vms"].append(vm)
+        vm.connect()
+        # One disk, one partition, the VM's serial, the seed's layout.
+        r = vm.sh("cat /proc/partitions; cat /sys/block/vda/serial; echo; "
+                  "cat /sys/block/vda/vda1/start /sys/block/vda/size "
+                  "/sys/block/vda/ro")
+        assert r.code == 0, r.err
+        words = r.out.split()
+        assert b"vda1" in words and b"vda2" not in words and b"vdb" not in words
+        assert b"sata-%s-p%d" % (name.encode(), i + 1) in words
+        assert words[-3:] == [b"64", b"%d" % (64 + PART_MIB * 2048), b"0"]
+        r = vm.sh("modprobe ext4; mkfs.ext4 -q -F /dev/vda1 && mount /dev/vda1 /mnt && "
+                  "echo 'written by %s' > /mnt/hello && umount /mnt" % name)
+        assert r.code == 0, r.err
+        vm.agent.start(["reboot", "-f"])    # no answer: the VM resets
+        time.sleep(1)
+        vm.connect()
+        r = vm.sh("modprobe ext4; e2fsck -fn /dev/vda1 >/dev/null && mount /dev/vda1 /mnt && "
+                  "cat /mnt/hello && umount /mnt")
+        assert r.code == 0, r.err
+        assert r.out == b"written by %s\n" % name.encode()
+        vm.kill()
+        rig["vms"].remove(vm)
+        report("%s: boot, mkfs, write, reboot, read back: %.1f s" %
+               (name, time.monotonic() - t))
+        after, outside = region_hashes(disk, parts)
+        for k in range(3):
+            if k == i:
+                assert after[k] != before[k], "%s's partition unchanged" % name
+            else:
+                assert after[k] == before[k], "%s changed partition %d" % (name, k + 1)
+        assert outside == outside0, "%s changed bytes outside the partitions" % name
+        before = after
+        # The file is in the VM's own physical partition.
+        start, size = parts[i]
+        part = os.path.join(rig["dir"], "part.img")
+        with open(disk, "rb") as f, open(part, "wb") as o:
+            f.seek(start)
+            o.write(f.read(size))
+        r = subprocess.run(["/sbin/debugfs", "-R", "cat /hello", part],
+                           capture_output=True)
+        assert r.stdout == b"written by %s\n" % name.encode()
+        os.unlink(part)
+    assert dd.proc.poll() is None
+    assert dd.stop() == 0
+
+
+def test_existing_image_never_touched(rig):
+    disk, dd = rig["disk"], rig["diskd"]
+    with open(disk, "rb") as f:
+        h0 = hashlib.sha256(f.read()).hexdigest()
+    st0 = os.stat(disk)
+    dd.stop()
+    # Same --create again, with a different layout: the image stays as it is.
+    args = ["--disk", disk, "--create", "8M", "--layout", "gpt", "--part", "1M",
+            "--export", "vm0:1=%s" % rig["socks"][0]]
+    p = subprocess.Popen([DISKD] + args, stderr=subprocess.PIPE)
+    time.sleep(1)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=10)
+    assert p.returncode == 0, err
+    assert b"exists: used as it is" in err
+    with open(disk, "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == h0
+    assert os.stat(disk).st_size == st0.st_size
+
+
+def test_configuration_errors(tmp_path):
+    d = tempfile.mkdtemp(prefix="isl.", dir="/tmp")
+    try:
+        disk = os.path.join(d, "d.img")
+        base = [DISKD, "--disk", disk, "--create", "16M", "--part", "4M", "--part", "4M"]
+        # A partition given writable to two VMs.
+        r = subprocess.run(base + ["--export", "a:1=%s/a" % d, "--export", "b:1:ro=%s/b" % d],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 1 and b"partition 1 is given to a and b" in r.stderr
+        # A partition that does not exist.
+        r = subprocess.run(base + ["--export", "a:3=%s/a" % d], capture_output=True, timeout=10)
+        assert r.returncode == 1 and b"no partition 3" in r.stderr
+        # Malformed export.
+        r = subprocess.run(base + ["--export", "a:x=%s/a" % d], capture_output=True, timeout=10)
+        assert r.returncode == 2
+        r = subprocess.run([DISKD, "--print-capabilities"], capture_output=True, timeout=10)
+        assert r.returncode == 0 and b'"type": "block"' in r.stdout
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
