@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Unit tests of the supervisor's pure parts (src/isles): the QEMU command
+ * line built from a plan (qemu.c), the accelerator choice (accel.c), the
+ * frame queue every supervisor peer is written through (outq.c) and the
+ * argv vectors of the child table (child.c).  The sources are included so
+ * that the tests need no library of the isles program.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "isles/accel.c"
+#include "isles/child.c"
+#include "isles/outq.c"
+#include "isles/qemu.c"
+
+static struct sc_system *
+load(const char *text)
+{
+	struct sc_errors err = { 0 };
+	struct sc_system *sys = sc_load_string(text, "t.conf", &err);
+
+	if (sys == NULL)
+		for (size_t i = 0; i < err.n; i++)
+			print_error("%s\n", err.msg[i]);
+	assert_non_null(sys);
+	return sys;
+}
+
+/* Index of the argument after `opt` whose value starts with `prefix`. */
+static int
+find_opt(const struct strv *a, const char *opt, const char *prefix)
+{
+	for (size_t i = 0; i + 1 < a->n; i++)
+		if (strcmp(a->v[i], opt) == 0 &&
+		    strncmp(a->v[i + 1], prefix, strlen(prefix)) == 0)
+			return (int)i + 1;
+	return -1;
+}
+
+static void
+test_qemu_argv(void **state)
+{
+	struct sc_system *sys = load("name = \"s\";\nvms = (\n"
+	    "  { name = \"vm0\"; memory = \"256M\"; },\n"
+	    "  { name = \"vm1\"; memory = \"1G\"; vcpus = 2; "
+	    "cmdline = \"quiet loglevel=3\"; }\n);\n");
+	struct qemu_vm q = { .sys = sys, .vm = &sys->vms[1],
+	    .rundir = "/r/s", .kernel = "/img/vmlinuz",
+	    .initrd = "/img/initrd.img", .accel = SC_ACCEL_TCG };
+	struct strv a = { 0 };
+	char err[256];
+	int i;
+
+	(void)state;
+	unsetenv("ISLES_QEMU");
+	assert_int_equal(qemu_build(&q, &a, err, sizeof(err)), 0);
+	assert_string_equal(a.v[0], "qemu-system-x86_64");
+	assert_null(a.v[a.n]);
+	assert_true(find_opt(&a, "-accel", "tcg") > 0);
+	assert_true(find_opt(&a, "-M", "q35") > 0);
+	assert_true(find_opt(&a, "-smp", "2") > 0);
+	assert_true(find_opt(&a, "-m", "1024M") > 0);
+	/* Guest RAM is one shared memfd, as vhost-user back-ends need. */
+	i = find_opt(&a, "-object", "memory-backend-memfd,");
+	assert_true(i > 0);
+	assert_string_equal(a.v[i],
+	    "memory-backend-memfd,id=mem,size=1073741824,share=on");
+	assert_true(find_opt(&a, "-numa", "node,memdev=mem") > 0);
+	i = find_opt(&a, "-append", "");
+	assert_string_equal(a.v[i],
+	    "console=ttyS0 isles.name=vm1 panic=-1 quiet loglevel=3");
+	assert_true(find_opt(&a, "-kernel", "/img/vmlinuz") > 0);
+	assert_true(find_opt(&a, "-initrd", "/img/initrd.img") > 0);
+	i = find_opt(&a, "-chardev", "socket,id=ser0,");
+	assert_string_equal(a.v[i], "socket,id=ser0,path=/r/s/vm/vm1/serial.sock,"
+	    "server=on,wait=off,logfile=/r/s/vm/vm1/console.log,logappend=on");
+	assert_true(find_opt(&a, "-serial", "chardev:ser0") > 0);
+	assert_true(find_opt(&a, "-chardev",
+	    "socket,id=agent,path=/r/s/vm/vm1/agent.sock,server=on") > 0);
+	assert_true(find_opt(&a, "-device",
+	    "virtserialport,bus=vser0.0,chardev=agent,name=org.isles.agent") > 0);
+	assert_true(find_opt(&a, "-qmp",
+	    "unix:/r/s/vm/vm1/qmp.sock,server=on,wait=off") > 0);
+	/* No reboot suppression: guests may reboot. */
+	assert_int_equal(find_opt(&a, "-no-reboot", ""), -1);
+	for (size_t k = 0; k < a.n; k++)
+		assert_string_not_equal(a.v[k], "-no-reboot");
+	strv_free(&a);
+
+	/* KVM and the QEMU binary override. */
+	setenv("ISLES_QEMU", "/opt/q/qemu", 1);
+	q.vm = &sys->vms[0];
+	q.accel = SC_ACCEL_KVM;
+	q.initrd = NULL;
+	assert_int_equal(qemu_build(&q, &a, err, sizeof(err)), 0);
+	assert_string_equal(a.v[0], "/opt/q/qemu");
+	assert_true(find_opt(&a, "-accel", "kvm") > 0);
+	assert_true(find_opt(&a, "-cpu", "host") > 0);
+	assert_int_equal(find_opt(&a, "-initrd", ""), -1);
+	i = find_opt(&a, "-append", "");
+	assert_string_equal(a.v[i], "console=ttyS0 isles.name=vm0 panic=-1");
+	unsetenv("ISLES_QEMU");
+	strv_free(&a);
+	sc_free(sys);
+}
+
+static void
+test_qemu_check_refuses_unwired_devices(void **state)
+{
+	struct sc_system *sys = load("vms = ( { name = \"vm0\"; } );\n");
+	char err[256];
+
+	(void)state;
+	assert_int_equal(qemu_check(sys, err, sizeof(err)), 0);
+	sc_free(sys);
+	sys = load("disks = ( { name = \"d\"; path = \"/tmp/x.img\"; "
+	    "size = \"64M\"; partitions = ( { size = \"32M\"; } ); } );\n"
+	    "vms = (\n  { name = \"vm0\";\n"
+	    "    disks = ( { disk = \"d\"; partitions = [ 1 ]; } ); }\n);\n");
+	assert_int_equal(qemu_check(sys, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "t.conf:"));
+	assert_non_null(strstr(err, "vm0"));
+	assert_non_null(strstr(err, "disks"));
+	sc_free(sys);
+}
+
+static bool
+host_has_kvm(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[8192];
+	bool hvm = false;
+	int fd;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "flags", 5) == 0 && (strstr(line, " vmx") ||
+		    strstr(line, " svm")))
+			hvm = true;
+	if (f != NULL)
+		fclose(f);
+	fd = open("/dev/kvm", O_RDWR);
+	if (fd >= 0)
+		close(fd);
+	return hvm && fd >= 0;
+}
+
+static void
+test_accel(void **state)
+{
+	(void)state;
+	unsetenv("ISLES_ACCEL");
+	assert_int_equal(accel_resolve(SC_ACCEL_TCG), SC_ACCEL_TCG);
+	assert_int_equal(accel_resolve(SC_ACCEL_KVM), SC_ACCEL_KVM);
+	assert_int_equal(accel_resolve(SC_ACCEL_AUTO),
+	    host_has_kvm() ? SC_ACCEL_KVM : SC_ACCEL_TCG);
+	setenv("ISLES_ACCEL", "tcg", 1);
+	assert_int_equal(accel_resolve(SC_ACCEL_KVM), SC_ACCEL_TCG);
+	setenv("ISLES_ACCEL", "kvm", 1);
+	assert_int_equal(accel_resolve(SC_ACCEL_TCG), SC_ACCEL_KVM);
+	setenv("ISLES_ACCEL", "fast", 1);
+	assert_int_equal(accel_resolve(SC_ACCEL_TCG), -1);
+	unsetenv("ISLES_ACCEL");
+	assert_string_equal(accel_name(SC_ACCEL_KVM), "kvm");
+	assert_string_equal(accel_name(SC_ACCEL_TCG), "tcg");
+}
+
+/* Frames survive partial writes in order, byte for byte. */
+static void
+test_outq_partial_writes(void **state)
+{
+	static struct proto_rx rx;
+	static uint8_t payload[5000];
+	struct outq q = { 0 };
+	int sv[2], sndbuf = 4096, r, flushes = 0;
+	size_t got = 0;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 200; i++) {
+		memset(payload, i, sizeof(payload));
+		assert_int_equal(outq_frame(&q, PROTO_STDOUT, 0, (uint32_t)i,
+		    payload, (size_t)(i * 25)), 0);
+	}
+	assert_int_equal(outq_frame(&q, PROTO_STDOUT, 0, 0, payload,
+	    PROTO_MAX_PAYLOAD + 1), -1);
+	assert_int_equal(errno, EMSGSIZE);
+	proto_rx_init(&rx);
+	while ((r = outq_flush(&q, sv[0])) == 0 || got < 200) {
+		struct proto_hdr h;
+		const uint8_t *p;
+
+		assert_true(r >= 0);
+		flushes++;
+		(void)proto_rx_read(&rx, sv[1]);
+		while (proto_rx_next(&rx, &h, &p) == 1) {
+			assert_int_equal(h.chan, got);
+			assert_int_equal(h.len, got * 25);
+			for (size_t k = 0; k < h.len; k++)
+				assert_int_equal(p[k], (uint8_t)got);
+			got++;
+		}
+		if (r == 1 && got == 200)
+			break;
+	}
+	assert_int_equal(got, 200);
+	assert_int_equal(outq_len(&q), 0);
+	assert_true(flushes > 1);	/* the socket did push back */
+	outq_free(&q);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+test_strv(void **state)
+{
+	struct strv s = { 0 };
+	char *j;
+
+	(void)state;
+	j = strv_join(&s);
+	assert_string_equal(j, "");
+	free(j);
+	strv_add(&s, "qemu");
+	strv_addf(&s, "-m %dM", 256);
+	for (int i = 0; i < 100; i++)
+		strv_addf(&s, "%d", i);
+	assert_int_equal(s.n, 102);
+	assert_null(s.v[s.n]);
+	assert_string_equal(s.v[1], "-m 256M");
+	j = strv_join(&s);
+	assert_true(strncmp(j, "qemu -m 256M 0 1 2", 18) == 0);
+	free(j);
+	strv_free(&s);
+	assert_int_equal(s.n, 0);
+}
+
+static void
+test_child_status_str(void **state)
+{
+	(void)state;
+	assert_string_equal(child_status_str(1 << 8), "exited with status 1");
+	assert_non_null(strstr(child_status_str(9), "killed by signal 9"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qemu_argv),
+		cmocka_unit_test(test_qemu_check_refuses_unwired_devices),
+		cmocka_unit_test(test_accel),
+		cmocka_unit_test(test_outq_partial_writes),
+		cmocka_unit_test(test_strv),
+		cmocka_unit_test(test_child_status_str),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
