@@ -457,6 +457,10 @@ screen_emit(struct con_screen *s, unsigned vm, bool complete,
 
 	if (s->cur != (int)vm)
 		screen_break(s, out);
+	if (l->len == 0 && complete && s->cur == -1 && !s->prefix) {
+		sink_str(out, s->eol);		/* an empty line needs no colour */
+		return;
+	}
 	if (s->prefix) {
 		if (s->cur == -1) {
 			snprintf(pre, sizeof(pre), "[%s] ", s->names[vm]);

@@ -25,6 +25,8 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from conftest import System as IslesSystem
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "build"
 ISLES = BUILD / "isles"
@@ -334,3 +336,81 @@ def test_flood_does_not_stall_others(system):
     viewer.expect(pexpect.EOF, timeout=60)
     mux.send(b"@d")
     mux.expect(pexpect.EOF, timeout=60)
+
+
+# ---- the foreground console of `isles up` -----------------------------------
+
+FG_CONF = """
+name = "fg";
+vms = (
+  { name = "vm0"; memory = "256M"; },
+  { name = "vm1"; memory = "160M"; }
+);
+"""
+
+
+def test_foreground_console_of_isles_up():
+    with IslesSystem.create(FG_CONF, name="fg") as s:
+        s.upped = True                  # teardown runs isles down
+        stty = s.base / "stty"
+        c = pexpect.spawn("/bin/sh", ["-c", f"stty -g > {stty}.0; {ISLES} up "
+                          f"{s.conf}; echo UP-EXIT=$?; stty -g > {stty}.1"],
+                          env=s.env, timeout=300)
+        c.expect(b"console of 2 VMs; input goes to 0 \\(vm0\\)")
+        seen = set()
+        while len(seen) < 2:
+            seen.add(c.expect([
+                re.escape(GREEN.encode()) + rb"[^\x1b]*vm0 login: ",
+                re.escape(YELLOW.encode()) + rb"[^\x1b]*vm1 login: "]))
+        c.send(b"@1")
+        c.expect(b"Switching input to 1 \\(vm1\\)")
+        shell(c)
+        c.send(b"hostname\r")
+        c.expect(re.escape(YELLOW.encode()) + rb"vm1\x1b\[0m")
+        c.expect(b"# ")
+        c.send(b"@?")
+        c.expect(b"@q +quit: leave the console and shut the system down")
+        before = len(s.log("vm/vm1/console.log"))
+        c.send(b"@z")
+        c.expect(b"unknown console command '@z'")
+        c.send(b"echo Q$((2*21))\r")
+        c.expect(re.escape(YELLOW.encode()) + b"Q42")
+        assert "zecho" not in s.log("vm/vm1/console.log")[before:]
+        # @q leaves the console and shuts the system down.
+        c.send(b"@q")
+        c.expect(b"system fg is down", timeout=120)
+        c.expect(b"UP-EXIT=0")
+        c.expect(pexpect.EOF)
+        assert Path(f"{stty}.0").read_text() == Path(f"{stty}.1").read_text()
+        assert not s.procs()
+
+
+def test_foreground_detach_then_isles_console():
+    with IslesSystem.create(FG_CONF, name="fg") as s:
+        s.upped = True
+        c = pexpect.spawn(str(ISLES), ["up", str(s.conf)], env=s.env,
+                          timeout=300)
+        c.expect(b"console of 2 VMs")
+        c.expect(b"vm0 login: ")
+        c.send(b"@d")
+        c.expect(b"detached")
+        c.expect(pexpect.EOF)
+        c.close()
+        assert c.exitstatus == 0
+        assert s.vm("vm0")["state"] == "ready"
+        # From another pty: the prompt is replayed, and root/root logs in.
+        v = pexpect.spawn(str(ISLES), ["console", "--system", "fg", "vm0"],
+                          env=s.env, timeout=60)
+        v.expect(b"vm0 login: ")
+        v.send(b"root\r")
+        v.expect(b"assword: ")
+        v.send(b"root\r")
+        v.expect(b"# ")
+        v.send(b"cat /proc/sys/kernel/hostname\r")
+        v.expect(b"\r\nvm0\r\n")
+        v.send(b"@q")                   # a viewer only detaches
+        v.expect(b"detached")
+        v.expect(pexpect.EOF)
+        v.close()
+        assert v.exitstatus == 0
+        assert s.vm("vm1")["state"] == "ready"
