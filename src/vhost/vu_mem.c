@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 void *
 vu_mem_gpa(const struct vu_mem *m, uint64_t gpa, uint64_t *len)
@@ -95,8 +96,19 @@ vu_mem_map(struct vu_mem *m, unsigned i, int fd)
 {
 	struct vu_mem_region *r = &m->r[i];
 	size_t len = (size_t)(r->mmap_offset + r->size);
+	struct stat st;
 	void *p;
 
+	/*
+	 * Touching a mapping beyond the end of its file raises SIGBUS: a
+	 * region larger than its file is refused here.
+	 */
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < len) {
+		errno = EINVAL;
+		return -1;
+	}
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
 	    fd, 0);
 	if (p == MAP_FAILED)

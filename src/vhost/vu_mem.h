@@ -61,7 +61,8 @@ int vu_mem_uva_to_gpa(const struct vu_mem *m, uint64_t uaddr, uint64_t len,
 int vu_mem_check(const struct vu_mem *m);
 
 /*
- * Map region i from fd (not closed here).  0 / -1 with errno from mmap.
+ * Map region i from fd (not closed here).  A regular file (memfd) must
+ * be at least mmap_offset + size long (EINVAL).  0 / -1 with errno.
  */
 int vu_mem_map(struct vu_mem *m, unsigned i, int fd);
 

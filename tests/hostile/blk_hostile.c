@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * isles-blk-hostile: plays a malicious VMM against one isles-diskd
+ * export, using the test front-end library (src/vhost/front.h).
+ *
+ *   isles-blk-hostile SOCKET [RO_SOCKET]
+ *
+ * Each case runs on a fresh vhost-user connection and states what a
+ * correct back-end must do: answer VIRTIO_BLK_S_IOERR (a request leaving
+ * the partition, a write to a read-only export), stop the queue (a
+ * malformed ring: no completion ever arrives), or drop the connection (a
+ * malformed vhost-user message).  After every illegal case a new
+ * connection must still be served.  Legal but unusual requests (a header
+ * split over several descriptors, indirect tables) must work.
+ * The wrapper test (tests/integration/test_blk_hostile.py) checks that
+ * the daemon stayed up and that the other partitions did not change.
+ *
+ * Prints "ok NAME" or "FAIL NAME: why" per case; exit status 1 on any
+ * failure.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "vhost/front.h"
+
+#define QSIZE		16
+#define MEM_SIZE	(4u << 20)
+#define DATA_MAX	(256u << 10)
+#define T_IN		0
+#define T_OUT		1
+#define S_OK		0
+#define S_IOERR		1
+#define NO_ANSWER	(-1)
+
+struct conn {
+	struct vf_dev d;
+	struct vf_ring *r;
+	uint64_t hdr, data, st, itab;
+	uint64_t cap;		/* sectors */
+};
+
+static const char *sock_path, *ro_path;
+static int failures;
+
+static void
+result(const char *name, int ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+result(const char *name, int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		printf("ok %s\n", name);
+	} else {
+		failures++;
+		printf("FAIL %s: ", name);
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+static int
+conn_open(struct conn *c, const char *path)
+{
+	memset(c, 0, sizeof(*c));
+	if (vf_open(&c->d, path, MEM_SIZE) < 0 ||
+	    vf_setup(&c->d, 1, QSIZE, 1ull << VU_F_INDIRECT_DESC) < 0 ||
+	    vf_get_config(&c->d, 0, &c->cap, sizeof(c->cap)) < 0) {
+		vf_close(&c->d);
+		return -1;
+	}
+	c->r = &c->d.q[0];
+	c->hdr = vf_alloc(&c->d, 64, 64);
+	c->data = vf_alloc(&c->d, DATA_MAX, 4096);
+	c->st = vf_alloc(&c->d, 64, 64);
+	c->itab = vf_alloc(&c->d, 4096, 4096);
+	return 0;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	vf_close(&c->d);
+}
+
+static void
+desc(struct conn *c, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
+    uint16_t next)
+{
+	c->r->desc[i] = (struct vq_desc){ addr, len, flags, next };
+}
+
+static void
+header(struct conn *c, uint32_t type, uint64_t sector)
+{
+	uint8_t *h = vf_ptr(&c->d, c->hdr);
+
+	memset(h, 0, 16);
+	memcpy(h, &type, 4);
+	memcpy(h + 8, &sector, 8);
+}
+
+/* Offer head, kick, wait up to ms for its completion: status or -1. */
+static int
+run(struct conn *c, uint16_t head, int ms)
+{
+	uint32_t id, len;
+	uint8_t *st = vf_ptr(&c->d, c->st);
+
+	*st = 0xff;
+	vf_avail(c->r, head);
+	if (vf_kick(c->r) < 0)
+		return NO_ANSWER;
+	for (;;) {
+		if (vf_used(c->r, &id, &len) == 1)
+			return id == head ? *st : NO_ANSWER;
+		if (vf_wait(c->r, ms) <= 0)
+			return vf_used(c->r, &id, &len) == 1 && id == head ?
+			    *st : NO_ANSWER;
+	}
+}
+
+/* A well-formed read or write of nsect sectors; returns the status. */
+static int
+rw(struct conn *c, uint32_t type, uint64_t sector, uint32_t nsect)
+{
+	header(c, type, sector);
+	desc(c, 0, c->hdr, 16, VQ_DESC_F_NEXT, 1);
+	desc(c, 1, c->data, nsect * 512, VQ_DESC_F_NEXT |
+	    (type == T_IN ? VQ_DESC_F_WRITE : 0), 2);
+	desc(c, 2, c->st, 1, VQ_DESC_F_WRITE, 0);
+	return run(c, 0, 2000);
+}
+
+/* The daemon still serves a new connection correctly. */
+static int
+still_serving(void)
+{
+	struct conn c;
+	int st;
+
+	if (conn_open(&c, sock_path) < 0)
+		return 0;
+	st = rw(&c, T_IN, 64, 8);
+	conn_close(&c);
+	return st == S_OK;
+}
+
+typedef int (*attack_fn)(struct conn *c);
+
+/* A malformed ring: the back-end must never complete it. */
+static void
+ring_case(const char *name, attack_fn fn)
+{
+	struct conn c;
+	int st;
+
+	if (conn_open(&c, sock_path) < 0) {
+		result(name, 0, "connect: %s", strerror(errno));
+		return;
+	}
+	st = fn(&c);
+	conn_close(&c);
+	if (st != NO_ANSWER)
+		result(name, 0, "completed with status %d", st);
+	else
+		result(name, still_serving(), "daemon no longer serving");
+}
+
+static int
+a_outside_memory(struct conn *c)
+{
+	header(c, T_IN, 64);
+	desc(c, 0, c->hdr, 16, VQ_DESC_F_NEXT, 1);
+	desc(c, 1, MEM_SIZE - 512, 4096, VQ_DESC_F_NEXT | VQ_DESC_F_WRITE, 2);
+	desc(c, 2, c->st, 1, VQ_DESC_F_WRITE, 0);
+	return run(c, 0, 1000);
+}
+
+static int
+a_far_address(struct conn *c)
+{
+	header(c, T_IN, 64);
+	desc(c, 0, c->hdr, 16, VQ_DESC_F_NEXT, 1);
+	desc(c, 1, 0xfffffffffffff000ull, 4096, VQ_DESC_F_NEXT |
+	    VQ_DESC_F_WRITE, 2);
+	desc(c, 2, c->st, 1, VQ_DESC_F_WRITE, 0);
+	return run(c, 0, 1000);
+}
+
+static int
+a_loop(struct conn *c)
+{
+	header(c, T_IN, 64);
+	desc(c, 0, c->hdr, 16, VQ_DESC_F_NEXT, 1);
+	desc(c, 1, c->data, 512, VQ_DESC_F_NEXT | VQ_DESC_F_WRITE, 2);
+	desc(c, 2, c->st, 1, VQ_DESC_F_WRITE | VQ_DESC_F_NEXT, 1);
+	return run(c, 0, 1000);
+}
+
+static int
+a_zero_length(struct conn *c)
+{
+	header(c, T_IN, 64);
+	desc(c, 0, c->hdr, 16, VQ_DESC_F_NEXT, 1);
+	desc(c, 1, c->data, 0, VQ_DESC_F_NEXT | VQ_DESC_F_WRITE, 2);
+	desc(c, 2, c->st, 1, VQ_DESC_F_WRITE, 0);
+	return run(c, 0, 1000);
+}
+
+static int
+a_avail_jump(struct conn *c)
+{
+	header(c, T_IN, 64);
+	desc(c, 0, c->hdr, 16, VQ_DESC_F_NEXT, 1);
+	desc(c, 1, c->data, 512, VQ_DESC_F_NEXT | VQ_DESC_F_WRITE, 2);
+	desc(c, 2, c->st, 1, VQ_DESC_F_WRITE, 0);
+	c->r->avail_idx = (uint16_t)(c->r->avail_idx + 1000);
+	return run(c, 0, 1000);
+}
+
+static int
+a_head_out_of_range(struct conn *c)
+{
+	return run(c, QSIZE + 5, 1000);
+}
+
+static int
+a_no_status(struct conn *c)
+{
+	header(c, T_OUT, 64);
+	desc(c, 0, c->hdr, 16, VQ_DESC_F_NEXT, 1);
+	desc(c, 1, c->data, 512, 0, 0);
+	return run(c, 0, 1000);
+}
+
+static int
+a_readable_after_writable(struct conn *c)
+{
+	header(c, T_IN, 64);
+	desc(c, 0, c->hdr, 16, VQ_DESC_F_NEXT, 1);
+	desc(c, 1, c->st, 1, VQ_DESC_F_WRITE | VQ_DESC_F_NEXT, 2);
+	desc(c, 2, c->data, 512, 0, 0);
+	return run(c, 0, 1000);
+}
+
+static int
+a_indirect_outside(struct conn *c)
+{
+	desc(c, 0, MEM_SIZE - 32, 64, VQ_DESC_F_INDIRECT, 0);
+	return run(c, 0, 1000);
+}
+
+static int
+a_indirect_nested(struct conn *c)
+{
+	struct vq_desc *t = vf_ptr(&c->d, c->itab);
+
+	t[0] = (struct vq_desc){ c->itab, 32, VQ_DESC_F_INDIRECT, 0 };
+	desc(c, 0, c->itab, 32, VQ_DESC_F_INDIRECT, 0);
+	return run(c, 0, 1000);
+}
+
+/* The seed's bug: a request spilling 1..7 sectors past the partition. */
+static void
+spill_cases(void)
+{
+	struct conn c;
+	uint8_t *d, before[4096], after[4096];
+	unsigned k;
+	int st, ok = 1;
+	char why[128] = "";
+
+	if (conn_open(&c, sock_path) < 0) {
+		result("spill", 0, "connect: %s", strerror(errno));
+		return;
+	}
+	d = vf_ptr(&c.d, c.data);
+	/* The last 8 sectors inside the disk, as they are now. */
+	if (rw(&c, T_IN, c.cap - 8, 8) != S_OK) {
+		result("spill", 0, "reading the last sectors failed");
+		conn_close(&c);
+		return;
+	}
+	memcpy(before, d, sizeof(before));
+	for (k = 1; k <= 7 && ok; k++) {
+		memset(d, 0xee, 4096);
+		st = rw(&c, T_OUT, c.cap - 8 + k, 8);
+		if (st != S_IOERR) {
+			snprintf(why, sizeof(why), "write spilling %u sectors: "
+			    "status %d", k, st);
+			ok = 0;
+		}
+		st = rw(&c, T_IN, c.cap - 8 + k, 8);
+		if (ok && st != S_IOERR) {
+			snprintf(why, sizeof(why), "read spilling %u sectors: "
+			    "status %d", k, st);
+			ok = 0;
+		}
+	}
+	/* Nothing of the refused writes reached the disk, not even the part
+	 * inside the partition. */
+	if (ok && rw(&c, T_IN, c.cap - 8, 8) == S_OK) {
+		memcpy(after, d, sizeof(after));
+		if (memcmp(before, after, sizeof(before)) != 0) {
+			snprintf(why, sizeof(why), "sectors inside the disk "
+			    "changed by a refused write");
+			ok = 0;
+		}
+	}
+	if (ok && rw(&c, T_IN, UINT64_MAX - 3, 8) != S_IOERR) {
+		snprintf(why, sizeof(why), "wrapping sector accepted");
+		ok = 0;
+	}
+	/* The queue is still healthy: an IOERR is an ordinary answer. */
+	if (ok && rw(&c, T_IN, 64, 8) != S_OK) {
+		snprintf(why, sizeof(why), "queue unusable after IOERR");
+		ok = 0;
+	}
+	conn_close(&c);
+	result("spill-1-to-7-sectors", ok, "%s", why);
+}
+
+/* Legal: the 16-byte header split over three descriptors. */
+static void
+split_header_case(void)
+{
+	struct conn c;
+	uint8_t *d, *h;
+	uint64_t h2;
+	int st, ok;
+
+	if (conn_open(&c, sock_path) < 0) {
+		result("split-header", 0, "connect");
+		return;
+	}
+	d = vf_ptr(&c.d, c.data);
+	h = vf_ptr(&c.d, c.hdr);
+	h2 = vf_alloc(&c.d, 64, 64);
+	for (unsigned i = 0; i < 1024; i++)
+		d[i] = (uint8_t)(i * 7 + 3);
+	/* type in one descriptor, ioprio in another, sector in a third. */
+	header(&c, T_OUT, 100);
+	memcpy(vf_ptr(&c.d, h2), h + 4, 12);
+	desc(&c, 0, c.hdr, 4, VQ_DESC_F_NEXT, 1);
+	desc(&c, 1, h2, 4, VQ_DESC_F_NEXT, 2);
+	desc(&c, 2, h2 + 4, 8, VQ_DESC_F_NEXT, 3);
+	desc(&c, 3, c.data, 1024, VQ_DESC_F_NEXT, 4);
+	desc(&c, 4, c.st, 1, VQ_DESC_F_WRITE, 0);
+	st = run(&c, 0, 2000);
+	ok = st == S_OK;
+	memset(d, 0, 1024);
+	if (ok) {
+		/* Read it back through an indirect table. */
+		struct vq_desc *t = vf_ptr(&c.d, c.itab);
+
+		header(&c, T_IN, 100);
+		t[0] = (struct vq_desc){ c.hdr, 16, VQ_DESC_F_NEXT, 1 };
+		t[1] = (struct vq_desc){ c.data, 512, VQ_DESC_F_NEXT |
+		    VQ_DESC_F_WRITE, 2 };
+		t[2] = (struct vq_desc){ c.data + 512, 512, VQ_DESC_F_NEXT |
+		    VQ_DESC_F_WRITE, 3 };
+		t[3] = (struct vq_desc){ c.st, 1, VQ_DESC_F_WRITE, 0 };
+		desc(&c, 5, c.itab, 4 * 16, VQ_DESC_F_INDIRECT, 0);
+		st = run(&c, 5, 2000);
+		ok = st == S_OK;
+		for (unsigned i = 0; ok && i < 1024; i++)
+			ok = d[i] == (uint8_t)(i * 7 + 3);
+	}
+	conn_close(&c);
+	result("split-header-and-indirect", ok, "status %d or data differs",
+	    st);
+}
+
+static void
+ro_case(void)
+{
+	struct conn c;
+	int st;
+
+	if (ro_path == NULL)
+		return;
+	if (conn_open(&c, ro_path) < 0) {
+		result("read-only-export", 0, "connect");
+		return;
+	}
+	memset(vf_ptr(&c.d, c.data), 0xab, 4096);
+	st = rw(&c, T_OUT, 64, 8);
+	conn_close(&c);
+	result("read-only-export", st == S_IOERR, "write status %d", st);
+}
+
+/* A malformed vhost-user message: the connection must be dropped. */
+static void
+msg_case(const char *name, uint32_t req, const void *p, uint32_t size,
+    const int *fds, unsigned nfds, bool setup)
+{
+	struct vf_dev d;
+	uint8_t junk[64];
+	uint32_t sz = sizeof(junk);
+	struct pollfd pf;
+	int closed;
+
+	if (vf_open(&d, sock_path, MEM_SIZE) < 0 ||
+	    (setup && vf_setup(&d, 1, QSIZE, 0) < 0)) {
+		result(name, 0, "connect");
+		vf_close(&d);
+		return;
+	}
+	vf_msg(&d, req, p, size, fds, nfds, false, NULL, NULL);
+	/* Ask for something with a reply: a dropped connection gives EOF. */
+	pf = (struct pollfd){ d.sock, POLLIN, 0 };
+	closed = vf_msg(&d, VU_GET_FEATURES, NULL, 0, NULL, 0, false, junk,
+	    &sz) < 0;
+	if (!closed)
+		closed = poll(&pf, 1, 1000) == 1 && recv(d.sock, junk, 1,
+		    MSG_DONTWAIT) == 0;
+	vf_close(&d);
+	if (!closed)
+		result(name, 0, "connection kept after a malformed message");
+	else
+		result(name, still_serving(), "daemon no longer serving");
+}
+
+static void
+message_cases(void)
+{
+	struct vu_mem_table_msg mt;
+	struct vu_vring_state st = { 200, 16 };
+	struct vu_vring_addr a = { 0, 0, 1ull << 50, 1ull << 50, 1ull << 50, 0 };
+	struct vu_config_msg cfg;
+	uint64_t idx = 0, huge[64];
+	int efd[3], memfd;
+
+	memset(huge, 0, sizeof(huge));
+	msg_case("vring-index-out-of-range", VU_SET_VRING_NUM, &st,
+	    sizeof(st), NULL, 0, false);
+	st = (struct vu_vring_state){ 0, 100 };
+	msg_case("vring-size-not-power-of-two", VU_SET_VRING_NUM, &st,
+	    sizeof(st), NULL, 0, false);
+	msg_case("ring-outside-guest-memory", VU_SET_VRING_ADDR, &a, sizeof(a),
+	    NULL, 0, true);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.offset = 200;
+	cfg.size = 100;
+	msg_case("config-out-of-range", VU_GET_CONFIG, &cfg,
+	    VU_CONFIG_HDR_SIZE + 100, NULL, 0, false);
+	msg_case("payload-size-mismatch", VU_SET_FEATURES, huge, 24, NULL, 0,
+	    false);
+	efd[0] = eventfd(0, 0);
+	efd[1] = eventfd(0, 0);
+	efd[2] = eventfd(0, 0);
+	msg_case("surplus-fds", VU_SET_VRING_CALL, &idx, sizeof(idx), efd, 3,
+	    false);
+	msg_case("fd-on-fdless-message", VU_SET_OWNER, NULL, 0, efd, 1, false);
+	close(efd[0]);
+	close(efd[1]);
+	close(efd[2]);
+	/* A region larger than its memfd: mapping it would SIGBUS. */
+	memfd = memfd_create("small", 0);
+	if (ftruncate(memfd, 4096) == 0) {
+		memset(&mt, 0, sizeof(mt));
+		mt.nregions = 1;
+		mt.r[0] = (struct vu_mem_region_msg){ 0, 1u << 30, 1ull << 40,
+		    0 };
+		msg_case("region-larger-than-its-file", VU_SET_MEM_TABLE, &mt,
+		    8 + 32, &memfd, 1, false);
+	}
+	close(memfd);
+	memset(&mt, 0, sizeof(mt));
+	mt.nregions = 2;
+	memfd = memfd_create("two", 0);
+	if (ftruncate(memfd, 1 << 20) == 0) {
+		int fds[2] = { memfd, memfd };
+
+		mt.r[0] = (struct vu_mem_region_msg){ 0, 1 << 20, 1ull << 40, 0 };
+		mt.r[1] = (struct vu_mem_region_msg){ 4096, 1 << 19,
+		    1ull << 41, 0 };
+		msg_case("overlapping-regions", VU_SET_MEM_TABLE, &mt, 8 + 64,
+		    fds, 2, false);
+	}
+	close(memfd);
+	{
+		/* A header announcing more than any message holds. */
+		struct vf_dev d;
+		struct vu_hdr h = { VU_SET_FEATURES, VU_VERSION, 1u << 20 };
+
+		if (vf_open(&d, sock_path, MEM_SIZE) == 0) {
+			if (write(d.sock, &h, sizeof(h)) != sizeof(h))
+				result("oversized-message", 0, "write");
+			vf_close(&d);
+			result("oversized-message", still_serving(),
+			    "daemon no longer serving");
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: isles-blk-hostile SOCKET [RO_SOCKET]\n");
+		return 2;
+	}
+	sock_path = argv[1];
+	ro_path = argc == 3 ? argv[2] : NULL;
+	result("baseline-read", still_serving(), "a plain read failed");
+	split_header_case();
+	spill_cases();
+	ring_case("descriptor-outside-guest-memory", a_outside_memory);
+	ring_case("descriptor-at-wrapping-address", a_far_address);
+	ring_case("looping-chain", a_loop);
+	ring_case("zero-length-descriptor", a_zero_length);
+	ring_case("avail-idx-jump", a_avail_jump);
+	ring_case("head-index-out-of-range", a_head_out_of_range);
+	ring_case("chain-without-status-byte", a_no_status);
+	ring_case("readable-after-writable", a_readable_after_writable);
+	ring_case("indirect-table-outside-memory", a_indirect_outside);
+	ring_case("nested-indirect-table", a_indirect_nested);
+	message_cases();
+	ro_case();
+	printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""isles-diskd against a hostile VMM (build/isles-blk-hostile).
+
+The hostile front-end attacks vm0's export (partition 1) with malformed
+rings, descriptor chains, vhost-user messages and requests spilling past
+the partition's end, and checks the daemon's answer to each (see
+tests/hostile/blk_hostile.c).  Here, around it: the daemon (plain and
+ASan+UBSan builds) is still running afterwards, and partitions 2 and 3
+and every byte outside the partitions are byte-for-byte unchanged.
+
+Run: /usr/bin/python3 -m pytest -v tests/integration/test_blk_hostile.py
+"""
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+HOSTILE = os.path.join(ROOT, "build", "isles-blk-hostile")
+MiB = 1 << 20
+
+
+def builds():
+    out = [os.path.join(ROOT, "build", "isles-diskd")]
+    asan = os.path.join(ROOT, "build", "asan", "isles-diskd")
+    if os.access(asan, os.X_OK):
+        out.append(asan)
+    return out
+
+
+def regions(disk):
+    """Hashes of: partition 1, 2, 3 and the rest (table, gaps, tail)."""
+    with open(disk, "rb") as f:
+        data = f.read()
+    # Layout made by --create below: 1 MiB aligned, 8 MiB each.
+    p = [(1 * MiB, 8 * MiB), (9 * MiB, 8 * MiB), (17 * MiB, 8 * MiB)]
+    hs = [hashlib.sha256(data[s:s + n]).hexdigest() for s, n in p]
+    rest = data[:p[0][0]] + data[p[2][0] + p[2][1]:]
+    return hs, hashlib.sha256(rest).hexdigest()
+
+
+@pytest.mark.parametrize("diskd", builds(), ids=lambda p: os.path.relpath(p, ROOT))
+def test_hostile_front_end(diskd):
+    assert os.access(HOSTILE, os.X_OK), "run make"
+    d = tempfile.mkdtemp(prefix="isl.", dir="/tmp")
+    disk = os.path.join(d, "d.img")
+    socks = [os.path.join(d, "vm%d.sock" % i) for i in range(3)]
+    env = dict(os.environ, ASAN_OPTIONS="abort_on_error=0:exitcode=66")
+    proc = subprocess.Popen(
+        [diskd, "--disk", disk, "--name", "hostile", "--create", "32M",
+         "--part", "8M", "--part", "8M", "--part", "8M",
+         "--export", "vm0:1=" + socks[0], "--export", "vm1:2=" + socks[1],
+         "--export", "vm2:3:ro=" + socks[2]],
+        stderr=subprocess.PIPE, env=env)
+    try:
+        deadline = time.monotonic() + 10
+        while not all(os.path.exists(s) for s in socks):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        # Give the other partitions recognisable contents.
+        with open(disk, "r+b") as f:
+            for i, s in enumerate((9 * MiB, 17 * MiB)):
+                f.seek(s)
+                f.write(bytes([0x40 + i]) * (8 * MiB))
+        before, rest_before = regions(disk)
+        r = subprocess.run([HOSTILE, socks[0], socks[2]], capture_output=True,
+                           text=True, timeout=120)
+        print(r.stdout)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert r.stdout.count("\nok ") + r.stdout.startswith("ok ") >= 20
+        assert proc.poll() is None, "the daemon died"
+        after, rest_after = regions(disk)
+        assert after[1:] == before[1:], "another VM's partition changed"
+        assert rest_after == rest_before, "bytes outside the partitions changed"
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+        shutil.rmtree(d, ignore_errors=True)
+    assert proc.returncode == 0, err.decode(errors="replace")[-3000:]
