@@ -89,39 +89,71 @@ rd_wait_free(const char *rundir)
 	return r;
 }
 
-/* Does /proc/PID/cmdline contain `needle` in any argument? */
-static bool
-cmdline_mentions(const char *pid, const char *needle)
+/* Read /proc/PID/NAME (NUL-separated strings); returns bytes or -1. */
+static ssize_t
+read_proc(const char *pid, const char *name, char *buf, size_t len)
 {
-	char path[64], buf[8192];
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	(void)rd_path(path, sizeof(path), "/proc/%s/cmdline", pid);
+	(void)rd_path(path, sizeof(path), "/proc/%s/%s", pid, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return -1;
+	n = read(fd, buf, len - 1);
 	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+/* Is one of the NUL-separated strings of buf[0..n) exactly `s`? */
+static bool
+has_string(const char *buf, ssize_t n, const char *s)
+{
 	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
-		if (strstr(buf + i, needle) != NULL)
+		if (strcmp(buf + i, s) == 0)
 			return true;
 	return false;
 }
 
-/* Collect pids (not ours) whose command line mentions "R/". */
+/*
+ * Is PID one of R's processes?  The supervisor's children carry
+ * ISLES_RUN=R in their environment (child.c); the supervisor itself has
+ * "supervise" and "--run-dir R" in its argv.  Nothing else is touched,
+ * not even a `tail -f R/vm/vm0/console.log` of the user.
+ */
+static bool
+is_ours(const char *pid, const char *rundir)
+{
+	static char buf[65536];
+	char env[PATH_MAX + 16];
+	ssize_t n;
+
+	(void)rd_path(env, sizeof(env), "ISLES_RUN=%s", rundir);
+	n = read_proc(pid, "environ", buf, sizeof(buf));
+	if (n > 0 && has_string(buf, n, env))
+		return true;
+	n = read_proc(pid, "cmdline", buf, sizeof(buf));
+	if (n <= 0 || !has_string(buf, n, "supervise"))
+		return false;
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
+		if (strcmp(buf + i, "--run-dir") == 0 &&
+		    i + (ssize_t)strlen(buf + i) + 1 < n &&
+		    strcmp(buf + i + strlen(buf + i) + 1, rundir) == 0)
+			return true;
+	return false;
+}
+
+/* Collect R's processes (not ours). */
 static size_t
 find_procs(const char *rundir, pid_t *pids, size_t max)
 {
-	char needle[PATH_MAX + 2];
 	struct dirent *de;
 	size_t n = 0;
 	DIR *d;
 
-	snprintf(needle, sizeof(needle), "%s/", rundir);
 	d = opendir("/proc");
 	if (d == NULL)
 		return 0;
@@ -131,7 +163,7 @@ find_procs(const char *rundir, pid_t *pids, size_t max)
 
 		if (*end != '\0' || pid <= 0 || pid == getpid())
 			continue;
-		if (cmdline_mentions(de->d_name, needle))
+		if (is_ours(de->d_name, rundir))
 			pids[n++] = (pid_t)pid;
 	}
 	closedir(d);

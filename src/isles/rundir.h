@@ -7,8 +7,9 @@
  * flock(2) on R/lock for its whole life (it inherits the lock from
  * `isles up`), so "is the system running" is race-free, survives pid
  * reuse, and waiting for a supervisor to exit is one blocking flock.
- * Processes a dead supervisor left behind are found by their command
- * line, which always names R (every child's argv has a path under R).
+ * Processes a dead supervisor left behind are found by ISLES_RUN=R in
+ * their environment (every child of the supervisor has it) or, for the
+ * supervisor itself, by "supervise --run-dir R" in its command line.
  *
  * Conventions: 0 / -1 with errno unless said otherwise.
  */
@@ -34,13 +35,12 @@ bool rd_is_live(const char *rundir);
 int rd_wait_free(const char *rundir);
 
 /*
- * Stop every process (other than ourselves) whose command line mentions
- * "R/": SIGTERM, up to `grace_ms` for them to exit, then SIGKILL.
- * Returns how many were found.
+ * Stop every process of R (see above; never ourselves): SIGTERM, up to
+ * `grace_ms` for them to exit, then SIGKILL.  Returns how many were found.
  */
 int rd_sweep(const char *rundir, int grace_ms);
 
-/* Count processes whose command line mentions "R/" (for checks). */
+/* Count the processes of R. */
 int rd_count_procs(const char *rundir);
 
 /*

@@ -325,6 +325,7 @@ vm_start(struct sup *s, struct vm_rt *vm)
 		return -1;
 	}
 	vm->stop_stage = 0;
+	vm->boot_failed = false;
 	vm->backoff_ms = 10;
 	vm->boot_started = sup_now_ms();
 	vm->boot_deadline = vm->boot_started + s->boot_timeout * 1000ull;
@@ -449,7 +450,7 @@ vm_exited(struct sup *s, struct vm_rt *vm, int status)
 		    "the guest powered off");
 		vm_set_state(s, vm, VM_STOPPED, vm->reason);
 	} else {
-		if (vm->reason[0] == '\0') {
+		if (!vm->boot_failed) {
 			qemu_log_tail(s, vm, tail, sizeof(tail));
 			snprintf(vm->reason, sizeof(vm->reason), "qemu %s%s%s",
 			    child_status_str(status), tail[0] ? ": " : "",
@@ -492,6 +493,7 @@ vm_timer_event(struct sup *s, struct ev_src *src, uint32_t events)
 				sup_fail(s, why);
 			} else {
 				/* vm_exited keeps the reason set above. */
+				vm->boot_failed = true;
 				vm->stop_stage = 2;
 				child_kill(vm->child, SIGKILL);
 			}

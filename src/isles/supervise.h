@@ -81,6 +81,7 @@ struct vm_rt {
 	uint64_t stop_deadline;
 	int stop_stage;		/* 0 none, 1 poweroff asked, 2 TERM, 3 KILL */
 	bool ever_ready;
+	bool boot_failed;	/* killed for not booting: reason already set */
 	uint64_t ready_at;
 	char reason[512];	/* last exit / failure, "" if none */
 	struct agentlink link;

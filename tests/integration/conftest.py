@@ -71,18 +71,21 @@ def built():
 
 
 def procs_mentioning(path):
-    """Pids (not ours) whose command line mentions path + '/'."""
-    needle = (str(path).rstrip("/") + "/").encode()
+    """Pids (not ours) whose command line mentions path + '/' or has path
+    as an argument (the supervisor's --run-dir)."""
+    exact = str(path).rstrip("/").encode()
+    needle = exact + b"/"
     found = []
     for d in os.listdir("/proc"):
         if not d.isdigit() or int(d) == os.getpid():
             continue
         try:
             with open(f"/proc/{d}/cmdline", "rb") as f:
-                if needle in f.read():
-                    found.append(int(d))
+                cmd = f.read()
         except OSError:
-            pass
+            continue
+        if needle in cmd or exact in cmd.split(b"\0"):
+            found.append(int(d))
     return found
 
 
