@@ -42,7 +42,19 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: isles up [--detach] [-v] FILE\n");
+	fprintf(f, "usage: isles up [--detach] [-v] FILE\n\n"
+	    "  --detach   return once every VM's agent answers (exit 0), or\n"
+	    "             print why not and stop everything (exit 1)\n"
+	    "  -v         verbose supervisor log (R/supervisor.log)\n\n"
+	    "environment:\n"
+	    "  ISLES_RUN_DIR       base of run dirs (default /run/isles)\n"
+	    "  ISLES_ACCEL         kvm, tcg or auto: overrides the file\n"
+	    "  ISLES_BOOT_TIMEOUT  seconds for a VM's agent to answer "
+	    "(default 120, KVM 60)\n"
+	    "  ISLES_DOWN_TIMEOUT  seconds to power off on a signal "
+	    "(default 20)\n"
+	    "  ISLES_QEMU          the QEMU binary (default "
+	    "qemu-system-x86_64)\n");
 }
 
 /* Is the QEMU binary there?  (A missing package is a clear error.) */

@@ -249,13 +249,16 @@ render_json(struct sup *s, struct sbuf *b)
 
 		if (c->kind != CHILD_DAEMON)
 			continue;
-		json_str(esc, sizeof(esc), c->state == CHILD_EXITED ?
-		    child_status_str(c->status) : "");
+		bool ex = c->state == CHILD_EXITED || c->restarts > 0;
+
+		json_str(esc, sizeof(esc), ex ? child_status_str(c->status) :
+		    "");
 		sb_printf(b, "%s{\"name\":\"%s\",\"state\":\"%s\",\"pid\":%d,"
-		    "\"restarts\":%u,\"last_exit\":\"%s\"}", k++ ? "," : "",
+		    "\"restarts\":%u,\"last_exit\":%s%s%s}", k++ ? "," : "",
 		    c->name, c->state == CHILD_RUNNING ? "running" :
 		    c->state == CHILD_EXITED ? "exited" : "idle",
-		    (int)c->pid, c->restarts, esc);
+		    (int)c->pid, c->restarts, ex ? "\"" : "",
+		    ex ? esc : "null", ex ? "\"" : "");
 	}
 	sb_printf(b, "]}\n");
 }

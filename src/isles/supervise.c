@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -367,7 +368,8 @@ sup_restart_vm(struct sup *s, struct vm_rt *vm)
 			errno = EBUSY;
 			return -1;
 		}
-		vm_stop(s, vm, 10, VM_RESTARTING);
+		/* A VM that has not booted cannot power off: kill it now. */
+		vm_stop(s, vm, vm->state == VM_READY ? 10 : 0, VM_RESTARTING);
 		return 0;
 	}
 	vm->child->restarts++;
@@ -964,6 +966,8 @@ cmd_supervise(int argc, char **argv)
 	    s->accel == SC_ACCEL_KVM ? 60 : 120);
 	s->down_timeout = env_seconds("ISLES_DOWN_TIMEOUT", 20);
 	s->started_ms = sup_now_ms();
+	/* Nothing we start needs to gain privileges through exec. */
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	write_pidfile(s);
 	if (sup_init(s) < 0 || ctl_listen_init(s, ctlfd) < 0) {
 		log_warn("supervisor set-up");
