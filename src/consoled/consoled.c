@@ -22,6 +22,11 @@
  * output (counted, reported by NOTICE) when the client does not keep up,
  * and QEMU's serial socket is read whenever it has data.
  *
+ * Lock-down: after its sockets, timers and logs are open, it closes every
+ * other inherited fd, sets no_new_privs and installs a seccomp allowlist
+ * (lockdown()), so a bug reachable from guest output can do little more
+ * than what the daemon does anyway.
+ *
  * Errors: internal helpers return 0 / -1 with errno.
  */
 #include <errno.h>
@@ -33,7 +38,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <seccomp.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -688,6 +695,64 @@ dispatch(struct cd_tag *tag, uint32_t events)
 }
 
 /*
+ * Allow only what the event loop needs.  Not in sanitizer builds: ASan and
+ * UBSan make their own system calls (mmap of shadow memory, sigaltstack,
+ * reports written through other calls).
+ */
+static void
+lockdown(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	log_debug("sanitizer build: no seccomp filter");
+#else
+	static const struct {
+		int nr;
+		const char *why;
+	} allow[] = {
+		{ SCMP_SYS(read), "timerfd, signalfd" },
+		{ SCMP_SYS(write), "console.log, stderr" },
+		{ SCMP_SYS(recvfrom), "serial sockets, clients" },
+		{ SCMP_SYS(sendto), "serial sockets, clients" },
+		{ SCMP_SYS(epoll_wait), "the event loop" },
+		{ SCMP_SYS(epoll_pwait), "the event loop (libc may use it)" },
+		{ SCMP_SYS(epoll_ctl), "the event loop" },
+		{ SCMP_SYS(accept4), "new clients" },
+		{ SCMP_SYS(connect), "reconnecting to a restarted QEMU" },
+		{ SCMP_SYS(setsockopt), "client send buffer size" },
+		{ SCMP_SYS(close), "closing clients and serial sockets" },
+		{ SCMP_SYS(timerfd_settime), "reconnect backoff" },
+		{ SCMP_SYS(brk), "malloc" },
+		{ SCMP_SYS(mmap), "malloc of large blocks" },
+		{ SCMP_SYS(munmap), "free of large blocks" },
+		{ SCMP_SYS(mremap), "realloc of large blocks" },
+		{ SCMP_SYS(madvise), "free: trimming" },
+		{ SCMP_SYS(clock_gettime), "if the vDSO is unavailable" },
+		{ SCMP_SYS(unlink), "removing our socket at exit" },
+		{ SCMP_SYS(rt_sigreturn), "signal return (SIGPIPE is ignored)" },
+		{ SCMP_SYS(exit_group), "exit" },
+		{ SCMP_SYS(exit), "exit" },
+	};
+	scmp_filter_ctx ctx;
+	int rc;
+
+	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (ctx == NULL)
+		fatalx("seccomp_init failed");
+	for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i].nr, 0)))
+			fatalx("seccomp rule (%s): %s", allow[i].why,
+			    strerror(-rc));
+	/* New sockets: only AF_UNIX stream, for reconnecting to QEMU. */
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))))
+		fatalx("seccomp rule (socket): %s", strerror(-rc));
+	if ((rc = seccomp_load(ctx)))
+		fatalx("seccomp_load: %s", strerror(-rc));
+	seccomp_release(ctx);
+#endif
+}
+
+/*
  * A client closed earlier in the same epoll batch (by broadcast or its own
  * dispatch) leaves later events pointing at freed memory: only tags that
  * are static or belong to a live client are dispatched.
@@ -754,6 +819,15 @@ main(int argc, char **argv)
 	log_setverbose(verbose);
 	if ((sock == NULL) == (listen_fd == -1) || optind == argc)
 		usage();
+	/* Keep stdio and the socket we were given; close anything else a
+	 * parent leaked to us before opening our own fds. */
+	if (listen_fd == -1) {
+		(void)close_range(3, ~0u, 0);
+	} else {
+		if (listen_fd > 3)
+			(void)close_range(3, (unsigned)listen_fd - 1, 0);
+		(void)close_range((unsigned)listen_fd + 1, ~0u, 0);
+	}
 	for (int i = optind; i < argc; i++)
 		add_vm(argv[i]);
 
@@ -799,6 +873,10 @@ main(int argc, char **argv)
 			fatal("epoll_ctl");
 		vm_connect(vm);
 	}
+	/* Everything is open: lock down. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("no_new_privs");
+	lockdown();
 	log_info("serving %u VM console%s", cd.nvms, cd.nvms == 1 ? "" : "s");
 
 	while (!cd.quit) {

@@ -7,3 +7,4 @@ conbuf_SRCS := src/consoled/conbuf.c
 PROGS += isles-consoled
 isles-consoled_SRCS := src/consoled/consoled.c
 isles-consoled_LIBA := conbuf common
+isles-consoled_LDLIBS := -lseccomp

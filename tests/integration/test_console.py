@@ -28,11 +28,13 @@ import pytest
 from conftest import System as IslesSystem
 
 REPO = Path(__file__).resolve().parents[2]
-BUILD = REPO / "build"
+IMAGE = REPO / "build" / "image"
+# ISLES_TEST_BUILD=build/asan runs the first part with the sanitized builds.
+BUILD = REPO / os.environ.get("ISLES_TEST_BUILD", "build")
 ISLES = BUILD / "isles"
 CONSOLED = BUILD / "isles-consoled"
-KERNEL = BUILD / "image" / "vmlinuz"
-INITRD = BUILD / "image" / "initrd.img"
+KERNEL = IMAGE / "vmlinuz"
+INITRD = IMAGE / "initrd.img"
 VMS = ["vm0", "vm1"]
 
 pytestmark = pytest.mark.skipif(
@@ -74,6 +76,7 @@ class System:
         self.r = self.run / self.name
         self.sock = self.r / "console.sock"
         self.procs = []
+        self.qemu = {}
         self.env = dict(os.environ, ISLES_RUN_DIR=str(self.run))
 
     def log(self, vm):
@@ -89,17 +92,7 @@ class System:
             args, stderr=open(self.dir / "consoled.log", "wb"))
         self.procs.append(self.consoled)
         for vm in VMS:
-            d = self.r / "vm" / vm
-            self.procs.append(subprocess.Popen([
-                "qemu-system-x86_64", "-M", "q35", "-accel", "tcg", "-m", "256",
-                "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
-                "-kernel", str(KERNEL), "-initrd", str(INITRD),
-                "-append", f"console=ttyS0 isles.name={vm} panic=-1",
-                "-chardev", f"socket,id=ser0,path={d}/serial.sock,server=on,"
-                f"wait=off,logfile={d}/console.log,logappend=on",
-                "-serial", "chardev:ser0"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=open(d / "qemu.log", "wb")))
+            self.start_vm(vm)
         deadline = time.time() + 240
         for vm in VMS:
             while f"{vm} login:".encode() not in self.log(vm):
@@ -107,6 +100,20 @@ class System:
                 for p in self.procs:
                     assert p.poll() is None, f"{p.args[0]} exited"
                 time.sleep(0.5)
+
+    def start_vm(self, vm):
+        d = self.r / "vm" / vm
+        self.qemu[vm] = subprocess.Popen([
+            "qemu-system-x86_64", "-M", "q35", "-accel", "tcg", "-m", "256",
+            "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
+            "-kernel", str(KERNEL), "-initrd", str(INITRD),
+            "-append", f"console=ttyS0 isles.name={vm} panic=-1",
+            "-chardev", f"socket,id=ser0,path={d}/serial.sock,server=on,"
+            f"wait=off,logfile={d}/console.log,logappend=on",
+            "-serial", "chardev:ser0"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=open(d / "qemu.log", "ab"))
+        self.procs.append(self.qemu[vm])
 
     def stop(self):
         for p in self.procs:
@@ -336,6 +343,24 @@ def test_flood_does_not_stall_others(system):
     viewer.expect(pexpect.EOF, timeout=60)
     mux.send(b"@d")
     mux.expect(pexpect.EOF, timeout=60)
+    assert system.consoled.poll() is None
+
+
+def test_vm_restart_reconnects(system):
+    """QEMU of vm1 dies and comes back: consoled notices and reconnects."""
+    mux = system.spawn("--all", "--no-replay", timeout=240)
+    mux.expect(b"console of 2 VMs")
+    q = system.qemu["vm1"]
+    q.kill()
+    q.wait()
+    mux.expect(b"vm1: serial port closed")
+    time.sleep(1.5)                    # consoled retries while QEMU is away
+    system.start_vm("vm1")
+    mux.expect(b"vm1: serial port back")
+    mux.expect(re.escape(YELLOW.encode()) + rb"[^\x1b]*vm1 login: ")
+    mux.send(b"@d")
+    mux.expect(pexpect.EOF)
+    assert system.consoled.poll() is None
 
 
 # ---- the foreground console of `isles up` -----------------------------------
