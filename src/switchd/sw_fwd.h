@@ -49,6 +49,7 @@ struct sw_counters {
 	uint64_t rx_bytes;
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
+	uint64_t rx_gso_packets;	/* of rx_packets: TSO super-frames */
 	uint64_t drops[SW_DROP_MAX];	/* [SW_DROP_NONE] unused */
 };
 
@@ -124,7 +125,7 @@ uint64_t sw_drops_total(const struct sw_counters *c);
  * Render the switch's state as one JSON object (no trailing newline):
  *   {"switch":"lan","ports":[{"name":"vm0.0","mac":"02:..","kind":"vm",
  *    "state":"up","rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
- *    "drops":N,"drop":{"malformed":N,...}}, ...]}
+ *    "rx_gso_packets":N,"drops":N,"drop":{"malformed":N,...}}, ...]}
  * Returns the length written (excluding the NUL), or -1 with errno
  * ENOSPC when `size` is too small.
  */
