@@ -22,7 +22,7 @@ vf_open(struct vf_dev *d, const char *path, uint64_t mem_size)
 	unsigned i;
 
 	memset(d, 0, sizeof(*d));
-	d->sock = d->mem_fd = -1;
+	d->sock = d->mem_fd = d->reply_fd = d->inflight_fd = -1;
 	for (i = 0; i < VF_MAX_QUEUES; i++)
 		d->q[i].kick_fd = d->q[i].call_fd = -1;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -63,6 +63,14 @@ vf_close(struct vf_dev *d)
 			close(d->q[i].call_fd);
 		d->q[i].kick_fd = d->q[i].call_fd = -1;
 	}
+	if (d->inflight != NULL)
+		munmap(d->inflight, d->inflight_size);
+	d->inflight = NULL;
+	if (d->inflight_fd >= 0)
+		close(d->inflight_fd);
+	if (d->reply_fd >= 0)
+		close(d->reply_fd);
+	d->inflight_fd = d->reply_fd = -1;
 	if (d->mem != NULL)
 		munmap(d->mem, d->mem_size);
 	d->mem = NULL;
@@ -90,6 +98,39 @@ read_full(int fd, void *buf, size_t len)
 		}
 		got += (size_t)n;
 	}
+	return 0;
+}
+
+/* The reply header, and the fd that may come with it (d->reply_fd). */
+static int
+recv_hdr(struct vf_dev *d, struct vu_hdr *rh)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { rh, sizeof(*rh) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	do {
+		n = recvmsg(d->sock, &mh, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		if (n == 0)
+			errno = ECONNRESET;
+		return -1;
+	}
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_RIGHTS) {
+			if (d->reply_fd >= 0)
+				close(d->reply_fd);
+			memcpy(&d->reply_fd, CMSG_DATA(cm), sizeof(int));
+		}
+	}
+	if ((size_t)n < sizeof(*rh))
+		return read_full(d->sock, (char *)rh + n, sizeof(*rh) -
+		    (size_t)n);
 	return 0;
 }
 
@@ -128,7 +169,7 @@ vf_msg(struct vf_dev *d, uint32_t req, const void *payload, uint32_t size,
 		return -1;
 	if (reply == NULL)
 		return 0;
-	if (read_full(d->sock, &rh, sizeof(rh)) < 0)
+	if (recv_hdr(d, &rh) < 0)
 		return -1;
 	if (rh.request != req || !(rh.flags & VU_FLAG_REPLY) ||
 	    rh.size > *reply_size) {
@@ -197,6 +238,43 @@ vf_ptr(struct vf_dev *d, uint64_t gpa)
 int
 vf_setup(struct vf_dev *d, unsigned nq, unsigned qsize, uint64_t want)
 {
+	if (vf_setup_rings(d, nq, qsize, want) < 0)
+		return -1;
+	return vf_start_rings(d);
+}
+
+static int
+setup_inflight(struct vf_dev *d, unsigned nq, unsigned qsize)
+{
+	struct vu_inflight_msg im;
+	uint32_t sz = sizeof(im);
+
+	memset(&im, 0, sizeof(im));
+	im.num_queues = (uint16_t)nq;
+	im.queue_size = (uint16_t)qsize;
+	if (vf_msg(d, VU_GET_INFLIGHT_FD, &im, sizeof(im), NULL, 0, false,
+	    &im, &sz) < 0)
+		return -1;
+	if (sz != sizeof(im) || d->reply_fd < 0 || im.mmap_size == 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	d->inflight_fd = d->reply_fd;
+	d->reply_fd = -1;
+	d->inflight_size = im.mmap_size;
+	d->inflight = mmap(NULL, im.mmap_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, d->inflight_fd, (off_t)im.mmap_offset);
+	if (d->inflight == MAP_FAILED) {
+		d->inflight = NULL;
+		return -1;
+	}
+	return send_acked(d, VU_SET_INFLIGHT_FD, &im, sizeof(im),
+	    &d->inflight_fd, 1);
+}
+
+int
+vf_setup_rings(struct vf_dev *d, unsigned nq, unsigned qsize, uint64_t want)
+{
 	struct vu_mem_table_msg mt;
 	uint64_t f, pf;
 	unsigned i;
@@ -217,13 +295,17 @@ vf_setup(struct vf_dev *d, unsigned nq, unsigned qsize, uint64_t want)
 		if (get_u64(d, VU_GET_PROTOCOL_FEATURES, &pf) < 0)
 			return -1;
 		pf &= (1ull << VU_PF_REPLY_ACK) | (1ull << VU_PF_CONFIG) |
-		    (1ull << VU_PF_MQ);
+		    (1ull << VU_PF_MQ) | (d->want_inflight ?
+		    (1ull << VU_PF_INFLIGHT_SHMFD) : 0);
 		if (vf_msg(d, VU_SET_PROTOCOL_FEATURES, &pf, sizeof(pf), NULL,
 		    0, false, NULL, NULL) < 0)
 			return -1;
 		d->protocol = pf;
 	}
 	if (send_acked(d, VU_SET_OWNER, NULL, 0, NULL, 0) < 0)
+		return -1;
+	if ((d->protocol & (1ull << VU_PF_INFLIGHT_SHMFD)) &&
+	    setup_inflight(d, nq, qsize) < 0)
 		return -1;
 	memset(&mt, 0, sizeof(mt));
 	mt.nregions = 1;
@@ -238,7 +320,6 @@ vf_setup(struct vf_dev *d, unsigned nq, unsigned qsize, uint64_t want)
 		struct vf_ring *r = &d->q[i];
 		struct vu_vring_state st = { i, qsize };
 		struct vu_vring_addr a;
-		uint64_t idx = i;
 
 		r->num = qsize;
 		r->desc_gpa = vf_alloc(d, 16ull * qsize, 4096);
@@ -263,23 +344,37 @@ vf_setup(struct vf_dev *d, unsigned nq, unsigned qsize, uint64_t want)
 		if (send_acked(d, VU_SET_VRING_NUM, &st, sizeof(st), NULL,
 		    0) < 0)
 			return -1;
-		st.num = 0;
+		st.num = d->base[i];
 		if (send_acked(d, VU_SET_VRING_BASE, &st, sizeof(st), NULL,
 		    0) < 0 ||
 		    send_acked(d, VU_SET_VRING_ADDR, &a, sizeof(a), NULL,
-		    0) < 0 ||
-		    send_acked(d, VU_SET_VRING_CALL, &idx, sizeof(idx),
-		    &r->call_fd, 1) < 0 ||
-		    send_acked(d, VU_SET_VRING_KICK, &idx, sizeof(idx),
-		    &r->kick_fd, 1) < 0)
-			return -1;
-		st.num = 1;
-		if ((f & (1ull << VU_F_PROTOCOL_FEATURES)) &&
-		    send_acked(d, VU_SET_VRING_ENABLE, &st, sizeof(st), NULL,
 		    0) < 0)
 			return -1;
 	}
 	d->nq = nq;
+	return 0;
+}
+
+int
+vf_start_rings(struct vf_dev *d)
+{
+	unsigned i;
+
+	for (i = 0; i < d->nq; i++) {
+		struct vf_ring *r = &d->q[i];
+		struct vu_vring_state st = { i, 1 };
+		uint64_t idx = i;
+
+		if (send_acked(d, VU_SET_VRING_CALL, &idx, sizeof(idx),
+		    &r->call_fd, 1) < 0 ||
+		    send_acked(d, VU_SET_VRING_KICK, &idx, sizeof(idx),
+		    &r->kick_fd, 1) < 0)
+			return -1;
+		if ((d->acked & (1ull << VU_F_PROTOCOL_FEATURES)) &&
+		    send_acked(d, VU_SET_VRING_ENABLE, &st, sizeof(st), NULL,
+		    0) < 0)
+			return -1;
+	}
 	return 0;
 }
 

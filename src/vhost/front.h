@@ -45,6 +45,13 @@ struct vf_dev {
 	uint64_t protocol;
 	unsigned nq;
 	struct vf_ring q[VF_MAX_QUEUES];
+	int reply_fd;		/* fd of the last reply (caller's), or -1 */
+	/* INFLIGHT_SHMFD, if wanted before vf_setup_rings() */
+	bool want_inflight;
+	void *inflight;
+	uint64_t inflight_size;
+	int inflight_fd;
+	uint16_t base[VF_MAX_QUEUES];	/* SET_VRING_BASE values */
 };
 
 /* Connect to a back-end socket and create mem_size bytes of guest RAM. */
@@ -67,6 +74,15 @@ int vf_msg(struct vf_dev *d, uint32_t req, const void *payload, uint32_t size,
  * enabled.  0 / -1.
  */
 int vf_setup(struct vf_dev *d, unsigned nq, unsigned qsize, uint64_t want);
+
+/*
+ * vf_setup in two steps: everything up to the rings' addresses (and the
+ * inflight region if want_inflight), then call/kick fds and enable.  A
+ * test can write ring contents in between, before the back-end looks.
+ */
+int vf_setup_rings(struct vf_dev *d, unsigned nq, unsigned qsize,
+    uint64_t want);
+int vf_start_rings(struct vf_dev *d);
 
 /* Read the device's config space [off, off + len). */
 int vf_get_config(struct vf_dev *d, uint32_t off, void *buf, uint32_t len);

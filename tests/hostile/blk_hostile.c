@@ -385,6 +385,113 @@ split_header_case(void)
 	    st);
 }
 
+/*
+ * Restart without loss: the state a crash leaves behind, as the next
+ * daemon instance finds it.  Request A (head 0, position 0) was popped
+ * and is still in flight; request B (head 3, position 1) completed
+ * first.  QEMU restores last_avail to used->idx (1), which without the
+ * inflight record would run B again and lose A.  The daemon must redo A
+ * and only A.
+ */
+static void
+inflight_case(void)
+{
+	struct conn c;
+	struct vq_inflight *inf;
+	uint64_t st2, dataB;
+	uint8_t *d, *sa, *sb;
+	uint32_t id, len;
+	int ok = 0, got = 0;
+	const char *why = "setup failed";
+
+	memset(&c, 0, sizeof(c));
+	if (vf_open(&c.d, sock_path, MEM_SIZE) < 0)
+		goto out;
+	c.d.want_inflight = true;
+	c.d.base[0] = 1;		/* what QEMU sends after a crash */
+	if (vf_setup_rings(&c.d, 1, QSIZE, 0) < 0 || c.d.inflight == NULL)
+		goto out;
+	c.r = &c.d.q[0];
+	c.hdr = vf_alloc(&c.d, 64, 64);
+	c.data = vf_alloc(&c.d, DATA_MAX, 4096);
+	c.st = vf_alloc(&c.d, 64, 64);
+	st2 = vf_alloc(&c.d, 64, 64);
+	dataB = vf_alloc(&c.d, 4096, 4096);
+	d = vf_ptr(&c.d, c.data);
+	sa = vf_ptr(&c.d, c.st);
+	sb = vf_ptr(&c.d, st2);
+	/* A: write 0x11 to sector 200.  B: write 0x22 to sector 300. */
+	header(&c, T_OUT, 200);
+	memset(d, 0x11, 4096);
+	desc(&c, 0, c.hdr, 16, VQ_DESC_F_NEXT, 1);
+	desc(&c, 1, c.data, 4096, VQ_DESC_F_NEXT, 2);
+	desc(&c, 2, c.st, 1, VQ_DESC_F_WRITE, 0);
+	{
+		uint64_t hb = vf_alloc(&c.d, 64, 64);
+		uint8_t *h = vf_ptr(&c.d, hb);
+		uint32_t t = T_OUT;
+		uint64_t sec = 300;
+
+		memset(h, 0, 16);
+		memcpy(h, &t, 4);
+		memcpy(h + 8, &sec, 8);
+		memset(vf_ptr(&c.d, dataB), 0x22, 4096);
+		desc(&c, 3, hb, 16, VQ_DESC_F_NEXT, 4);
+		desc(&c, 4, dataB, 4096, VQ_DESC_F_NEXT, 5);
+		desc(&c, 5, st2, 1, VQ_DESC_F_WRITE, 0);
+	}
+	*sa = 0xff;
+	*sb = 0;
+	c.r->avail->ring[0] = 0;
+	c.r->avail->ring[1] = 3;
+	c.r->avail->idx = 2;
+	c.r->avail_idx = 2;
+	c.r->used->ring[0] = (struct vq_used_elem){ 3, 1 };
+	c.r->used->idx = 1;
+	c.r->used_seen = 1;
+	inf = c.d.inflight;
+	if (inf->desc_num != QSIZE) {
+		why = "inflight region of another queue size";
+		goto out;
+	}
+	inf->desc[0].inflight = 1;
+	inf->desc[0].counter = 1;
+	inf->used_idx = 1;
+	if (vf_start_rings(&c.d) < 0)
+		goto out;
+	while (vf_used(c.r, &id, &len) == 1 || vf_wait(c.r, 2000) > 0) {
+		if (c.r->used_seen > 1) {
+			got++;
+			if (id != 0 || *sa != S_OK) {
+				why = "wrong request completed";
+				goto out;
+			}
+			break;
+		}
+	}
+	if (got != 1) {
+		why = "the request in flight was never completed";
+		goto out;
+	}
+	if (vf_wait(c.r, 300) > 0 && vf_used(c.r, &id, &len) == 1) {
+		why = "a completed request was run again";
+		goto out;
+	}
+	/* On disk: A's data at 200; B was never redone (still zeros). */
+	if (rw(&c, T_IN, 200, 8) != S_OK || d[0] != 0x11 || d[4095] != 0x11) {
+		why = "request in flight not written";
+		goto out;
+	}
+	if (rw(&c, T_IN, 300, 8) != S_OK || d[0] == 0x22) {
+		why = "completed request executed twice";
+		goto out;
+	}
+	ok = 1;
+out:
+	vf_close(&c.d);
+	result("inflight-resubmit-after-crash", ok, "%s", why);
+}
+
 static void
 ro_case(void)
 {
@@ -531,6 +638,7 @@ main(int argc, char **argv)
 	ring_case("indirect-table-outside-memory", a_indirect_outside);
 	ring_case("nested-indirect-table", a_indirect_nested);
 	message_cases();
+	inflight_case();
 	ro_case();
 	printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
 	return failures ? 1 : 0;
