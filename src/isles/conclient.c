@@ -869,6 +869,8 @@ struct con_loop {
 	unsigned nvms;
 	char names[CON_MAX_VMS][CON_MAX_NAME + 1];
 	char logdir[256];	/* R/vm, for notices */
+	bool readonly;		/* escapes work, typed bytes are not sent */
+	bool ro_told;
 	struct con_esc esc;
 	struct con_screen scr;
 	struct con_sink out;
@@ -964,6 +966,13 @@ on_keys(struct con_loop *l, const uint8_t *k, size_t n)
 		struct con_act a;
 
 		con_esc_feed(&l->esc, k[i], &a);
+		if (a.kind == CON_ACT_SEND && l->readonly) {
+			if (!l->ro_told)
+				con_screen_message(&l->scr, "read-only console: "
+				    "typing is not sent (@d detaches)", &l->out);
+			l->ro_told = true;
+			continue;
+		}
 		if (a.kind == CON_ACT_SEND) {
 			if (np > 0 && (pvms != a.vms || np == sizeof(pend))) {
 				if (send_input(l, pvms, pend, np) == -1)
@@ -1211,9 +1220,10 @@ con_run(const char *console_sock, int only_vm, unsigned flags)
 		log_warn("console: signalfd");
 		goto out_mask;
 	}
-	l.stdin_open = !(flags & CON_READONLY);
+	l.stdin_open = true;
+	l.readonly = (flags & CON_READONLY) != 0;
 	l.tty_in = isatty(STDIN_FILENO);
-	if (l.tty_in && l.stdin_open && term_enter_raw(STDIN_FILENO) == -1) {
+	if (l.tty_in && term_enter_raw(STDIN_FILENO) == -1) {
 		log_warn("console: raw mode");
 		term_leave_raw();
 		goto out_mask;

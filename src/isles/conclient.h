@@ -40,7 +40,7 @@ enum con_exit {
 
 #define CON_PREFIX	0x1u	/* [NAME] prefixes instead of colours */
 #define CON_REPLAY	0x2u	/* first show the last 64 KiB of each VM */
-#define CON_READONLY	0x4u	/* never type */
+#define CON_READONLY	0x4u	/* escapes work, typed text is never sent */
 #define CON_NOQUIT	0x8u	/* multiplexer: @q detaches too (not `isles up`) */
 
 /*

@@ -271,6 +271,67 @@ def test_prefix_mode(system):
     assert b"\x1b[" not in out
 
 
+def test_several_viewers_and_read_only(system):
+    a = system.spawn("vm0", "--no-replay")
+    b = system.spawn("vm0", "--no-replay", "--read-only")
+    a.expect(b"console of vm0;")
+    b.expect(b"console of vm0 \\(read-only\\)")
+    shell(a)
+    b.send(b"echo RO-$((5*5))\r")      # a read-only viewer never types
+    b.expect(b"read-only console: typing is not sent")
+    a.send(b"echo TWO-$((1+1))\r")
+    a.expect(b"\r\nTWO-2\r\n")
+    b.expect(b"\r\nTWO-2\r\n")          # every viewer sees the output
+    time.sleep(1)
+    assert b"RO-" not in system.log("vm0")
+    for c in (a, b):
+        c.send(b"@d")
+        c.expect(pexpect.EOF)
+        c.close()
+        assert c.exitstatus == 0
+
+
+def test_protocol_errors_refused(system):
+    def conn():
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(str(system.sock))
+        s.settimeout(10)
+        return s
+
+    def frames_until_close(s):
+        buf = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return parse_frames(buf)[0]
+            buf += d
+
+    s = conn()
+    s.sendall(frame(CON_LIST))
+    f, _ = parse_frames(s.recv(65536))
+    assert f[0][0] == CON_VMS and f[0][3] == b"vm0\0vm1\0"
+    # INPUT for a VM this client did not attach to: refused, kept open.
+    s.sendall(frame(CON_ATTACH, 0, struct.pack("<I", 1)))
+    s.sendall(frame(CON_INPUT, 1, b"echo SNEAK\r"))
+    s.sendall(frame(CON_ATTACH, 0, struct.pack("<I", 1 << 5)))
+    got = []
+    while not any(t == CON_ERROR and b"ATTACH" in p for t, _, _, p in got):
+        got += parse_frames(s.recv(65536))[0]
+    assert any(t == CON_ERROR and b"not attached" in p for t, _, _, p in got)
+    # An unknown type, and garbage: ERROR, then disconnected.
+    s.sendall(frame(500))
+    assert any(t == CON_ERROR for t, _, _, _ in frames_until_close(s))
+    s = conn()
+    s.sendall(b"\xff" * 64 + frame(CON_WINSIZE, 9, b"\0\0\0\0"))
+    assert any(t == CON_ERROR for t, _, _, _ in frames_until_close(s))
+    time.sleep(0.5)
+    assert b"SNEAK" not in system.log("vm1")
+    assert system.consoled.poll() is None
+    s = conn()                         # still serving
+    s.sendall(frame(CON_LIST))
+    assert parse_frames(s.recv(65536))[0][0][0] == CON_VMS
+
+
 class StalledClient:
     """Attaches to every VM and does not read until told to."""
 
