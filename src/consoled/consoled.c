@@ -82,7 +82,6 @@ struct cd_vm {
 	struct cring ring;
 	uint8_t in[CD_INPUT_MAX];	/* input not yet accepted by QEMU */
 	size_t in_len;
-	uint64_t in_dropped;
 	bool out_watch;			/* EPOLLOUT armed */
 };
 
@@ -344,6 +343,14 @@ client_frame(struct cd_client *c, const struct proto_hdr *h, const uint8_t *p)
 			client_error(c, false, "INPUT: attached read-only");
 			break;
 		}
+		if (cd.vms[h->chan].fd == -1) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "%s: serial port not connected "
+			    "(VM stopped?); input dropped", cd.vms[h->chan].name);
+			client_error(c, false, msg);
+			break;
+		}
 		vm_input(&cd.vms[h->chan], p, h->len);
 		break;
 	case CON_WINSIZE:
@@ -511,14 +518,7 @@ vm_input(struct cd_vm *vm, const uint8_t *p, size_t len)
 {
 	size_t room = sizeof(vm->in) - vm->in_len;
 
-	if (vm->fd == -1) {
-		vm->in_dropped += len;
-		log_debug("%s: input dropped: serial port not connected",
-		    vm->name);
-		return;
-	}
 	if (len > room) {
-		vm->in_dropped += len - room;
 		log_warnx("%s: %zu bytes of input dropped: the guest is not "
 		    "reading its serial port", vm->name, len - room);
 		len = room;

@@ -415,6 +415,9 @@ def test_vm_restart_reconnects(system):
     q.kill()
     q.wait()
     mux.expect(b"vm1: serial port closed")
+    mux.send(b"@1")
+    mux.send(b"\r")
+    mux.expect(b"vm1: serial port not connected")
     time.sleep(1.5)                    # consoled retries while QEMU is away
     system.start_vm("vm1")
     mux.expect(b"vm1: serial port back")
