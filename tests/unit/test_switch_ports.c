@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * End-to-end tests of isles-switchd through its vhost-user sockets, with
+ * the minimal front-end library (src/vhost/front.c) standing in for QEMU:
+ * the daemon next to this test binary (build/isles-switchd, or
+ * build/asan/isles-switchd for the sanitizer build) is started with four
+ * ports and a stats socket.  Checked: unicast delivery with the header
+ * and frame intact, flooding, anti-spoofing, a TSO frame to a port that
+ * did not negotiate TSO (dropped, counted), a frame larger than a
+ * receiver's buffer without MRG_RXBUF (dropped, never truncated), and
+ * hostile front-ends (a looping transmit chain, a receive chain with a
+ * readable descriptor): the hostile port goes into the error state and
+ * the other ports keep forwarding.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "vhost/front.h"
+
+#define F(n)	(1ull << (n))
+#define QSIZE	64
+#define RXQ	0
+#define TXQ	1
+#define HDR	12
+#define BUFSZ	2048
+#define NPORTS	4
+
+static char dir[64];
+static pid_t daemon_pid;
+
+static const uint8_t macs[NPORTS][6] = {
+	{ 0x02, 0, 0, 0, 0xaa, 0x01 }, { 0x02, 0, 0, 0, 0xaa, 0x02 },
+	{ 0x02, 0, 0, 0, 0xaa, 0x03 }, { 0x02, 0, 0, 0, 0xaa, 0x04 },
+};
+
+struct port {
+	struct vf_dev d;
+	uint64_t rx_gpa[QSIZE];
+	uint64_t tx_gpa;
+	unsigned tx_next;
+};
+
+static void
+sock_path(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+}
+
+static int
+start_daemon(void **state)
+{
+	char exe[PATH_MAX], bin[PATH_MAX + 32], ports[NPORTS][160], stats[96];
+	char *argv[16];
+	ssize_t n;
+	int a = 0;
+
+	snprintf(dir, sizeof(dir), "/tmp/islsw.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return -1;
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';	/* build/tests */
+	snprintf(bin, sizeof(bin), "%s/../isles-switchd", exe);
+	argv[a++] = bin;
+	argv[a++] = (char *)"--name";
+	argv[a++] = (char *)"t";
+	for (int i = 0; i < NPORTS; i++) {
+		char p[96];
+
+		sock_path(p, sizeof(p), "p");
+		snprintf(ports[i], sizeof(ports[i]),
+		    "p%d:02:00:00:00:aa:%02x=%s%d.sock", i, i + 1, p, i);
+		argv[a++] = (char *)"--port";
+		argv[a++] = ports[i];
+	}
+	sock_path(stats, sizeof(stats), "stats.sock");
+	argv[a++] = (char *)"--stats";
+	argv[a++] = stats;
+	argv[a] = NULL;
+	daemon_pid = fork();
+	if (daemon_pid < 0)
+		return -1;
+	if (daemon_pid == 0) {
+		execv(bin, argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		struct stat st;
+
+		if (stat(stats, &st) == 0)
+			return 0;
+		usleep(20000);
+	}
+	return -1;
+}
+
+static int
+stop_daemon(void **state)
+{
+	int status = 0;
+	char cmd[96];
+
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGTERM);
+		waitpid(daemon_pid, &status, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "%s/stats.sock", dir);
+	unlink(cmd);
+	for (int i = 0; i < NPORTS; i++) {
+		snprintf(cmd, sizeof(cmd), "%s/p%d.sock", dir, i);
+		unlink(cmd);
+	}
+	rmdir(dir);
+	/* SIGTERM is a clean exit, with every socket removed. */
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* The stats JSON, as a script reads it. */
+static void
+read_stats(char *buf, size_t size)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t have = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/stats.sock", dir);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	while (have + 1 < size &&
+	    (n = read(fd, buf + have, size - 1 - have)) > 0)
+		have += (size_t)n;
+	buf[have] = '\0';
+	close(fd);
+	assert_true(have > 0 && buf[have - 1] == '\n');
+}
+
+/* A numeric field of port pN, or a string field compared with want. */
+static unsigned long long
+stat_of(int port, const char *field)
+{
+	static char buf[16384];
+	char key[64], *p, *end;
+
+	read_stats(buf, sizeof(buf));
+	snprintf(key, sizeof(key), "{\"name\":\"p%d\"", port);
+	p = strstr(buf, key);
+	assert_non_null(p);
+	end = strstr(p + 1, "{\"name\":");
+	snprintf(key, sizeof(key), "\"%s\":", field);
+	p = strstr(p, key);
+	assert_non_null(p);
+	if (end != NULL)
+		assert_true(p < end);
+	p += strlen(key);
+	if (*p == '"') {
+		/* String: return 1 if it reads "up", 2 "error", 0 otherwise. */
+		if (strncmp(p, "\"up\"", 4) == 0)
+			return 1;
+		if (strncmp(p, "\"error\"", 7) == 0)
+			return 2;
+		return 0;
+	}
+	return strtoull(p, NULL, 10);
+}
+
+static void
+port_open(struct port *p, int i, uint64_t want, uint32_t rxbuf)
+{
+	char path[96], name[32];
+
+	snprintf(name, sizeof(name), "p%d.sock", i);
+	sock_path(path, sizeof(path), name);
+	memset(p, 0, sizeof(*p));
+	assert_int_equal(vf_open(&p->d, path, 8 << 20), 0);
+	assert_int_equal(vf_setup(&p->d, 2, QSIZE, want), 0);
+	/* Half the receive ring filled with buffers. */
+	for (unsigned j = 0; j < QSIZE / 2; j++) {
+		struct vq_desc *d = &p->d.q[RXQ].desc[j];
+
+		p->rx_gpa[j] = vf_alloc(&p->d, rxbuf, 64);
+		d->addr = p->rx_gpa[j];
+		d->len = rxbuf;
+		d->flags = VQ_DESC_F_WRITE;
+		vf_avail(&p->d.q[RXQ], (uint16_t)j);
+	}
+	assert_int_equal(vf_kick(&p->d.q[RXQ]), 0);
+	p->tx_gpa = vf_alloc(&p->d, 70000, 64);
+}
+
+/* Transmit one frame (header + frame) and wait until it is consumed. */
+static void
+port_send(struct port *p, const uint8_t *hdr, const uint8_t *frame,
+    size_t len)
+{
+	struct vf_ring *r = &p->d.q[TXQ];
+	unsigned i = p->tx_next++ % QSIZE;
+	uint8_t *b = vf_ptr(&p->d, p->tx_gpa);
+	uint32_t id, l;
+
+	memcpy(b, hdr, HDR);
+	memcpy(b + HDR, frame, len);
+	r->desc[i].addr = p->tx_gpa;
+	r->desc[i].len = (uint32_t)(HDR + len);
+	r->desc[i].flags = 0;
+	vf_avail(r, (uint16_t)i);
+	assert_int_equal(vf_kick(r), 0);
+	for (int t = 0; t < 100; t++) {
+		if (vf_used(r, &id, &l) == 1) {
+			assert_int_equal(id, i);
+			return;
+		}
+		vf_wait(r, 50);
+	}
+	fail_msg("frame not consumed");
+}
+
+/* Next received frame: returns its length (header excluded) or -1. */
+static long
+port_recv(struct port *p, uint8_t *hdr, uint8_t *frame, int wait_ms)
+{
+	struct vf_ring *r = &p->d.q[RXQ];
+	uint32_t id, len;
+
+	for (int t = 0; t <= wait_ms / 10; t++) {
+		if (vf_used(r, &id, &len) == 1) {
+			assert_true(id < QSIZE / 2);
+			assert_true(len >= HDR && len <= BUFSZ);
+			memcpy(hdr, vf_ptr(&p->d, p->rx_gpa[id]), HDR);
+			memcpy(frame, (uint8_t *)vf_ptr(&p->d, p->rx_gpa[id]) +
+			    HDR, len - HDR);
+			/* Give the buffer back. */
+			vf_avail(r, (uint16_t)id);
+			vf_kick(r);
+			return (long)len - HDR;
+		}
+		vf_wait(r, 10);
+	}
+	return -1;
+}
+
+static size_t
+mkframe(uint8_t *f, const uint8_t *dst, const uint8_t *src, size_t len)
+{
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	for (size_t i = 14; i < len; i++)
+		f[i] = (uint8_t)(i ^ 0x5a);
+	return len;
+}
+
+static const uint64_t WANT = F(VIRTIO_F_VERSION_1) |
+    F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_CSUM) |
+    F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_HOST_TSO4) |
+    F(VIRTIO_NET_F_GUEST_TSO4);
+
+static void
+test_forwarding(void **state)
+{
+	static struct port p[3];
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t hdr[HDR] = { 0 }, rh[HDR], f[2048], r[2048];
+	size_t n;
+
+	port_open(&p[0], 0, WANT, BUFSZ);
+	port_open(&p[1], 1, WANT, BUFSZ);
+	/* p2 negotiates neither TSO nor mergeable buffers. */
+	port_open(&p[2], 2, F(VIRTIO_F_VERSION_1), BUFSZ);
+	assert_int_equal(stat_of(0, "state"), 1);
+
+	/* Known unicast: p0 -> p1 only, header and bytes intact. */
+	n = mkframe(f, macs[1], macs[0], 1514);
+	port_send(&p[0], hdr, f, n);
+	assert_int_equal(port_recv(&p[1], rh, r, 1000), 1514);
+	assert_memory_equal(r, f, 1514);
+	assert_int_equal(rh[10], 1);		/* num_buffers */
+	assert_int_equal(port_recv(&p[2], rh, r, 100), -1);
+	assert_int_equal(port_recv(&p[0], rh, r, 0), -1);
+
+	/* Broadcast from p1: p0 and p2, not back to p1; p3 is down. */
+	n = mkframe(f, bcast, macs[1], 60);
+	port_send(&p[1], hdr, f, n);
+	assert_int_equal(port_recv(&p[0], rh, r, 1000), 60);
+	assert_int_equal(port_recv(&p[2], rh, r, 1000), 60);
+	assert_int_equal(port_recv(&p[1], rh, r, 100), -1);
+	assert_int_equal(stat_of(3, "port_down"), 1);
+
+	/* Forged source: dropped, counted, nobody receives it. */
+	n = mkframe(f, macs[1], macs[2], 100);
+	port_send(&p[0], hdr, f, n);
+	assert_int_equal(port_recv(&p[1], rh, r, 100), -1);
+	assert_int_equal(stat_of(0, "spoofed_source"), 1);
+
+	/* A TSO frame: taken by p1, dropped for p2 (no GUEST_TSO4). */
+	uint8_t tso[HDR] = { VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	    VIRTIO_NET_HDR_GSO_TCPV4, 54, 0, 0xa8, 0x05, 34, 0, 16, 0, 0, 0 };
+	n = mkframe(f, macs[1], macs[0], 1800);
+	port_send(&p[0], tso, f, n);
+	assert_int_equal(port_recv(&p[1], rh, r, 1000), 1800);
+	assert_int_equal(rh[1], VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(rh[4] | rh[5] << 8, 1448);
+	assert_memory_equal(r, f, 1800);
+	n = mkframe(f, macs[2], macs[0], 1800);
+	port_send(&p[0], tso, f, n);
+	assert_int_equal(port_recv(&p[2], rh, r, 100), -1);
+	assert_int_equal(stat_of(2, "offload"), 1);
+	/* p2 cannot send TSO either: it did not negotiate HOST_TSO4. */
+	n = mkframe(f, macs[0], macs[2], 1800);
+	port_send(&p[2], tso, f, n);
+	assert_int_equal(port_recv(&p[0], rh, r, 100), -1);
+	assert_int_equal(stat_of(2, "malformed"), 1);
+
+	assert_int_equal(stat_of(0, "rx_gso_packets"), 2);
+	for (int i = 0; i < 3; i++)
+		vf_close(&p[i].d);
+}
+
+static void
+test_too_big_without_mergeable(void **state)
+{
+	static struct port p[2];
+	uint8_t hdr[HDR] = { 0 }, rh[HDR], f[2048], r[2048];
+	size_t n;
+
+	port_open(&p[0], 0, WANT, BUFSZ);
+	/* Receive buffers of 512 bytes and no MRG_RXBUF. */
+	port_open(&p[1], 1, F(VIRTIO_F_VERSION_1), 512);
+	n = mkframe(f, macs[1], macs[0], 1000);
+	port_send(&p[0], hdr, f, n);
+	assert_int_equal(port_recv(&p[1], rh, r, 100), -1);
+	assert_int_equal(stat_of(1, "too_big"), 1);
+	/* A frame that fits still goes through the same buffer. */
+	n = mkframe(f, macs[1], macs[0], 400);
+	port_send(&p[0], hdr, f, n);
+	assert_int_equal(port_recv(&p[1], rh, r, 1000), 400);
+	assert_memory_equal(r, f, 400);
+	vf_close(&p[0].d);
+	vf_close(&p[1].d);
+}
+
+static void
+test_hostile_ports(void **state)
+{
+	static struct port p[4];
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t hdr[HDR] = { 0 }, rh[HDR], f[2048], r[2048];
+	struct vf_ring *t;
+	size_t n;
+
+	for (int i = 0; i < 4; i++)
+		port_open(&p[i], i, WANT, BUFSZ);
+
+	/* p2: a transmit chain that loops onto itself. */
+	t = &p[2].d.q[TXQ];
+	t->desc[5].addr = p[2].tx_gpa;
+	t->desc[5].len = 100;
+	t->desc[5].flags = VQ_DESC_F_NEXT;
+	t->desc[5].next = 5;
+	vf_avail(t, 5);
+	assert_int_equal(vf_kick(t), 0);
+	for (int i = 0; i < 100 && stat_of(2, "state") != 2; i++)
+		usleep(10000);
+	assert_int_equal(stat_of(2, "state"), 2);
+	assert_true(stat_of(2, "malformed") >= 1);
+
+	/* p3: its next receive buffer is readable, not writable. */
+	p[3].d.q[RXQ].desc[0].flags = 0;
+
+	/* The others keep forwarding: unicast and broadcast from p0. */
+	n = mkframe(f, macs[1], macs[0], 200);
+	port_send(&p[0], hdr, f, n);
+	assert_int_equal(port_recv(&p[1], rh, r, 1000), 200);
+	n = mkframe(f, bcast, macs[0], 60);
+	port_send(&p[0], hdr, f, n);
+	assert_int_equal(port_recv(&p[1], rh, r, 1000), 60);
+	assert_int_equal(stat_of(3, "state"), 2);
+	assert_int_equal(port_recv(&p[3], rh, r, 100), -1);
+	/* A port in error takes nothing more; p2's frames go nowhere. */
+	n = mkframe(f, macs[2], macs[0], 60);
+	port_send(&p[0], hdr, f, n);
+	assert_int_equal(stat_of(2, "port_down"), 2);
+	assert_int_equal(stat_of(1, "state"), 1);
+	assert_int_equal(stat_of(0, "state"), 1);
+
+	/* Reconnecting resets the port: p3 works again. */
+	vf_close(&p[3].d);
+	port_open(&p[3], 3, WANT, BUFSZ);
+	n = mkframe(f, macs[3], macs[0], 300);
+	port_send(&p[0], hdr, f, n);
+	assert_int_equal(port_recv(&p[3], rh, r, 1000), 300);
+	assert_int_equal(stat_of(3, "state"), 1);
+	for (int i = 0; i < 4; i++)
+		vf_close(&p[i].d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_forwarding, start_daemon,
+		    stop_daemon),
+		cmocka_unit_test_setup_teardown(test_too_big_without_mergeable,
+		    start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_hostile_ports,
+		    start_daemon, stop_daemon),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
