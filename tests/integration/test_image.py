@@ -30,7 +30,7 @@ import pexpect.fdpexpect
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from agentclient import AgentClient, ERROR, EXEC, EXIT, KILL  # noqa: E402
+from agentclient import AgentClient, ERROR, EXEC, EXIT, KILL, STDOUT  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ISLES = os.environ.get("ISLES_BIN", os.path.join(ROOT, "build", "isles"))
@@ -214,6 +214,40 @@ def test_exec_stdin(agent):
     assert r.out.split()[0].decode() == hashlib.sha256(data).hexdigest()
     r = agent.run(["cat"], stdin=data)
     assert r.out == data
+
+
+def test_stdin_not_read_does_not_wedge_the_agent(agent):
+    # More stdin than the agent buffers, for commands that read none or a
+    # little of it: they end normally and the agent keeps answering.
+    big = b"x" * (1024 * 1024)
+    r = agent.run(["true"], stdin=big)
+    assert r.code == 0
+    r = agent.run(["head", "-c", "10"], stdin=big)
+    assert (r.code, r.out) == (0, b"x" * 10)
+    assert agent.ping(b"after") == b"after"
+
+
+def test_large_output_on_both_streams(agent):
+    r = agent.run(["sh", "-c", "head -c 3000000 /dev/zero; head -c 1000000 /dev/zero >&2"])
+    assert r.code == 0
+    assert len(r.out) == 3000000 and len(r.err) == 1000000
+
+
+def test_concurrent_sessions_keep_their_output_apart(agent):
+    script = 'i=0; while [ $i -lt 2000 ]; do echo %s$i; i=$((i+1)); done'
+    chans = {agent.start(["sh", "-c", script % tag]): tag for tag in ("a", "b", "c")}
+    outs = {c: [] for c in chans}
+    pending = set(chans)
+    while pending:
+        ftype, _, c, payload = agent.recv(60)
+        if ftype == STDOUT:
+            outs[c].append(payload)
+        elif ftype == EXIT:
+            assert struct.unpack("<ii", payload) == (0, 0)
+            pending.discard(c)
+    for c, tag in chans.items():
+        expect = "".join("%s%d\n" % (tag, i) for i in range(2000)).encode()
+        assert b"".join(outs[c]) == expect
 
 
 def test_exec_without_stdin_reads_dev_null(agent):
