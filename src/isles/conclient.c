@@ -437,17 +437,23 @@ con_screen_init(struct con_screen *s, unsigned nvms,
 	s->cur = -1;
 }
 
-/* End a partial line of another VM that is on the screen. */
+/* End the partial line that is on the screen (colour off, new line). */
 static void
 screen_break(struct con_screen *s, struct con_sink *out)
 {
 	if (s->cur != -1) {
+		if (!s->prefix)
+			sink_str(out, "\033[0m");
 		sink_str(out, s->eol);
 		s->cur = -1;
 	}
 }
 
-/* Put VM vm's buffered bytes on the screen; `complete` ends the line. */
+/*
+ * Put VM vm's buffered bytes on the screen; `complete` ends the line.  A
+ * partial line stays "open" (its colour on) so that the rest of it
+ * continues seamlessly unless something else has to be drawn first.
+ */
 static void
 screen_emit(struct con_screen *s, unsigned vm, bool complete,
     struct con_sink *out)
@@ -455,31 +461,33 @@ screen_emit(struct con_screen *s, unsigned vm, bool complete,
 	struct con_vmline *l = &s->vm[vm];
 	char pre[CON_MAX_NAME + 16];
 
-	if (s->cur != (int)vm)
+	if (s->cur != (int)vm) {
 		screen_break(s, out);
-	if (l->len == 0 && complete && s->cur == -1 && !s->prefix) {
-		sink_str(out, s->eol);		/* an empty line needs no colour */
-		return;
-	}
-	if (s->prefix) {
-		if (s->cur == -1) {
-			snprintf(pre, sizeof(pre), "[%s] ", s->names[vm]);
-			sink_str(out, pre);
+		if (l->len == 0 && complete && !s->prefix) {
+			sink_str(out, s->eol);	/* an empty line needs no colour */
+			return;
 		}
-		con_sink_put(out, l->buf, l->len);
-	} else {
-		snprintf(pre, sizeof(pre), "\033[%sm", con_colour(vm));
+		if (s->prefix)
+			snprintf(pre, sizeof(pre), "[%s] ", s->names[vm]);
+		else
+			snprintf(pre, sizeof(pre), "\033[%sm", con_colour(vm));
 		sink_str(out, pre);
-		con_sink_put(out, l->buf, l->len);
-		sink_str(out, "\033[0m");
-	}
-	l->len = 0;
-	if (complete) {
-		sink_str(out, s->eol);
-		s->cur = -1;
-	} else {
 		s->cur = (int)vm;
 	}
+	con_sink_put(out, l->buf, l->len);
+	l->len = 0;
+	if (complete) {
+		if (!s->prefix)
+			sink_str(out, "\033[0m");
+		sink_str(out, s->eol);
+		s->cur = -1;
+	}
+}
+
+void
+con_screen_eager(struct con_screen *s, uint32_t vms)
+{
+	s->eager = vms;
 }
 
 /*
@@ -565,6 +573,8 @@ con_screen_output(struct con_screen *s, unsigned vm, const uint8_t *p,
 	for (size_t i = 0; i < n; i++)
 		screen_byte(s, vm, p[i], out);
 	s->vm[vm].last_ms = now_ms;
+	if ((s->eager & vm_bit(vm)) && s->vm[vm].len > 0)
+		screen_emit(s, vm, false, out);
 }
 
 void
@@ -942,6 +952,15 @@ show_help(struct con_loop *l)
 	con_screen_message(&l->scr, buf, &l->out);
 }
 
+/* Echo of what you type should not wait for a newline: the partial lines
+ * of the one VM that has input are shown at once (not with @m: several
+ * VMs echoing the same keys would split each other's lines). */
+static uint32_t
+eager_set(uint32_t target)
+{
+	return (target & (target - 1)) == 0 ? target : 0;
+}
+
 /* Send pending typed bytes for one VM set. */
 static int
 send_input(struct con_loop *l, uint32_t vms, const uint8_t *p, size_t n)
@@ -990,6 +1009,7 @@ on_keys(struct con_loop *l, const uint8_t *k, size_t n)
 		}
 		switch (a.kind) {
 		case CON_ACT_SWITCH:
+			con_screen_eager(&l->scr, eager_set(a.vms));
 			con_screen_message(&l->scr, a.msg, &l->out);
 			send_winsize(l);
 			break;
@@ -1204,6 +1224,7 @@ con_run(const char *console_sock, int only_vm, unsigned flags)
 		con_screen_init(&l.scr, l.nvms, l.names,
 		    (flags & CON_PREFIX) != 0 || !tty_out, false,
 		    tty_out ? "\r\n" : "\n");
+	con_screen_eager(&l.scr, eager_set(l.esc.target));
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

@@ -144,12 +144,19 @@ struct con_screen {
 	bool raw;		/* viewer: pass bytes through untouched */
 	const char *eol;	/* "\r\n" on a raw-mode tty, else "\n" */
 	int cur;		/* VM whose partial line ends the screen, or -1 */
+	uint32_t eager;		/* VMs whose partial lines are shown at once */
 	struct con_vmline vm[CON_MAX_VMS];
 };
 
 void con_screen_init(struct con_screen *s, unsigned nvms,
     const char names[][CON_MAX_NAME + 1], bool prefix, bool raw,
     const char *eol);
+
+/*
+ * Show partial lines of these VMs as soon as output arrives instead of
+ * after CON_QUIET_MS (the VM you type into: its echo must not lag).
+ */
+void con_screen_eager(struct con_screen *s, uint32_t vms);
 
 /* Output of VM `vm` (< nvms) received at time now_ms. */
 void con_screen_output(struct con_screen *s, unsigned vm, const uint8_t *p,

@@ -338,6 +338,49 @@ test_lines_never_interleave(void **state)
 }
 
 static void
+test_colour_partial_lines_continue(void **state)
+{
+	struct con_screen s;
+	struct con_sink k = { 0 };
+
+	(void)state;
+	con_screen_init(&s, 2, names2, false, false, "\r\n");
+	out(&s, 0, "vm0 login: ", 0, &k);
+	con_screen_tick(&s, 500, &k);
+	assert_string_equal(sink_take(&k), "\033[32mvm0 login: ");
+	out(&s, 0, "root\r\n", 600, &k);
+	assert_string_equal(sink_take(&k), "root\033[0m\r\n");
+	/* Another VM draws while vm0's partial line is open: colour off, new
+	 * line first. */
+	out(&s, 0, "Password: ", 700, &k);
+	con_screen_tick(&s, 1200, &k);
+	out(&s, 1, "x\n", 1300, &k);
+	assert_string_equal(sink_take(&k), "\033[32mPassword: \033[0m\r\n"
+	    "\033[33mx\033[0m\r\n");
+	con_sink_free(&k);
+}
+
+static void
+test_eager_vm_echoes_at_once(void **state)
+{
+	struct con_screen s;
+	struct con_sink k = { 0 };
+
+	(void)state;
+	con_screen_init(&s, 2, names2, true, false, "\n");
+	con_screen_eager(&s, 1u << 1);
+	out(&s, 1, "h", 0, &k);
+	assert_string_equal(sink_take(&k), "[vm1] h");
+	out(&s, 1, "ost", 10, &k);
+	assert_string_equal(sink_take(&k), "ost");
+	out(&s, 0, "held", 20, &k);		/* not eager: waits */
+	assert_int_equal(k.len, 0);
+	out(&s, 1, "\n", 30, &k);
+	assert_string_equal(sink_take(&k), "\n");
+	con_sink_free(&k);
+}
+
+static void
 test_full_buffer_flushes(void **state)
 {
 	struct con_screen s;
@@ -404,6 +447,8 @@ main(void)
 		cmocka_unit_test(test_viewer),
 		cmocka_unit_test(test_colour_lines),
 		cmocka_unit_test(test_lines_never_interleave),
+		cmocka_unit_test(test_colour_partial_lines_continue),
+		cmocka_unit_test(test_eager_vm_echoes_at_once),
 		cmocka_unit_test(test_full_buffer_flushes),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_viewer_raw),
