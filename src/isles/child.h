@@ -39,7 +39,7 @@ enum child_kind { CHILD_DAEMON, CHILD_VM };
 enum child_restart { CHILD_RESTART_NEVER, CHILD_RESTART_ON_FAILURE };
 enum child_state { CHILD_IDLE, CHILD_RUNNING, CHILD_EXITED };
 
-#define CHILD_MAX_FDS	8
+#define CHILD_MAX_FDS	64
 
 struct child_fd {
 	int fd;			/* ours */

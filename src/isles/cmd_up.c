@@ -33,6 +33,7 @@
 #include "accel.h"
 #include "conclient.h"
 #include "ctl.h"
+#include "daemons.h"
 #include "image.h"
 #include "isles.h"
 #include "qemu.h"
@@ -329,6 +330,11 @@ cmd_up(int argc, char **argv)
 	if (qemu_check(sys, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\nisles up: %s: not started\n", err,
 		    argv[optind]);
+		goto out;
+	}
+	if (daemons_check(sys, err, sizeof(err)) < 0) {
+		fprintf(stderr, "isles up: %s\nisles up: %s: not started\n",
+		    err, argv[optind]);
 		goto out;
 	}
 	accel = accel_resolve(sys->accel);

@@ -88,19 +88,59 @@ add_qmp(const struct qemu_vm *q, struct strv *a)
 	    q->vm->name);
 }
 
+void
+qemu_disk_export(const struct sc_vm *vm, size_t i, char *out, size_t len)
+{
+	size_t k = 0;
+
+	for (size_t j = 0; j < i; j++)
+		if (vm->disks[j].disk == vm->disks[i].disk)
+			k++;
+	if (k == 0)
+		snprintf(out, len, "%s", vm->name);
+	else
+		snprintf(out, len, "%s-%zu", vm->name, k);
+}
+
 /* One vhost-user-blk per virtual disk, served by isles-diskd. */
 static void
 add_disks(const struct qemu_vm *q, struct strv *a)
 {
 	for (size_t i = 0; i < q->vm->ndisks; i++) {
 		const struct sc_disk *d = &q->sys->disks[q->vm->disks[i].disk];
+		char exp[48];
 
+		qemu_disk_export(q->vm, i, exp, sizeof(exp));
 		strv_add(a, "-chardev");
 		strv_addf(a, "socket,id=d%zu,path=%s/disk/%s/%s.sock,"
-		    "reconnect=1", i, q->rundir, d->name, q->vm->name);
+		    "reconnect=1", i, q->rundir, d->name, exp);
 		strv_add(a, "-device");
 		strv_addf(a, "vhost-user-blk-pci,chardev=d%zu,num-queues=%u",
 		    i, d->queues ? d->queues : 1);
+	}
+}
+
+/*
+ * One virtio-net per NIC on a vhost-user port of isles-switchd.
+ * vectors=0: QEMU 7.2 under TCG crashes with MSI-X on vhost-user-net
+ * (docs/switch.md); romfile= skips the PXE ROM.
+ */
+static void
+add_nics(const struct qemu_vm *q, struct strv *a)
+{
+	for (size_t i = 0; i < q->vm->nnics; i++) {
+		const struct sc_nic *n = &q->vm->nics[i];
+
+		strv_add(a, "-chardev");
+		strv_addf(a, "socket,id=net%zu,path=%s/switch/%s/%s.%zu.sock,"
+		    "reconnect=1", i, q->rundir, q->sys->switches[n->sw].name,
+		    q->vm->name, i);
+		strv_add(a, "-netdev");
+		strv_addf(a, "vhost-user,id=nic%zu,chardev=net%zu", i, i);
+		strv_add(a, "-device");
+		strv_addf(a, "virtio-net-pci,netdev=nic%zu,mac=%02x:%02x:%02x:"
+		    "%02x:%02x:%02x,romfile=,vectors=0", i, n->mac[0], n->mac[1],
+		    n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
 	}
 }
 
@@ -115,6 +155,7 @@ static const struct qemu_dev {
 	{ "agent", add_agent },
 	{ "qmp", add_qmp },
 	{ "disks", add_disks },
+	{ "nics", add_nics },
 };
 
 const char *
@@ -131,23 +172,6 @@ qemu_check(const struct sc_system *sys, char *err, size_t errlen)
 	for (size_t i = 0; i < sys->nvms; i++) {
 		const struct sc_vm *vm = &sys->vms[i];
 
-		/*
-		 * Disks and NICs need their daemons (isles-diskd,
-		 * isles-switchd) in the child table; until they are wired,
-		 * refuse rather than start a VM with less than its file says.
-		 */
-		if (vm->ndisks > 0) {
-			snprintf(err, errlen, "%s:%d: vm %s: disks are not "
-			    "supported by this version of isles up yet",
-			    sys->file, vm->disks[0].line, vm->name);
-			return -1;
-		}
-		if (vm->nnics > 0) {
-			snprintf(err, errlen, "%s:%d: vm %s: NICs are not "
-			    "supported by this version of isles up yet",
-			    sys->file, vm->nics[0].line, vm->name);
-			return -1;
-		}
 		if (vm->arch != SC_ARCH_X86_64) {
 			snprintf(err, errlen, "%s:%d: vm %s: only x86_64 "
 			    "guests are supported yet", sys->file, vm->line,

@@ -36,8 +36,16 @@ int qemu_build(const struct qemu_vm *q, struct strv *out, char *err,
     size_t errlen);
 
 /*
- * Check that the system's VMs use only devices qemu_build can wire.
- * Returns 0 or -1 with "FILE:LINE: ..." in err.
+ * The name of VM's i-th virtual disk's export on its isles-diskd: the VM
+ * name, "VM-1", "VM-2"... for further disks on the same physical disk.
+ * Its socket is R/disk/DISK/EXPORT.sock.
+ */
+void qemu_disk_export(const struct sc_vm *vm, size_t i, char *out,
+    size_t len);
+
+/*
+ * Check that the system's VMs use only what qemu_build can wire (x86_64
+ * guests).  Returns 0 or -1 with "FILE:LINE: ..." in err.
  */
 int qemu_check(const struct sc_system *sys, char *err, size_t errlen);
 

@@ -5,11 +5,15 @@
  * down.
  *
  * Design
- * - One child table built from the plan: daemons first (isles-consoled
- *   when built), then one qemu-system-x86_64 per VM (argv from qemu.c).
- *   Each child gets only the fds its entry lists (child.c), dies with the
- *   supervisor (PDEATHSIG), and names the run dir R in its argv so that a
- *   straggler can always be found by `isles down` (rundir.c).
+ * - One child table built from the plan: daemons first (daemons.c:
+ *   isles-consoled when built, one isles-diskd per used disk, one
+ *   isles-switchd per used switch, each handed the listening sockets the
+ *   file gives it), then one qemu-system-x86_64 per VM (argv from
+ *   qemu.c).  Each child gets only the fds its entry lists (child.c),
+ *   dies with the supervisor (PDEATHSIG), and carries ISLES_RUN=R in its
+ *   environment so that a straggler can always be found by `isles down`
+ *   (rundir.c).  A daemon that dies is restarted (at most 3 times) with
+ *   the same sockets; QEMU's vhost-user chardevs reconnect.
  * - One epoll loop, never a timeout: a signalfd (SIGCHLD, SIGTERM,
  *   SIGINT, SIGHUP), the control socket and its clients (control.c), one
  *   agent link and one QMP link per VM (agentlink.c, here), and one
@@ -59,6 +63,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "daemons.h"
 #include "log.h"
 #include "qemu.h"
 #include "rundir.h"
@@ -667,96 +672,20 @@ sig_event(struct sup *s, struct ev_src *src, uint32_t events)
 	maybe_finish(s);
 }
 
-/* <dir of our binary>/NAME if it exists and is executable. */
-static bool
-sibling_prog(const char *name, char *out, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return false;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
-	if (slash == NULL)
-		return false;
-	*slash = '\0';
-	if ((size_t)snprintf(out, len, "%s/%s", self, name) >= len)
-		return false;
-	return access(out, X_OK) == 0;
-}
-
-/* Bind and listen on R/NAME; returns the fd (CLOEXEC) or -1. */
-static int
-listen_unix(struct sup *s, const char *name)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s",
-	    s->rundir, name) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	(void)unlink(sa.sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 16) < 0) {
-		int e = errno;
-
-		log_warn("%s", sa.sun_path);
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
-static void
-child_common(struct sup *s, struct child *c)
-{
-	c->vm = -1;
-	strv_addf(&c->env, "ISLES_RUN=%s", s->rundir);
-	strv_addf(&c->env, "ISLES_SYSTEM=%s", s->sys->name);
-}
-
 static int
 build_children(struct sup *s)
 {
-	char consoled[PATH_MAX], err[512];
-	bool have_consoled = sibling_prog("isles-consoled", consoled,
-	    sizeof(consoled));
+	char err[512];
 	size_t n = 0;
 
-	s->nchildren = s->nvms + (have_consoled ? 1 : 0);
-	s->children = calloc(s->nchildren, sizeof(*s->children));
+	s->children = calloc(daemons_max(s->sys) + s->nvms,
+	    sizeof(*s->children));
 	if (s->children == NULL)
 		return -1;
-	if (have_consoled) {
-		struct child *c = &s->children[n++];
-
-		child_common(s, c);
-		snprintf(c->name, sizeof(c->name), "consoled");
-		c->kind = CHILD_DAEMON;
-		c->restart = CHILD_RESTART_ON_FAILURE;
-		c->max_restarts = 3;
-		(void)rd_path(c->log, sizeof(c->log), "%s/consoled.log", s->rundir);
-		/* We bind the console socket: it exists before `up` returns. */
-		c->fds[0].fd = listen_unix(s, "console.sock");
-		c->fds[0].target = 3;
-		c->nfds = 1;
-		if (c->fds[0].fd < 0)
-			return -1;
-		strv_add(&c->argv, consoled);
-		strv_add(&c->argv, "--fd");
-		strv_add(&c->argv, "3");
-		for (size_t i = 0; i < s->nvms; i++)
-			strv_addf(&c->argv, "%s=%s/vm/%s/serial.sock",
-			    s->sys->vms[i].name, s->rundir,
-			    s->sys->vms[i].name);
+	/* Daemons first: they serve what the QEMUs connect to. */
+	if (daemons_build(s, s->children, &n) < 0) {
+		s->nchildren = n;
+		return -1;
 	}
 	for (size_t i = 0; i < s->nvms; i++) {
 		struct child *c = &s->children[n++];
@@ -769,9 +698,7 @@ build_children(struct sup *s)
 			.accel = s->accel,
 		};
 
-		child_common(s, c);
-		snprintf(c->name, sizeof(c->name), "qemu:%s", cfg->name);
-		c->kind = CHILD_VM;
+		sup_child_init(s, c, CHILD_VM, "qemu:%s", cfg->name);
 		c->vm = (int)i;
 		c->restart = CHILD_RESTART_NEVER;
 		(void)rd_path(c->log, sizeof(c->log), "%s/vm/%s/qemu.log",
@@ -781,13 +708,16 @@ build_children(struct sup *s)
 			return -1;
 		}
 		vm->child = c;
-		if (log_getverbose() >= 2) {
-			char *line = strv_join(&c->argv);
+	}
+	s->nchildren = n;
+	if (log_getverbose() >= 2)
+		for (size_t i = 0; i < n; i++) {
+			char *line = strv_join(&s->children[i].argv);
 
-			log_debug("%s: %s", c->name, line ? line : "?");
+			log_debug("%s: %s", s->children[i].name,
+			    line ? line : "?");
 			free(line);
 		}
-	}
 	return 0;
 }
 
@@ -971,6 +901,7 @@ cmd_supervise(int argc, char **argv)
 	write_pidfile(s);
 	if (sup_init(s) < 0 || ctl_listen_init(s, ctlfd) < 0) {
 		log_warn("supervisor set-up");
+		rd_clean(s->rundir);
 		return 1;
 	}
 	log_info("system %s: %zu VMs, %s, run dir %s", s->sys->name, s->nvms,

@@ -115,23 +115,47 @@ test_qemu_argv(void **state)
 	sc_free(sys);
 }
 
+/* Disks and NICs: vhost-user devices on the daemons' sockets. */
 static void
-test_qemu_check_refuses_unwired_devices(void **state)
+test_qemu_devices(void **state)
 {
-	struct sc_system *sys = load("vms = ( { name = \"vm0\"; } );\n");
-	char err[256];
+	struct sc_system *sys = load("disks = ( { name = \"d\"; path = "
+	    "\"/tmp/x.img\"; size = \"64M\"; queues = 2; partitions = ( "
+	    "{ size = \"16M\"; }, { size = \"16M\"; } ); } );\n"
+	    "switches = ( { name = \"lan\"; } );\n"
+	    "vms = (\n  { name = \"vm0\";\n"
+	    "    disks = ( { disk = \"d\"; partitions = [ 1 ]; },\n"
+	    "              { disk = \"d\"; partitions = [ 2 ]; } );\n"
+	    "    nics = ( { switch = \"lan\"; } ); }\n);\n");
+	struct qemu_vm q = { .sys = sys, .vm = &sys->vms[0], .rundir = "/r",
+	    .kernel = "/k", .initrd = "/i", .accel = SC_ACCEL_TCG };
+	struct strv a = { 0 };
+	char err[256], exp[48];
+	int i;
 
 	(void)state;
+	unsetenv("ISLES_QEMU");
 	assert_int_equal(qemu_check(sys, err, sizeof(err)), 0);
-	sc_free(sys);
-	sys = load("disks = ( { name = \"d\"; path = \"/tmp/x.img\"; "
-	    "size = \"64M\"; partitions = ( { size = \"32M\"; } ); } );\n"
-	    "vms = (\n  { name = \"vm0\";\n"
-	    "    disks = ( { disk = \"d\"; partitions = [ 1 ]; } ); }\n);\n");
-	assert_int_equal(qemu_check(sys, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "t.conf:"));
-	assert_non_null(strstr(err, "vm0"));
-	assert_non_null(strstr(err, "disks"));
+	qemu_disk_export(&sys->vms[0], 0, exp, sizeof(exp));
+	assert_string_equal(exp, "vm0");
+	qemu_disk_export(&sys->vms[0], 1, exp, sizeof(exp));
+	assert_string_equal(exp, "vm0-1");
+	assert_int_equal(qemu_build(&q, &a, err, sizeof(err)), 0);
+	assert_true(find_opt(&a, "-chardev",
+	    "socket,id=d0,path=/r/disk/d/vm0.sock,reconnect=1") > 0);
+	assert_true(find_opt(&a, "-chardev",
+	    "socket,id=d1,path=/r/disk/d/vm0-1.sock,reconnect=1") > 0);
+	i = find_opt(&a, "-device", "vhost-user-blk-pci,chardev=d1");
+	assert_string_equal(a.v[i], "vhost-user-blk-pci,chardev=d1,num-queues=2");
+	assert_true(find_opt(&a, "-chardev",
+	    "socket,id=net0,path=/r/switch/lan/vm0.0.sock,reconnect=1") > 0);
+	assert_true(find_opt(&a, "-netdev",
+	    "vhost-user,id=nic0,chardev=net0") > 0);
+	/* The default MAC of the seed: 02:00:00:00:aa:01. */
+	i = find_opt(&a, "-device", "virtio-net-pci,");
+	assert_string_equal(a.v[i], "virtio-net-pci,netdev=nic0,"
+	    "mac=02:00:00:00:aa:01,romfile=,vectors=0");
+	strv_free(&a);
 	sc_free(sys);
 }
 
@@ -260,7 +284,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_argv),
-		cmocka_unit_test(test_qemu_check_refuses_unwired_devices),
+		cmocka_unit_test(test_qemu_devices),
 		cmocka_unit_test(test_accel),
 		cmocka_unit_test(test_outq_partial_writes),
 		cmocka_unit_test(test_strv),

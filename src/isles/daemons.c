@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * daemons: the daemon entries of the supervisor's child table, one
+ * builder per kind (console server, one disk server per disk, one switch
+ * per switch), so that a new kind of daemon is a new row of `kinds`.
+ *
+ * Every socket a daemon serves to QEMU is bound here, by the supervisor,
+ * and handed down as an inherited fd (`=fd:N`): the socket exists before
+ * any QEMU starts (QEMU waits for vhost-user back-ends at start-up), a
+ * restarted daemon gets the very same listening socket, and the daemon
+ * receives exactly the endpoints the system file gives it, no path it
+ * could choose itself.  Called by supervise.c (building the table) and by
+ * `isles up` (daemons_check, before anything starts).  Trusts the plan.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemons.h"
+#include "log.h"
+#include "qemu.h"
+#include "rundir.h"
+
+bool
+daemon_prog(const char *name, char *out, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash == NULL)
+		return false;
+	*slash = '\0';
+	if (rd_path(out, len, "%s/%s", self, name) < 0)
+		return false;
+	return access(out, X_OK) == 0;
+}
+
+int
+sup_listen(struct sup *s, const char *fmt, ...)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char rel[PATH_MAX];
+	va_list ap;
+	int fd, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(rel) ||
+	    rd_path(sa.sun_path, sizeof(sa.sun_path), "%s/%s", s->rundir,
+	    rel) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	(void)unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 16) < 0) {
+		int e = errno;
+
+		log_warn("%s", sa.sun_path);
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+void
+sup_child_init(struct sup *s, struct child *c, enum child_kind kind,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->name, sizeof(c->name), fmt, ap);
+	va_end(ap);
+	c->kind = kind;
+	c->vm = -1;
+	strv_addf(&c->env, "ISLES_RUN=%s", s->rundir);
+	strv_addf(&c->env, "ISLES_SYSTEM=%s", s->sys->name);
+}
+
+/* Hand fd down to c; returns its number in the child or -1. */
+static int
+child_pass(struct child *c, int fd)
+{
+	if (fd < 0)
+		return -1;
+	if (c->nfds == CHILD_MAX_FDS) {
+		close(fd);
+		errno = E2BIG;
+		return -1;
+	}
+	c->fds[c->nfds].fd = fd;
+	c->fds[c->nfds].target = 3 + (int)c->nfds;
+	return c->fds[c->nfds++].target;
+}
+
+/* ---- isles-consoled: every VM's serial console ---- */
+
+static size_t
+one(const struct sc_system *sys)
+{
+	return 1;
+}
+
+static bool
+always(const struct sc_system *sys, size_t i)
+{
+	return true;
+}
+
+static int
+build_consoled(struct sup *s, struct child *c, size_t i, const char *bin)
+{
+	int n;
+
+	sup_child_init(s, c, CHILD_DAEMON, "consoled");
+	(void)rd_path(c->log, sizeof(c->log), "%s/consoled.log", s->rundir);
+	n = child_pass(c, sup_listen(s, "console.sock"));
+	if (n < 0)
+		return -1;
+	strv_add(&c->argv, bin);
+	strv_add(&c->argv, "--fd");
+	strv_addf(&c->argv, "%d", n);
+	for (size_t v = 0; v < s->sys->nvms; v++)
+		strv_addf(&c->argv, "%s=%s/vm/%s/serial.sock",
+		    s->sys->vms[v].name, s->rundir, s->sys->vms[v].name);
+	return 0;
+}
+
+/* ---- isles-diskd: one per physical disk, one export per virtual disk ---- */
+
+static size_t
+ndisks(const struct sc_system *sys)
+{
+	return sys->ndisks;
+}
+
+static bool
+disk_used(const struct sc_system *sys, size_t d)
+{
+	for (size_t v = 0; v < sys->nvms; v++)
+		for (size_t i = 0; i < sys->vms[v].ndisks; i++)
+			if (sys->vms[v].disks[i].disk == d)
+				return true;
+	return false;
+}
+
+static int
+build_diskd(struct sup *s, struct child *c, size_t d, const char *bin)
+{
+	const struct sc_disk *disk = &s->sys->disks[d];
+	char dir[PATH_MAX];
+
+	sup_child_init(s, c, CHILD_DAEMON, "diskd:%s", disk->name);
+	if (rd_path(dir, sizeof(dir), "%s/disk/%s", s->rundir,
+	    disk->name) < 0 || rd_mkdirs(dir, 0700) < 0)
+		return -1;
+	(void)rd_path(c->log, sizeof(c->log), "%s/diskd.log", dir);
+	strv_add(&c->argv, bin);
+	strv_add(&c->argv, "--disk");
+	strv_add(&c->argv, disk->path);
+	strv_add(&c->argv, "--name");
+	strv_add(&c->argv, disk->name);
+	if (disk->size > 0) {
+		strv_add(&c->argv, "--create");
+		strv_addf(&c->argv, "%llu", (unsigned long long)disk->size);
+		strv_add(&c->argv, "--layout");
+		strv_add(&c->argv, disk->layout == SC_PT_GPT ? "gpt" : "mbr");
+		for (size_t p = 0; p < disk->nparts; p++) {
+			const struct sc_layout_part *lp = &disk->parts[p];
+			char size[32];
+
+			if (lp->size == 0)
+				snprintf(size, sizeof(size), "rest");
+			else
+				snprintf(size, sizeof(size), "%llu",
+				    (unsigned long long)lp->size);
+			strv_add(&c->argv, "--part");
+			strv_addf(&c->argv, "%s:%02x%s%s", size, lp->type,
+			    lp->boot ? ":boot" : "",
+			    lp->logical ? ":logical" : "");
+		}
+	}
+	for (size_t v = 0; v < s->sys->nvms; v++) {
+		const struct sc_vm *vm = &s->sys->vms[v];
+
+		for (size_t i = 0; i < vm->ndisks; i++) {
+			const struct sc_vm_disk *vd = &vm->disks[i];
+			char exp[48], parts[64] = "";
+			size_t off = 0;
+			int n;
+
+			if (vd->disk != d)
+				continue;
+			qemu_disk_export(vm, i, exp, sizeof(exp));
+			for (size_t k = 0; k < vd->npartitions &&
+			    off < sizeof(parts); k++)
+				off += (size_t)snprintf(parts + off,
+				    sizeof(parts) - off, "%s%u", k ? "," : "",
+				    vd->partitions[k]);
+			n = child_pass(c, sup_listen(s, "disk/%s/%s.sock",
+			    disk->name, exp));
+			if (n < 0)
+				return -1;
+			strv_add(&c->argv, "--export");
+			if (disk->queues > 1)
+				strv_addf(&c->argv, "%s:%s%s:queues=%u=fd:%d",
+				    exp, parts, vd->readonly ? ":ro" : "",
+				    disk->queues, n);
+			else
+				strv_addf(&c->argv, "%s:%s%s=fd:%d", exp, parts,
+				    vd->readonly ? ":ro" : "", n);
+		}
+	}
+	return 0;
+}
+
+/* ---- isles-switchd: one per switch, one port per NIC ---- */
+
+static size_t
+nswitches(const struct sc_system *sys)
+{
+	return sys->nswitches;
+}
+
+static bool
+switch_used(const struct sc_system *sys, size_t sw)
+{
+	for (size_t v = 0; v < sys->nvms; v++)
+		for (size_t i = 0; i < sys->vms[v].nnics; i++)
+			if (sys->vms[v].nics[i].sw == sw)
+				return true;
+	return false;
+}
+
+static int
+build_switchd(struct sup *s, struct child *c, size_t sw, const char *bin)
+{
+	const struct sc_switch *swc = &s->sys->switches[sw];
+	char dir[PATH_MAX];
+
+	sup_child_init(s, c, CHILD_DAEMON, "switchd:%s", swc->name);
+	if (rd_path(dir, sizeof(dir), "%s/switch/%s", s->rundir,
+	    swc->name) < 0 || rd_mkdirs(dir, 0700) < 0)
+		return -1;
+	(void)rd_path(c->log, sizeof(c->log), "%s/switchd.log", dir);
+	strv_add(&c->argv, bin);
+	strv_add(&c->argv, "--name");
+	strv_add(&c->argv, swc->name);
+	if (swc->uplink_tap != NULL) {
+		strv_add(&c->argv, "--uplink");
+		strv_add(&c->argv, swc->uplink_tap);
+	}
+	strv_add(&c->argv, "--stats");
+	strv_addf(&c->argv, "%s/stats.sock", dir);
+	for (size_t v = 0; v < s->sys->nvms; v++) {
+		const struct sc_vm *vm = &s->sys->vms[v];
+
+		for (size_t i = 0; i < vm->nnics; i++) {
+			const uint8_t *m = vm->nics[i].mac;
+			int n;
+
+			if (vm->nics[i].sw != sw)
+				continue;
+			n = child_pass(c, sup_listen(s, "switch/%s/%s.%zu.sock",
+			    swc->name, vm->name, i));
+			if (n < 0)
+				return -1;
+			strv_add(&c->argv, "--port");
+			strv_addf(&c->argv, "%s.%zu:%02x:%02x:%02x:%02x:%02x:"
+			    "%02x=fd:%d", vm->name, i, m[0], m[1], m[2], m[3],
+			    m[4], m[5], n);
+		}
+	}
+	return 0;
+}
+
+static const struct daemon_kind {
+	const char *prog;	/* next to the isles binary */
+	bool required;		/* an instance without its program: error */
+	size_t (*count)(const struct sc_system *);
+	bool (*used)(const struct sc_system *, size_t);
+	int (*build)(struct sup *, struct child *, size_t, const char *);
+} kinds[] = {
+	{ "isles-consoled", false, one, always, build_consoled },
+	{ "isles-diskd", true, ndisks, disk_used, build_diskd },
+	{ "isles-switchd", true, nswitches, switch_used, build_switchd },
+};
+
+size_t
+daemons_max(const struct sc_system *sys)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		n += kinds[k].count(sys);
+	return n;
+}
+
+int
+daemons_check(const struct sc_system *sys, char *err, size_t len)
+{
+	char bin[PATH_MAX];
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		bool needed = false;
+
+		for (size_t i = 0; i < kinds[k].count(sys); i++)
+			needed |= kinds[k].used(sys, i);
+		if (needed && kinds[k].required &&
+		    !daemon_prog(kinds[k].prog, bin, sizeof(bin))) {
+			snprintf(err, len, "%s: not found next to the isles "
+			    "binary (build it with make)", kinds[k].prog);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+daemons_build(struct sup *s, struct child *children, size_t *n)
+{
+	char bin[PATH_MAX];
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		const struct daemon_kind *dk = &kinds[k];
+
+		if (!daemon_prog(dk->prog, bin, sizeof(bin)))
+			continue;	/* daemons_check ran in `up` */
+		for (size_t i = 0; i < dk->count(s->sys); i++) {
+			struct child *c = &children[*n];
+
+			if (!dk->used(s->sys, i))
+				continue;
+			(*n)++;
+			c->restart = CHILD_RESTART_ON_FAILURE;
+			c->max_restarts = 3;
+			if (dk->build(s, c, i, bin) < 0 || c->argv.oom) {
+				log_warn("%s", c->name[0] ? c->name : dk->prog);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""`isles up` wiring the devices of the system file: one isles-diskd per
+disk (a partition per VM) and one isles-switchd per switch, started by the
+supervisor before the QEMUs, stopped after them."""
+
+import pytest
+
+from conftest import System
+
+MIB = 1 << 20
+
+
+@pytest.fixture(scope="module")
+def devsys(built):
+    s = System.create("", name="dev")
+    img = s.base / "d0.img"
+    s.conf.write_text(f"""
+name = "dev";
+disks = ( {{ name = "d0"; path = "{img}"; size = "160M";
+             partitions = ( {{ size = "64M"; }}, {{ size = "64M"; }} ); }} );
+switches = ( {{ name = "lan"; }} );
+vms = (
+  {{ name = "vm0"; disks = ( {{ disk = "d0"; partitions = [ 1 ]; }} );
+     nics = ( {{ switch = "lan"; }} ); }},
+  {{ name = "vm1"; disks = ( {{ disk = "d0"; partitions = [ 2 ]; }} );
+     nics = ( {{ switch = "lan"; }} ); }}
+);
+""")
+    s.img = img
+    with s:
+        s.up()
+        yield s
+
+
+def test_daemons_run_under_the_supervisor(devsys):
+    st = devsys.status()
+    daemons = {d["name"]: d for d in st["daemons"]}
+    assert daemons["diskd:d0"]["state"] == "running"
+    assert daemons["switchd:lan"]["state"] == "running"
+    assert devsys.img.stat().st_size == 160 * MIB   # created from the file
+
+
+@pytest.mark.parametrize("vm,part", [("vm0", 1), ("vm1", 2)])
+def test_each_vm_sees_and_writes_its_partition(devsys, vm, part):
+    rc, out, err = devsys.exec(vm, "cat", "/proc/partitions")
+    assert rc == 0, err
+    sizes = {l.split()[3]: int(l.split()[2]) for l in out.splitlines()[2:] if l.split()}
+    assert sizes.get("vda1") == 64 * 1024          # KiB: only its partition
+    assert "vda2" not in sizes
+    marker = f"isles-{vm}-was-here"
+    rc, _, err = devsys.exec(vm, "sh", "-c",
+                             f"printf {marker} | dd of=/dev/vda1 conv=fsync 2>/dev/null")
+    assert rc == 0, err
+    # Partitions start on 1 MiB boundaries of the physical disk.
+    with open(devsys.img, "rb") as f:
+        f.seek(MIB + (part - 1) * 64 * MIB)
+        assert f.read(len(marker)) == marker.encode()
+
+
+def test_vms_reach_each_other_over_the_switch(devsys):
+    for i, vm in enumerate(("vm0", "vm1")):
+        rc, _, err = devsys.exec(vm, "sh", "-c",
+                                 f"ip link set eth0 up && ip addr add 192.168.1.{i + 1}/24 dev eth0")
+        assert rc == 0, err
+    rc, out, err = devsys.exec("vm0", "ping", "-c", "2", "-W", "5", "192.168.1.2",
+                               limit=60)
+    assert rc == 0, out + err
+    assert "2 packets received" in out or " 0% packet loss" in out
+
+
+def test_down_stops_daemons_after_vms(devsys):
+    r = devsys.down()
+    assert r.returncode == 0, r.stderr
+    devsys.assert_nothing_running()
+    log = devsys.log("supervisor.log")
+    assert log.index("vm0: stopped") < log.index("diskd:d0: pid")
