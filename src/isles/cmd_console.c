@@ -165,7 +165,12 @@ cmd_console(int argc, char **argv)
 
 	nvms = con_list(sock, names, CON_MAX_VMS);
 	if (nvms < 0) {
-		fprintf(stderr, "isles console: %s: %s\n", sock, strerror(errno));
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			fprintf(stderr, "isles console: system %s is not running "
+			    "(no console at %s)\n", system ? system : "?", sock);
+		else
+			fprintf(stderr, "isles console: %s: %s\n", sock,
+			    strerror(errno));
 		return 1;
 	}
 	if (all)

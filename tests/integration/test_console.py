@@ -271,6 +271,26 @@ def test_prefix_mode(system):
     assert b"\x1b[" not in out
 
 
+def test_console_finds_system_and_vm(system, tmp_path):
+    r = subprocess.run([str(ISLES), "console", "nosuchvm"], env=system.env,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert "no VM 'nosuchvm'; VMs: 0=vm0 1=vm1" in r.stderr
+    r = subprocess.run([str(ISLES), "console", "--system", "other", "vm0"],
+                       env=system.env, capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 1 and "system other is not running" in r.stderr
+    empty = dict(system.env, ISLES_RUN_DIR=str(tmp_path))
+    r = subprocess.run([str(ISLES), "console", "vm0"], env=empty,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "no running system" in r.stderr
+    # A VM number works as well as its name.
+    c = system.spawn("1", "--no-replay")
+    c.expect(b"console of vm1;")
+    c.send(b"@d")
+    c.expect(pexpect.EOF)
+
+
 def test_several_viewers_and_read_only(system):
     a = system.spawn("vm0", "--no-replay")
     b = system.spawn("vm0", "--no-replay", "--read-only")
