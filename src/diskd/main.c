@@ -365,7 +365,10 @@ print_capabilities(void)
 	printf("{\n  \"type\": \"block\",\n  \"features\": []\n}\n");
 }
 
-/* A partition writable by one VM must not be given to another. */
+/*
+ * Export names are unique, and a partition writable through one export
+ * is not given to another.
+ */
 static int
 check_sharing(const struct diskd *dd)
 {
@@ -373,6 +376,11 @@ check_sharing(const struct diskd *dd)
 
 	for (i = 0; i < dd->nex; i++) {
 		for (j = i + 1; j < dd->nex; j++) {
+			if (strcmp(dd->ex[i].name, dd->ex[j].name) == 0) {
+				log_warnx("two exports named %s",
+				    dd->ex[i].name);
+				return -1;
+			}
 			if (dd->ex[i].ro && dd->ex[j].ro)
 				continue;
 			for (a = 0; a < dd->ex[i].nparts; a++) {
@@ -584,6 +592,12 @@ main(int argc, char **argv)
 		log_warn("io_uring_queue_init");
 		return 1;
 	}
+	/*
+	 * Every completion signals the eventfd, including those io_uring
+	 * posts from task work while we sleep in epoll_wait (an "async only"
+	 * eventfd misses these and loses wake-ups).  Completions done inline
+	 * during a submission are also reaped right after it (blk.c).
+	 */
 	dd.ring_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (dd.ring_efd < 0 ||
 	    io_uring_register_eventfd(&dd.ring, dd.ring_efd) < 0 ||

@@ -492,6 +492,108 @@ out:
 	result("inflight-resubmit-after-crash", ok, "%s", why);
 }
 
+struct dseg {
+	uint64_t sector;
+	uint32_t num;
+	uint32_t flags;
+};
+
+/* One request with a payload of segs (discard / write-zeroes). */
+static int
+seg_req(struct conn *c, uint32_t type, const void *segs, uint32_t len)
+{
+	header(c, type, 0);
+	memcpy(vf_ptr(&c->d, c->data), segs, len);
+	desc(c, 0, c->hdr, 16, VQ_DESC_F_NEXT, 1);
+	desc(c, 1, c->data, len, VQ_DESC_F_NEXT, 2);
+	desc(c, 2, c->st, 1, VQ_DESC_F_WRITE, 0);
+	return run(c, 0, 2000);
+}
+
+/* FLUSH, GET_ID, DISCARD and WRITE_ZEROES, legal and spilling. */
+static void
+other_requests_case(void)
+{
+	struct conn c;
+	struct dseg seg;
+	uint8_t *d;
+	char id[21];
+	const char *why = "";
+	int ok = 0, st;
+	unsigned i;
+
+	if (conn_open(&c, sock_path) < 0) {
+		result("flush-getid-discard-writezeroes", 0, "connect");
+		return;
+	}
+	d = vf_ptr(&c.d, c.data);
+	header(&c, 4 /* FLUSH */, 0);
+	desc(&c, 0, c.hdr, 16, VQ_DESC_F_NEXT, 1);
+	desc(&c, 1, c.st, 1, VQ_DESC_F_WRITE, 0);
+	if ((st = run(&c, 0, 2000)) != S_OK) {
+		why = "flush failed";
+		goto out;
+	}
+	header(&c, 8 /* GET_ID */, 0);
+	memset(d, 0, 64);
+	desc(&c, 0, c.hdr, 16, VQ_DESC_F_NEXT, 1);
+	desc(&c, 1, c.data, 20, VQ_DESC_F_NEXT | VQ_DESC_F_WRITE, 2);
+	desc(&c, 2, c.st, 1, VQ_DESC_F_WRITE, 0);
+	if (run(&c, 0, 2000) != S_OK) {
+		why = "GET_ID failed";
+		goto out;
+	}
+	memcpy(id, d, 20);
+	id[20] = '\0';
+	printf("# serial: %s\n", id);
+	if (strstr(id, "-p") == NULL) {
+		why = "serial does not name the partition";
+		goto out;
+	}
+	/* Write a pattern, zero it with WRITE_ZEROES, read zeros back. */
+	memset(d, 0x77, 4096);
+	if (rw(&c, T_OUT, 500, 8) != S_OK) {
+		why = "write failed";
+		goto out;
+	}
+	seg = (struct dseg){ 500, 8, 0 };
+	if (seg_req(&c, 13 /* WRITE_ZEROES */, &seg, 16) != S_OK) {
+		why = "write-zeroes failed";
+		goto out;
+	}
+	memset(d, 0x55, 4096);
+	if (rw(&c, T_IN, 500, 8) != S_OK) {
+		why = "read failed";
+		goto out;
+	}
+	for (i = 0; i < 4096; i++) {
+		if (d[i] != 0) {
+			why = "write-zeroes left data";
+			goto out;
+		}
+	}
+	seg = (struct dseg){ 600, 16, 0 };
+	if (seg_req(&c, 11 /* DISCARD */, &seg, 16) != S_OK) {
+		why = "discard failed";
+		goto out;
+	}
+	seg = (struct dseg){ c.cap - 4, 8, 0 };
+	if (seg_req(&c, 11, &seg, 16) != S_IOERR ||
+	    seg_req(&c, 13, &seg, 16) != S_IOERR) {
+		why = "discard/write-zeroes spilling past the end accepted";
+		goto out;
+	}
+	seg = (struct dseg){ 600, 8, 1 };	/* unmap flag on discard */
+	if (seg_req(&c, 11, &seg, 16) != 2 /* UNSUPP */) {
+		why = "discard with flags accepted";
+		goto out;
+	}
+	ok = 1;
+out:
+	conn_close(&c);
+	result("flush-getid-discard-writezeroes", ok, "%s", why);
+}
+
 static void
 ro_case(void)
 {
@@ -637,6 +739,7 @@ main(int argc, char **argv)
 	ring_case("readable-after-writable", a_readable_after_writable);
 	ring_case("indirect-table-outside-memory", a_indirect_outside);
 	ring_case("nested-indirect-table", a_indirect_nested);
+	other_requests_case();
 	message_cases();
 	inflight_case();
 	ro_case();

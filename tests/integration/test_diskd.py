@@ -88,6 +88,12 @@ def region_hashes(path, parts):
     return res, outside.hexdigest()
 
 
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Diskd:
     def __init__(self, d, args):
         self.d = d
@@ -118,7 +124,7 @@ class Diskd:
 
 
 class VM:
-    def __init__(self, d, name, kernel, initrd, sock):
+    def __init__(self, d, name, kernel, initrd, sock, queues=1):
         self.dir = os.path.join(d, name)
         os.makedirs(self.dir, exist_ok=True)
         self.cmd = [
@@ -134,7 +140,7 @@ class VM:
             "-chardev", "socket,id=agent,path=%s/agent.sock,server=on,wait=off" % self.dir,
             "-device", "virtserialport,chardev=agent,name=org.isles.agent",
             "-chardev", "socket,id=d0,path=%s,reconnect=1" % sock,
-            "-device", "vhost-user-blk-pci,chardev=d0,num-queues=1",
+            "-device", "vhost-user-blk-pci,chardev=d0,num-queues=%d" % queues,
         ]
         self.log = open(os.path.join(self.dir, "qemu.log"), "wb")
         self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT)
@@ -167,7 +173,9 @@ def rig(image):
             "--layout", "mbr", "--part", "%dM:83:boot" % PART_MIB,
             "--part", "%dM" % PART_MIB, "--part", "%dM:83" % PART_MIB]
     for i in range(3):
-        args += ["--export", "vm%d:%d=%s" % (i, i + 1, socks[i])]
+        # vm2's export has two virtqueues (multiqueue).
+        args += ["--export", "vm%d:%d%s=%s" % (i, i + 1, ":queues=2" if i == 2 else "",
+                                               socks[i])]
     dd = Diskd(d, args)
     dd.wait_sockets(socks)
     vms = []
@@ -188,9 +196,20 @@ def test_three_vms_own_partitions(rig):
     for i in range(3):
         name = "vm%d" % i
         t = time.monotonic()
-        vm = VM(rig["dir"], name, *rig["image"], rig["socks"][i])
+        vm = VM(rig["dir"], name, *rig["image"], rig["socks"][i], queues=2 if i == 2 else 1)
         rig["vms"].append(vm)
         vm.connect()
+        if i == 0:
+            # Connected and idle: the daemon sleeps (no polling).
+            time.sleep(1)
+            c0 = cpu_seconds(dd.proc.pid)
+            time.sleep(3)
+            idle = cpu_seconds(dd.proc.pid) - c0
+            report("isles-diskd CPU while a VM is connected and idle: %.2f s in 3 s" % idle)
+            assert idle < 0.05
+        if i == 2:
+            r = vm.sh("ls /sys/block/vda/mq")
+            assert r.out.split() == [b"0", b"1"], r
         # One disk, one partition, the VM's serial, the seed's layout.
         r = vm.sh("cat /proc/partitions; cat /sys/block/vda/serial; echo; "
                   "cat /sys/block/vda/vda1/start /sys/block/vda/size "
