@@ -174,9 +174,42 @@ spawn_supervisor(const char *rundir, int lockfd, int ctlfd,
 	}
 }
 
-/* Print the last lines of R/supervisor.log (after an early death). */
+static void show_whole_tail(const char *rundir);
+
+/*
+ * After the supervisor died without telling us: its "starting failed"
+ * line if it wrote one, else the last lines of R/supervisor.log.
+ */
 static void
 show_log_tail(const char *rundir)
+{
+	static const char tag[] = "starting failed: ";
+	char path[PATH_MAX], line[2048];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/supervisor.log", rundir);
+	f = fopen(path, "re");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		char *p = strstr(line, tag);
+
+		if (p != NULL) {
+			fprintf(stderr, "isles up: %s", p + sizeof(tag) - 1);
+			found = true;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	if (found) {
+		fprintf(stderr, "isles up: see %s\n", path);
+		return;
+	}
+	show_whole_tail(rundir);
+}
+
+/* Print the last lines of R/supervisor.log (after an early death). */
+static void
+show_whole_tail(const char *rundir)
 {
 	char path[PATH_MAX], buf[2048];
 	ssize_t n;
@@ -462,7 +495,6 @@ cmd_up(int argc, char **argv)
 	case W_EOF:
 		(void)rd_wait_free(rundir);
 		(void)waitpid(pid, NULL, 0);
-		fprintf(stderr, "isles up: the supervisor exited\n");
 		show_log_tail(rundir);
 		(void)rd_sweep(rundir, 3000);
 		goto out_rx;

@@ -444,6 +444,9 @@ req_dispatch(struct sup *s, struct client *cl, const struct proto_hdr *h,
 			ctl_vm_event(s, &s->vms[i], NULL);
 		if (s->phase == SUP_RUNNING)
 			(void)client_send(s, cl, CTL_READY, 0, NULL, 0);
+		else if (s->failed)
+			(void)client_send(s, cl, CTL_FAILED, 0, s->fail_reason,
+			    strlen(s->fail_reason));
 		return;
 	case CTL_DOWN: {
 		uint32_t t = 0;

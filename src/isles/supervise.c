@@ -386,9 +386,9 @@ sup_restart_vm(struct sup *s, struct vm_rt *vm)
 	return 0;
 }
 
-/* The last lines of a VM's qemu.log, sanitized, joined by " | ". */
+/* The last lines of a child's log, sanitized, joined by " | ". */
 static void
-qemu_log_tail(struct sup *s, struct vm_rt *vm, char *out, size_t len)
+log_tail(const struct child *c, char *out, size_t len)
 {
 	char buf[1024], *lines[3] = { 0 };
 	size_t nl = 0, j = 0;
@@ -397,7 +397,7 @@ qemu_log_tail(struct sup *s, struct vm_rt *vm, char *out, size_t len)
 	int fd;
 
 	out[0] = '\0';
-	fd = open(vm->child->log, O_RDONLY | O_CLOEXEC);
+	fd = open(c->log, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	size = lseek(fd, 0, SEEK_END);
@@ -458,7 +458,7 @@ vm_exited(struct sup *s, struct vm_rt *vm, int status)
 		vm_set_state(s, vm, VM_STOPPED, vm->reason);
 	} else {
 		if (!vm->boot_failed) {
-			qemu_log_tail(s, vm, tail, sizeof(tail));
+			log_tail(vm->child, tail, sizeof(tail));
 			snprintf(vm->reason, sizeof(vm->reason), "qemu %s%s%s",
 			    child_status_str(status), tail[0] ? ": " : "",
 			    tail);
@@ -616,6 +616,7 @@ sup_fail(struct sup *s, const char *reason)
 	if (s->failed || s->phase == SUP_STOPPING)
 		return;
 	s->failed = true;
+	snprintf(s->fail_reason, sizeof(s->fail_reason), "%s", reason);
 	log_warnx("starting failed: %s", reason);
 	sup_broadcast(s, CTL_FAILED, reason, strlen(reason));
 	sup_shutdown(s, 0);
@@ -629,6 +630,16 @@ daemon_exited(struct sup *s, struct child *c, int status)
 	if (s->phase == SUP_STOPPING || c->restart == CHILD_RESTART_NEVER)
 		return;
 	log_warnx("%s %s", c->name, child_status_str(status));
+	if (s->phase == SUP_STARTING) {
+		/* A daemon that cannot start: its VMs would never boot. */
+		char tail[400], why[600];
+
+		log_tail(c, tail, sizeof(tail));
+		snprintf(why, sizeof(why), "%s %s%s%s", c->name,
+		    child_status_str(status), tail[0] ? ": " : "", tail);
+		sup_fail(s, why);
+		return;
+	}
 	if (c->restarts >= c->max_restarts) {
 		log_warnx("%s: not restarted again (%u restarts)", c->name,
 		    c->restarts);

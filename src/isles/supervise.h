@@ -124,6 +124,7 @@ struct sup {
 	size_t nclients;
 	enum sup_phase phase;
 	bool failed;		/* starting failed: tear down, exit 1 */
+	char fail_reason[1024];	/* told to watchers that come late */
 	bool daemons_stopping;
 	uint64_t started_ms;
 	bool quit;

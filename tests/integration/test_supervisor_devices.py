@@ -74,3 +74,20 @@ def test_down_stops_daemons_after_vms(devsys):
     devsys.assert_nothing_running()
     log = devsys.log("supervisor.log")
     assert log.index("vm0: stopped") < log.index("diskd:d0: pid")
+
+
+def test_disk_server_that_cannot_start(make_system):
+    # The image exists but has no partition table: isles-diskd refuses to
+    # export partition 1; up says so at once and stops what it started.
+    s = make_system("", name="nodisk")
+    img = s.base / "blank.img"
+    img.write_bytes(b"\0" * MIB)
+    s.conf.write_text(f"""
+disks = ( {{ name = "blank"; path = "{img}"; }} );
+vms = ( {{ name = "vm0"; disks = ( {{ disk = "blank"; partitions = [ 1 ]; }} ); }} );
+""")
+    r = s.up(check=False)
+    assert r.returncode == 1
+    assert "diskd:blank exited with status 1" in r.stderr, r.stderr
+    assert "no partition table" in r.stderr
+    s.assert_nothing_running()
