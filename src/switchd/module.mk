@@ -9,3 +9,4 @@ PROGS += isles-switchd
 isles-switchd_SRCS := src/switchd/switchd.c src/switchd/sw_loop.c \
 	src/switchd/sw_tap.c
 isles-switchd_LIBA := switch vhost common
+isles-switchd_LDLIBS := -lseccomp

@@ -35,6 +35,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <seccomp.h>
+
 #include "log.h"
 #include "switchd/sw_fwd.h"
 #include "switchd/sw_loop.h"
@@ -473,6 +475,68 @@ port_open(struct sw_switch *sw, const struct port_arg *pa)
 	return 0;
 }
 
+/*
+ * After every socket, the TAP and the stats socket are open: allow only
+ * what the event loop, the vhost-user library and the data path use.
+ * Anything else fails with EPERM rather than killing the process: a
+ * front-end that drives the library into a refused call (for instance
+ * GET_INFLIGHT_FD, which needs memfd_create) loses its own connection,
+ * not every port of the switch.  Not in sanitizer builds (ASan and UBSan
+ * make system calls of their own).
+ */
+static void
+lockdown(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	log_debug("sanitizer build: no seccomp filter");
+#else
+	static const struct {
+		int nr;
+		const char *why;
+	} allow[] = {
+		{ SCMP_SYS(read), "eventfds, signalfd, TAP frames" },
+		{ SCMP_SYS(write), "call eventfds, log lines" },
+		{ SCMP_SYS(writev), "frames to the TAP" },
+		{ SCMP_SYS(recvfrom), "vhost-user message bodies" },
+		{ SCMP_SYS(recvmsg), "vhost-user messages with fds" },
+		{ SCMP_SYS(sendmsg), "vhost-user replies" },
+		{ SCMP_SYS(sendto), "stats answers" },
+		{ SCMP_SYS(accept4), "front-ends, stats readers" },
+		{ SCMP_SYS(setsockopt), "timeouts on a new front-end" },
+		{ SCMP_SYS(fcntl), "non-blocking kick fds" },
+		{ SCMP_SYS(fstat), "memory region size vs its file" },
+		{ SCMP_SYS(newfstatat), "fstat as glibc issues it" },
+		{ SCMP_SYS(mmap), "guest memory regions, malloc" },
+		{ SCMP_SYS(munmap), "guest memory regions, free" },
+		{ SCMP_SYS(close), "fds of messages, connections" },
+		{ SCMP_SYS(epoll_wait), "the event loop" },
+		{ SCMP_SYS(epoll_pwait), "the event loop (libc may use it)" },
+		{ SCMP_SYS(epoll_ctl), "watch / unwatch" },
+		{ SCMP_SYS(brk), "malloc" },
+		{ SCMP_SYS(mremap), "realloc of large blocks" },
+		{ SCMP_SYS(madvise), "free: trimming" },
+		{ SCMP_SYS(clock_gettime), "if the vDSO is unavailable" },
+		{ SCMP_SYS(unlink), "removing our sockets at exit" },
+		{ SCMP_SYS(rt_sigreturn), "signal return" },
+		{ SCMP_SYS(exit_group), "exit" },
+		{ SCMP_SYS(exit), "exit" },
+	};
+	scmp_filter_ctx ctx;
+	int rc;
+
+	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL)
+		fatalx("seccomp_init failed");
+	for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i].nr,
+		    0)) < 0)
+			fatalx("seccomp rule (%s): %s", allow[i].why,
+			    strerror(-rc));
+	if ((rc = seccomp_load(ctx)) < 0)
+		fatalx("seccomp_load: %s", strerror(-rc));
+	seccomp_release(ctx);
+#endif
+}
+
 static int
 setup_signals(struct sw_switch *sw)
 {
@@ -629,6 +693,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	lockdown();
 	log_info("%u port%s%s%s, ready", nports, nports == 1 ? "" : "s",
 	    sw.tap_name ? ", uplink " : "", sw.tap_name ? sw.tap_name : "");
 
