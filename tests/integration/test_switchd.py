@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -470,5 +471,65 @@ def test_restart_resumes_traffic(lab):
             break
         assert time.monotonic() < deadline, "no ping 30 s after the restart"
     took = time.monotonic() - t0
+    print("ping resumed %.1f s after the restart" % took)
     assert took < 15, "ping resumed only after %.1f s" % took
     assert lab.lan.port("vm1.0")["state"] == "up"
+
+
+# --- the daemon's conventions, without VMs -------------------------------
+
+@pytest.mark.skipif(not os.path.exists(SWITCHD), reason="isles-switchd not built")
+def test_print_capabilities():
+    out = subprocess.run([SWITCHD, "--print-capabilities"], check=True,
+                         capture_output=True, timeout=10).stdout
+    assert json.loads(out) == {"type": "net"}
+
+
+@pytest.mark.skipif(not os.path.exists(SWITCHD), reason="isles-switchd not built")
+def test_bad_command_lines_exit_2():
+    for args in (["--port", "vm0.0=/tmp/x.sock"],
+                 ["--port", "vm0.0:02:00:00:00:aa:0g=/tmp/x.sock"],
+                 ["--port", "vm0.0:02:00:00:00:aa:01="],
+                 ["--port", "vm0.0:02:00:00:00:aa:01=fd:x"],
+                 ["--socket-path", "/tmp/x.sock", "--mac", "ff:ff:ff:ff:ff:ff"],
+                 []):
+        r = subprocess.run([SWITCHD] + args, capture_output=True, timeout=10)
+        # A broadcast MAC parses but is refused when the port is added: 1.
+        assert r.returncode in (1, 2), (args, r)
+        assert r.returncode == 2 or b"port0" in r.stderr, (args, r)
+
+
+@pytest.mark.skipif(not os.path.exists(SWITCHD), reason="isles-switchd not built")
+def test_inherited_listening_fd():
+    """--fd N (vhost-user program conventions): a socket made by the caller."""
+    run = tempfile.mkdtemp(prefix="isl.", dir="/tmp")
+    path = os.path.join(run, "port.sock")
+    lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lsock.bind(path)
+    lsock.listen(1)
+    proc = subprocess.Popen([SWITCHD, "--fd", str(lsock.fileno()), "--mac",
+                             "02:00:00:00:aa:07", "--stats",
+                             os.path.join(run, "stats.sock")],
+                            pass_fds=[lsock.fileno()], stderr=subprocess.DEVNULL)
+    lsock.close()
+    try:
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.settimeout(5)
+        c.connect(path)
+        # VHOST_USER_GET_FEATURES: request 1, flags = version 1, no payload.
+        c.sendall(struct.pack("<III", 1, 1, 0))
+        hdr = c.recv(12, socket.MSG_WAITALL)
+        req, flags, size = struct.unpack("<III", hdr)
+        assert (req, size) == (1, 8) and flags & 4, hdr
+        (features,) = struct.unpack("<Q", c.recv(8, socket.MSG_WAITALL))
+        for bit in (0, 1, 7, 8, 11, 12, 15, 32):   # csum, tso, mrg_rxbuf, v1
+            assert features & (1 << bit), hex(features)
+        c.close()
+        # SIGTERM: a clean exit.
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(run, ignore_errors=True)
