@@ -68,6 +68,28 @@ def test_vms_reach_each_other_over_the_switch(devsys):
     assert "2 packets received" in out or " 0% packet loss" in out
 
 
+def test_guest_reboot_keeps_the_vm_and_its_disk(devsys):
+    import time
+    pid = devsys.vm("vm0")["pid"]
+    rc, _, _ = devsys.exec("vm0", "reboot")
+    assert rc == 0
+    # The supervisor sees the reset (QMP) and waits for the agent again.
+    deadline = time.monotonic() + 180
+    seen = set()
+    while True:
+        v = devsys.vm("vm0")
+        seen.add(v["state"])
+        if v["state"] == "ready" and seen & {"starting", "booting"}:
+            break
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.3)
+    assert v["pid"] == pid                   # same QEMU, rebooted guest
+    rc, out, err = devsys.exec("vm0", "sh", "-c",
+                               "dd if=/dev/vda1 bs=18 count=1 2>/dev/null")
+    assert (rc, out) == (0, "isles-vm0-was-here"), err
+    assert devsys.vm("vm1")["state"] == "ready"
+
+
 def test_down_stops_daemons_after_vms(devsys):
     r = devsys.down()
     assert r.returncode == 0, r.stderr
