@@ -5,6 +5,8 @@
  *
  *   isles-blk-hostile SOCKET [RO_SOCKET]
  *
+ * SOCKET's export must offer two queues (queues=2); RO_SOCKET's is
+ * read-only.
  * Each case runs on a fresh vhost-user connection and states what a
  * correct back-end must do: answer VIRTIO_BLK_S_IOERR (a request leaving
  * the partition, a write to a read-only export), stop the queue (a
@@ -594,6 +596,53 @@ out:
 	result("flush-getid-discard-writezeroes", ok, "%s", why);
 }
 
+/* Two virtqueues, I/O on both (the export must have queues=2). */
+static void
+multiqueue_case(void)
+{
+	struct vf_dev d;
+	uint64_t hdr, data, st;
+	unsigned qi;
+	int ok = 1;
+
+	if (vf_open(&d, sock_path, MEM_SIZE) < 0 ||
+	    vf_setup(&d, 2, QSIZE, 0) < 0) {
+		vf_close(&d);
+		result("multiqueue", 0, "two queues refused");
+		return;
+	}
+	hdr = vf_alloc(&d, 64, 64);
+	data = vf_alloc(&d, 4096, 4096);
+	st = vf_alloc(&d, 64, 64);
+	for (qi = 0; qi < 2 && ok; qi++) {
+		struct vf_ring *r = &d.q[qi];
+		uint8_t *h = vf_ptr(&d, hdr);
+		uint64_t sector = 64 + qi;
+		uint32_t id, len, type = T_IN;
+		int got = 0;
+
+		memset(h, 0, 16);
+		memcpy(h, &type, 4);
+		memcpy(h + 8, &sector, 8);
+		*(uint8_t *)vf_ptr(&d, st) = 0xff;
+		r->desc[0] = (struct vq_desc){ hdr, 16, VQ_DESC_F_NEXT, 1 };
+		r->desc[1] = (struct vq_desc){ data, 512, VQ_DESC_F_NEXT |
+		    VQ_DESC_F_WRITE, 2 };
+		r->desc[2] = (struct vq_desc){ st, 1, VQ_DESC_F_WRITE, 0 };
+		vf_avail(r, 0);
+		vf_kick(r);
+		for (int tries = 0; tries < 3 && !got; tries++) {
+			if (vf_used(r, &id, &len) == 1)
+				got = id == 0;
+			else
+				vf_wait(r, 1000);
+		}
+		ok = got && *(uint8_t *)vf_ptr(&d, st) == S_OK;
+	}
+	vf_close(&d);
+	result("multiqueue", ok, "no completion on queue %u", qi - 1);
+}
+
 static void
 ro_case(void)
 {
@@ -740,6 +789,7 @@ main(int argc, char **argv)
 	ring_case("indirect-table-outside-memory", a_indirect_outside);
 	ring_case("nested-indirect-table", a_indirect_nested);
 	other_requests_case();
+	multiqueue_case();
 	message_cases();
 	inflight_case();
 	ro_case();

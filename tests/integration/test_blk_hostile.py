@@ -55,7 +55,7 @@ def test_hostile_front_end(diskd):
     proc = subprocess.Popen(
         [diskd, "--disk", disk, "--name", "hostile", "--create", "32M",
          "--part", "8M", "--part", "8M", "--part", "8M",
-         "--export", "vm0:1=" + socks[0], "--export", "vm1:2=" + socks[1],
+         "--export", "vm0:1:queues=2=" + socks[0], "--export", "vm1:2=" + socks[1],
          "--export", "vm2:3:ro=" + socks[2]],
         stderr=subprocess.PIPE, env=env)
     try:

@@ -173,7 +173,9 @@ def rig(image):
             "--layout", "mbr", "--part", "%dM:83:boot" % PART_MIB,
             "--part", "%dM" % PART_MIB, "--part", "%dM:83" % PART_MIB]
     for i in range(3):
-        # vm2's export has two virtqueues (multiqueue).
+        # vm2's export has two virtqueues: QEMU (num-queues=2) refuses to
+        # start the device unless the back-end offers them.  (A 1-vCPU
+        # Linux guest then drives one; isles-blk-hostile uses both.)
         args += ["--export", "vm%d:%d%s=%s" % (i, i + 1, ":queues=2" if i == 2 else "",
                                                socks[i])]
     dd = Diskd(d, args)
@@ -207,9 +209,6 @@ def test_three_vms_own_partitions(rig):
             idle = cpu_seconds(dd.proc.pid) - c0
             report("isles-diskd CPU while a VM is connected and idle: %.2f s in 3 s" % idle)
             assert idle < 0.05
-        if i == 2:
-            r = vm.sh("ls /sys/block/vda/mq")
-            assert r.out.split() == [b"0", b"1"], r
         # One disk, one partition, the VM's serial, the seed's layout.
         r = vm.sh("cat /proc/partitions; cat /sys/block/vda/serial; echo; "
                   "cat /sys/block/vda/vda1/start /sys/block/vda/size "
