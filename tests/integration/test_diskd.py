@@ -341,3 +341,63 @@ def test_crash_restart_without_loss(rig):
            % (kills, resub))
     assert kills == 3
     assert "vm0: write cache off" in log
+
+
+def sfdisk_json(path):
+    import json
+    r = subprocess.run(["/sbin/sfdisk", "--json", path], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)["partitiontable"]
+
+
+@pytest.mark.parametrize("layout,parts,export,node", [
+    ("mbr", ["4M", "4M:83:logical", "6M:82:logical", "rest:83:logical"], 6, 6),
+    ("gpt", ["4M", "6M:82:boot", "rest"], 2, 2),
+])
+def test_layouts_and_mapping(layout, parts, export, node):
+    """Layouts isles-diskd creates are what util-linux reads; an export of a
+    logical or GPT partition writes exactly that partition's bytes."""
+    d = tempfile.mkdtemp(prefix="isl.", dir="/tmp")
+    try:
+        disk = os.path.join(d, "d.img")
+        sock = os.path.join(d, "x.sock")
+        args = [DISKD, "--disk", disk, "--create", "32M", "--layout", layout]
+        for p in parts:
+            args += ["--part", p]
+        args += ["--export", "x:%d=%s" % (export, sock)]
+        p = subprocess.Popen(args, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 10
+            while not os.path.exists(sock):
+                assert p.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+            t = sfdisk_json(disk)
+            assert t["label"] == ("dos" if layout == "mbr" else "gpt")
+            nodes = {int(e["node"][len(disk):]): e for e in t["partitions"]}
+            if layout == "mbr":
+                assert sorted(nodes) == [1, 2, 5, 6, 7]   # 2 is the extended one
+                assert nodes[6]["type"] == "82"
+                assert nodes[7]["start"] + nodes[7]["size"] == 32 * 2048
+            else:
+                assert sorted(nodes) == [1, 2, 3]
+                assert nodes[2]["type"] == "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F"
+                assert "LegacyBIOSBootable" in nodes[2].get("attrs", "")
+            start, size = nodes[node]["start"] * 512, nodes[node]["size"] * 512
+            with open(disk, "rb") as f:
+                data = f.read()
+            # Fill the whole virtual partition (sectors 64..) from a front-end.
+            r = subprocess.run([os.path.join(ROOT, "build", "isles-blkbench"), sock,
+                                "seqwrite", "65536", "4", "1", "64", str(size // 512)],
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            with open(disk, "rb") as f:
+                after = f.read()
+            assert after[start:start + size] == b"\x5a" * size
+            assert after[:start] == data[:start]
+            assert after[start + size:] == data[start + size:]
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.communicate(timeout=10)
+        assert p.returncode == 0
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
