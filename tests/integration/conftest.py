@@ -203,8 +203,21 @@ class System:
                 except OSError:
                     pass
             assert not left, f"processes left behind under {self.r}: {left}"
+            self.assert_no_sanitizer_reports()
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
+
+    def assert_no_sanitizer_reports(self):
+        """Under a sanitizer build (ISLES_BIN), the supervisor's and the
+        daemons' logs must not hold an ASan/UBSan/LSan report."""
+        bad = []
+        for log in list(self.r.glob("*.log")) + list(self.r.glob("*/*/*.log")):
+            if log.name == "console.log":     # guest output: anything goes
+                continue
+            text = log.read_text(errors="replace")
+            if "Sanitizer" in text or "runtime error:" in text:
+                bad.append(f"{log}:\n{text[-3000:]}")
+        assert not bad, "sanitizer reports:\n" + "\n".join(bad)
 
 
 @pytest.fixture
