@@ -130,7 +130,21 @@ struct sup {
 	bool quit;
 };
 
-/* supervise.c */
+/*
+ * supervise.c.  Everything here runs in the one event loop thread.
+ *   sup_watch       register src->fd for `events` (0 = unregister, which
+ *                   also silences EPOLLHUP of a paused peer); 0 / -1.
+ *   vm_set_state    record a VM's new state, log it, tell watchers; when
+ *                   the last VM becomes ready while starting, the system
+ *                   is up (READY to watchers).
+ *   vm_agent_ready  the agent answered HELLO (version: sanitized text).
+ *   sup_restart_vm  power the VM off (10 s, then kill) and start it again;
+ *                   a VM that is not running is started.  -1 with errno
+ *                   EBUSY when it is already stopping.
+ *   sup_shutdown    stop every VM (poweroff, timeout seconds, then kill),
+ *                   then the daemons, then exit the loop; idempotent.
+ *   sup_broadcast   send a frame to every WATCH / DOWN client.
+ */
 uint64_t sup_now_ms(void);
 int sup_watch(struct sup *s, struct ev_src *src, uint32_t events);
 void sup_unwatch(struct sup *s, struct ev_src *src);
@@ -142,7 +156,21 @@ int sup_restart_vm(struct sup *s, struct vm_rt *vm);
 void sup_shutdown(struct sup *s, unsigned timeout);
 void sup_broadcast(struct sup *s, uint16_t type, const void *p, size_t len);
 
-/* agentlink.c */
+/*
+ * agentlink.c.
+ *   link_connect     connect to R/vm/VM/agent.sock (non-blocking); -1 with
+ *                    errno (ENOENT, ECONNREFUSED: QEMU not there yet).
+ *   link_close       close the link; every session's client gets ERR
+ *                    "VM: <why> while the command ran".
+ *   link_send        queue one frame to the agent and push what the socket
+ *                    takes; -1 if the link is down (it is closed on error).
+ *   link_exec        start an exec session for cl (argv: NUL-terminated
+ *                    strings); on failure cl has been sent ERR.
+ *   link_client_gone cl disconnected: KILL its command, keep the channel
+ *                    until the agent's EXIT.
+ *   link_update      recompute epoll interest and backpressure after a
+ *                    queue changed.
+ */
 void link_init(struct agentlink *l);
 int link_connect(struct sup *s, struct vm_rt *vm);
 void link_close(struct sup *s, struct vm_rt *vm, const char *why);
@@ -153,17 +181,14 @@ int link_exec(struct sup *s, struct vm_rt *vm, struct client *cl,
 void link_client_gone(struct sup *s, struct client *cl);
 void link_update(struct sup *s, struct vm_rt *vm);
 
-/* control.c */
-int ctl_listen_init(struct sup *s, int fd);
-int client_send(struct sup *s, struct client *cl, uint16_t type,
-    uint16_t flags, const void *p, size_t len);
-void client_err(struct sup *s, struct client *cl, int code,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void client_finish(struct sup *s, struct client *cl);
-void client_update(struct sup *s, struct client *cl);
-void ctl_close_all(struct sup *s);
-void ctl_vm_event(struct sup *s, struct vm_rt *vm, const char *detail);
-
+/*
+ * control.c.  Clients are never freed outside their own event handler:
+ * client_finish / client_err only mark them closing (closed once their
+ * queue is flushed), so any module may call them while iterating.
+ *   client_send   queue a frame to cl; 0 / -1 (cl is then closing).
+ *   client_err    send ERR (flags = the CLI's exit code) and finish.
+ *   ctl_vm_event  tell watchers about vm's state; answer RESTART clients.
+ */
 /* The supervisor process: `isles supervise ...` (hidden subcommand). */
 int cmd_supervise(int argc, char **argv);
 
