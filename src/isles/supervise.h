@@ -189,6 +189,16 @@ void link_update(struct sup *s, struct vm_rt *vm);
  *   client_err    send ERR (flags = the CLI's exit code) and finish.
  *   ctl_vm_event  tell watchers about vm's state; answer RESTART clients.
  */
+int ctl_listen_init(struct sup *s, int fd);
+int client_send(struct sup *s, struct client *cl, uint16_t type,
+    uint16_t flags, const void *p, size_t len);
+void client_err(struct sup *s, struct client *cl, int code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void client_finish(struct sup *s, struct client *cl);
+void client_update(struct sup *s, struct client *cl);
+void ctl_close_all(struct sup *s);
+void ctl_vm_event(struct sup *s, struct vm_rt *vm, const char *detail);
+
 /* The supervisor process: `isles supervise ...` (hidden subcommand). */
 int cmd_supervise(int argc, char **argv);
 
