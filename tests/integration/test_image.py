@@ -98,6 +98,9 @@ class VM:
             "-qmp", "unix:%s/qmp.sock,server=on,wait=off" % d,
             "-drive", "file=%s,if=none,id=d0,format=raw" % self.disk,
             "-device", "virtio-blk-pci,drive=d0",
+            # A NIC with QEMU's own DHCP server, cut off from the host.
+            "-netdev", "user,id=n0,restrict=on",
+            "-device", "virtio-net-pci,netdev=n0",
         ]
         self.log = open(os.path.join(d, "qemu.log"), "wb")
         self.started = time.monotonic()
@@ -341,10 +344,29 @@ def test_ext4_on_virtio_disk(agent):
     assert r.out == b"hello\n"
 
 
+def test_network_dhcp_and_hosts(agent):
+    r = agent.run(["udhcpc", "-i", "eth0", "-n", "-q", "-t", "5"], timeout=60)
+    assert r.code == 0, r.err
+    assert b"inet addr:10.0.2.15" in agent.run(["ifconfig", "eth0"]).out
+    # QEMU's restricted DHCP offers no router or DNS: apply a lease that has
+    # them the way udhcpc does, through its hook's environment.
+    r = agent.run(["env", "interface=eth0", "ip=10.0.2.16", "subnet=255.255.255.0",
+                   "router=10.0.2.2", "dns=10.0.2.3 10.0.2.4", "domain=isles.test",
+                   "/etc/udhcpc/default.script", "bound"])
+    assert r.code == 0, r.err
+    assert b"inet addr:10.0.2.16" in agent.run(["ifconfig", "eth0"]).out
+    routes = agent.run(["route", "-n"]).out
+    assert any(l.split()[:2] == [b"0.0.0.0", b"10.0.2.2"] for l in routes.splitlines())
+    assert agent.run(["cat", "/etc/resolv.conf"]).out == \
+        b"search isles.test\nnameserver 10.0.2.3\nnameserver 10.0.2.4\n"
+    r = agent.run(["ping", "-c", "1", "-W", "5", VM_NAME])     # /etc/hosts
+    assert r.code == 0 and b"127.0.1.1" in r.out
+
+
 def test_modules_for_isles_devices(agent):
     # Present devices got their drivers at boot; the others are in the image.
     lsmod = agent.run(["lsmod"]).out
-    for m in (b"virtio_pci", b"virtio_console", b"virtio_blk", b"button"):
+    for m in (b"virtio_pci", b"virtio_console", b"virtio_blk", b"virtio_net", b"button"):
         assert b"\n" + m + b" " in lsmod
     wanted = ["vsock", "vmw_vsock_virtio_transport", "uio", "uio_pci_generic",
               "virtio_net", "ext4", "crc32c_generic"]

@@ -58,11 +58,15 @@ done
 [ -x /bin/busybox ] || die "/bin/busybox is missing: install busybox-static"
 
 mkdir -p "$WORK"
-# One build at a time per image directory (isles up may race isles image).
-if command -v flock >/dev/null 2>&1; then
-	exec 9>"$WORK/lock"
-	flock 9
-fi
+newkey=$WORK/key.$$
+root=""
+cleanup() {
+	rm -f "$newkey"
+	# make's dependency scan (find build -name '*.d') must not meet the
+	# staging tree's etc/init.d.
+	[ -z "$root" ] || rm -rf "$root"
+}
+trap cleanup EXIT
 
 # --- Inputs --------------------------------------------------------------
 
@@ -104,7 +108,8 @@ if [ -z "$kpkg" ]; then
 	fi
 	kpkg=${r% *}
 	kver=${r#* }
-	printf '%s\n%s %s\n' "$state" "$kpkg" "$kver" >"$WORK/apt-resolved"
+	printf '%s\n%s %s\n' "$state" "$kpkg" "$kver" >"$WORK/apt-resolved.$$"
+	mv "$WORK/apt-resolved.$$" "$WORK/apt-resolved"
 fi
 krel=${kpkg#linux-image-}
 
@@ -137,12 +142,25 @@ key() {
 		echo "guest $(basename "$f") $(sha256sum <"$f")"
 	done
 }
-key >"$WORK/key.new"
+up_to_date() {
+	[ $force = 0 ] && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.img" ] &&
+	    [ -r "$OUT/key" ] && cmp -s "$newkey" "$OUT/key"
+}
 
-if [ $force = 0 ] && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.img" ] &&
-    [ -r "$OUT/key" ] && cmp -s "$WORK/key.new" "$OUT/key"; then
-	rm -f "$WORK/key.new"
-	exit 0
+# Outputs are replaced by rename and the key last, so a matching key means
+# a complete image even while another build runs: no lock for the check.
+key >"$newkey"
+up_to_date && exit 0
+
+# One build at a time per image directory (isles up may race isles image);
+# the build we waited for may have made ours unnecessary.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$WORK/lock"
+	if ! flock -n 9; then
+		say "waiting for another build of $OUT ..."
+		flock 9
+	fi
+	up_to_date && exit 0
 fi
 
 start=$(date +%s)
@@ -217,16 +235,14 @@ fi
 # --- Root file system ----------------------------------------------------
 
 say "assembling the initramfs ..."
-# The staging tree is removed on exit: make's dependency scan (find build
-# -name '*.d') must not meet its etc/init.d.
-root=$WORK/root
+root=$WORK/root		# removed on exit (cleanup)
 rm -rf "$root"
-trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"
 for d in bin sbin usr/bin usr/sbin etc root proc sys dev run tmp var/log \
     mnt lib/x86_64-linux-gnu lib64 "lib/modules/$krel"; do
 	mkdir -p "$root/$d"
 done
+ln -s ../run "$root/var/run"
 chmod 1777 "$root/tmp"
 chmod 700 "$root/root"
 
@@ -305,5 +321,5 @@ cp "$kdir/boot/vmlinuz-$krel" "$OUT/vmlinuz.new"
 mv "$OUT/vmlinuz.new" "$OUT/vmlinuz"
 mv "$OUT/initrd.img.new" "$OUT/initrd.img"
 echo "$krel" >"$OUT/kernel.release"
-mv "$WORK/key.new" "$OUT/key"
+mv "$newkey" "$OUT/key"
 say "built $krel image in $(( $(date +%s) - start )) s: initrd.img $(( $(stat -c %s "$OUT/initrd.img") / 1024 )) KiB"
