@@ -286,6 +286,12 @@ def lab():
             shutil.rmtree(lab.run, ignore_errors=True)
 
 
+def ensure_addresses(lab):
+    """Every VM's eth0 at 192.168.1.N+1 (idempotent): tests run alone too."""
+    for i, vm in enumerate(lab.vms):
+        vm.ok("ifconfig eth0 192.168.1.%d" % (i + 1))
+
+
 def test_seed_ping(lab):
     """The seed, verbatim: two ifconfig lines, then ping -c 3."""
     vm0, vm1 = lab.vms[0], lab.vms[1]
@@ -300,6 +306,7 @@ def test_seed_ping(lab):
 
 
 def test_all_pairs_ping(lab):
+    ensure_addresses(lab)
     for i in range(2, NVMS):
         lab.vms[i].ok("ifconfig eth0 192.168.1.%d" % (i + 1))
     for i in range(NVMS):
@@ -310,6 +317,7 @@ def test_all_pairs_ping(lab):
 
 
 def test_broadcast_reaches_every_other_vm(lab):
+    ensure_addresses(lab)
     sender = lab.vms[2]
     before = {i: lab.vms[i].rx_packets() for i in range(NVMS)}
     sw_before = lab.lan.stats()
@@ -339,6 +347,7 @@ PROBE = "-s 1000"
 
 
 def test_unknown_unicast_reaches_no_vm(lab):
+    ensure_addresses(lab)
     sender = lab.vms[1]
     others = [0, 2, 3]
     # A permanent neighbour entry: the pings go out as unicast frames to
@@ -356,6 +365,7 @@ def test_unknown_unicast_reaches_no_vm(lab):
 
 
 def test_forged_source_dropped_and_counted(lab):
+    ensure_addresses(lab)
     forger, victim = lab.vms[3], lab.vms[0]
     before = rx_bytes(victim)
     drops = lab.lan.port("vm3.0")["drop"]["spoofed_source"]
@@ -380,6 +390,7 @@ def test_forged_source_dropped_and_counted(lab):
 
 
 def test_large_frames_and_tso_between_vms(lab):
+    ensure_addresses(lab)
     vm0, vm1 = lab.vms[0], lab.vms[1]
     # Jumbo frames: one 8042-byte frame each way per ping, no IP fragments.
     for vm in (vm0, vm1):
@@ -458,6 +469,7 @@ def test_idle_switch_uses_no_cpu(lab):
 
 
 def test_restart_resumes_traffic(lab):
+    ensure_addresses(lab)
     vm1 = lab.vms[1]
     lab.lan.kill(signal.SIGKILL)
     code, _ = vm1.sh("ping -c 1 -W 1 192.168.1.1")
