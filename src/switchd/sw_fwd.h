@@ -34,7 +34,9 @@
 
 #include "sw_frame.h"
 
-#define SW_MAX_PORTS		64	/* VM ports and the uplink together */
+/* VM ports and the uplink together: every NIC of a maximal system file
+ * (32 VMs x 8 NICs) on one switch, plus its uplink. */
+#define SW_MAX_PORTS		257
 #define SW_PORT_NAME_MAX	48	/* "vm0.1", "uplink"; [A-Za-z0-9_.-] */
 
 /*

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,7 +49,7 @@
 #define TXQ		1	/* virtio-net transmitq: we read */
 #define TX_BUDGET	256	/* frames per port before others get a turn */
 #define TAP_BUDGET	64
-#define STATS_MAX	(64 * 1024)
+#define STATS_MAX	(256 * 1024)	/* ~450 bytes per port */
 
 struct sw_switch;
 
@@ -72,7 +73,8 @@ struct sw_switch {
 	int tap_fd;
 	uint8_t *tap_buf;
 	struct sw_frame frame;
-	uint64_t touched;		/* ports whose receive queue got frames */
+	/* Ports whose receive queue got frames in this batch. */
+	uint64_t touched[(SW_MAX_PORTS + 63) / 64];
 	int stats_fd;
 	const char *stats_path;
 	int sig_fd;
@@ -90,12 +92,15 @@ port_break(struct sw_port *p, const char *why)
 static void
 flush_notify(struct sw_switch *sw)
 {
-	while (sw->touched != 0) {
-		unsigned i = (unsigned)__builtin_ctzll(sw->touched);
+	for (unsigned w = 0; w < sizeof(sw->touched) / 8; w++) {
+		while (sw->touched[w] != 0) {
+			unsigned i = w * 64 +
+			    (unsigned)__builtin_ctzll(sw->touched[w]);
 
-		sw->touched &= sw->touched - 1;
-		if (sw->ports[i] != NULL)
-			vu_queue_notify(&sw->ports[i]->dev, RXQ);
+			sw->touched[w] &= sw->touched[w] - 1;
+			if (sw->ports[i] != NULL)
+				vu_queue_notify(&sw->ports[i]->dev, RXQ);
+		}
 	}
 }
 
@@ -118,7 +123,7 @@ deliver(struct sw_switch *sw, unsigned dst, const struct sw_frame *f)
 			if (p->dev.q[RXQ].vq.broken)
 				port_break(p, "malformed receive ring");
 			else if (why == SW_DROP_NONE)
-				sw->touched |= 1ull << dst;
+				sw->touched[dst / 64] |= 1ull << (dst % 64);
 		}
 	}
 	if (why == SW_DROP_NONE)
@@ -655,6 +660,18 @@ main(int argc, char **argv)
 
 	log_init("isles-switchd", sw.name);
 	log_setverbose(verbose);
+	{
+		/* About six fds per connected port: lift the soft limit. */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur < SW_LOOP_MAX_FD) {
+			rl.rlim_cur = rl.rlim_max < SW_LOOP_MAX_FD ?
+			    rl.rlim_max : SW_LOOP_MAX_FD;
+			if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+				log_warn("RLIMIT_NOFILE");
+		}
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		log_warn("no_new_privs");
 	sw_table_init(&sw.t);
