@@ -120,7 +120,7 @@ image_ensure(bool force, char *kernel, size_t klen, char *initrd,
     size_t ilen)
 {
 	char bindir[PATH_MAX], src[PATH_MAX], agent[PATH_MAX];
-	char out[PATH_MAX], script[PATH_MAX + 64];
+	char out[PATH_MAX], abs[PATH_MAX], script[PATH_MAX + 64];
 	const char *env = getenv("ISLES_IMAGE_DIR");
 	char *argv[8];
 	int argc = 0, status;
@@ -144,6 +144,12 @@ image_ensure(bool force, char *kernel, size_t klen, char *initrd,
 		log_warn("image: mkdir %s", out);
 		return -1;
 	}
+	/* ISLES_IMAGE_DIR may be relative; callers get absolute paths. */
+	if (realpath(out, abs) == NULL) {
+		log_warn("image: %s", out);
+		return -1;
+	}
+	memcpy(out, abs, strlen(abs) + 1);
 	snprintf(script, sizeof(script), "%s/%s", src, IMAGE_SCRIPT);
 
 	argv[argc++] = (char *)"/bin/sh";
