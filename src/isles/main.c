@@ -2,6 +2,7 @@
 /*
  * isles: command dispatch.  Every subcommand lives in its own file.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,8 @@ int
 main(int argc, char **argv)
 {
 	log_init("isles", NULL);
+	/* Subcommands wait for their children: never inherit SIG_IGN. */
+	signal(SIGCHLD, SIG_DFL);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
