@@ -13,8 +13,8 @@
 #   bench/net/run.sh [SECONDS_PER_RUN] [RUNS]     (default 3 s, 3 runs)
 #
 # Needs root: installs dpdk-dev if dpdk-testpmd is missing, reserves 512
-# hugepages of 2 MiB and mounts hugetlbfs on /dev/hugepages if needed
-# (both left in place for later runs).  Everything it starts it stops.
+# hugepages of 2 MiB and mounts hugetlbfs on /dev/hugepages if needed (both
+# undone at exit).  Everything it starts it stops.
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -27,17 +27,23 @@ if ! command -v dpdk-testpmd >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	    --no-install-recommends dpdk-dev >/dev/null
 fi
-if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt 512 ]; then
-	echo 512 >/proc/sys/vm/nr_hugepages
+# Hugepages for testpmd, given back at exit (1 GiB of RAM on a shared box).
+old_huge=$(cat /proc/sys/vm/nr_hugepages)
+[ "$old_huge" -lt 512 ] && echo 512 >/proc/sys/vm/nr_hugepages
+mounted=
+if ! mount | grep -q ' type hugetlbfs '; then
+	mkdir -p /dev/hugepages
+	mount -t hugetlbfs nodev /dev/hugepages
+	mounted=1
 fi
-mkdir -p /dev/hugepages
-mount | grep -q ' type hugetlbfs ' || mount -t hugetlbfs nodev /dev/hugepages
 
 dir=$(mktemp -d /tmp/islnb.XXXX)
 bpid=
 cleanup() {
 	[ -n "$bpid" ] && kill "$bpid" 2>/dev/null && wait "$bpid" 2>/dev/null
 	rm -rf "$dir"
+	[ -n "$mounted" ] && umount /dev/hugepages 2>/dev/null
+	echo "$old_huge" >/proc/sys/vm/nr_hugepages
 }
 trap cleanup EXIT
 
