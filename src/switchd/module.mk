@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # isles-switchd: one virtual L2 switch (vhost-user-net ports + TAP uplink).
-# libswitch holds the pure parts (classification, virtio-net header rules,
-# forwarding table, counters) so that unit tests link them directly.
+# libswitch holds what unit tests link directly: classification, virtio-net
+# header rules, forwarding table and counters (pure), the ring data path
+# (pure apart from guest memory) and the event loop.
 LIBS += switch
 switch_SRCS := src/switchd/sw_frame.c src/switchd/sw_fwd.c src/switchd/sw_net.c \
 	src/switchd/sw_loop.c
