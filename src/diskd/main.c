@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <seccomp.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
@@ -97,7 +99,7 @@ usage(FILE *f)
 "usage: isles-diskd --disk PATH [--name NAME]\n"
 "         [--create SIZE [--layout mbr|gpt] --part SIZE[:TYPE][:boot][:logical] ...]\n"
 "         --export VM:PARTS[:ro][:queues=N][=SOCKET|=fd:N] ...\n"
-"         [--socket-path PATH | --fd N] [-v] [-q]\n"
+"         [--socket-path PATH | --fd N] [--no-seccomp] [-v] [-q]\n"
 "       isles-diskd --print-capabilities\n"
 "  PARTS: physical partition numbers, comma-separated (1,5)\n"
 "  SIZE: bytes with optional K/M/G/T; a --part SIZE of 0 means the rest\n"
@@ -359,6 +361,59 @@ ring_cb(void *arg, int fd, uint32_t events)
 	blk_reap(arg);
 }
 
+/*
+ * After start-up the daemon only serves: no new files, sockets bound,
+ * processes or privileges.  A syscall outside this list fails with EPERM
+ * (and is reported as an ordinary error) rather than killing the process.
+ * Sanitizer builds skip it: their runtime needs more.
+ */
+static int
+lockdown(void)
+{
+	static const int allow[] = {
+		SCMP_SYS(read), SCMP_SYS(write),	/* eventfds, log */
+		SCMP_SYS(close),
+		SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
+		SCMP_SYS(epoll_ctl),			/* watch/unwatch */
+		SCMP_SYS(recvmsg), SCMP_SYS(sendmsg),	/* vhost-user */
+		SCMP_SYS(recvfrom), SCMP_SYS(sendto),	/* recv(), send() */
+		SCMP_SYS(accept4),			/* next front-end */
+		SCMP_SYS(setsockopt),			/* its timeouts */
+		SCMP_SYS(fcntl),			/* non-blocking kick */
+		SCMP_SYS(mmap), SCMP_SYS(munmap),	/* guest memory, malloc */
+		SCMP_SYS(madvise), SCMP_SYS(mremap), SCMP_SYS(brk),
+		SCMP_SYS(mprotect),
+		SCMP_SYS(fstat), SCMP_SYS(newfstatat),	/* region size check */
+		SCMP_SYS(memfd_create), SCMP_SYS(ftruncate), /* inflight */
+		SCMP_SYS(io_uring_enter),		/* all disk I/O */
+		SCMP_SYS(futex), SCMP_SYS(clock_gettime),
+		SCMP_SYS(getpid), SCMP_SYS(gettid),
+		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+		SCMP_SYS(restart_syscall),
+		SCMP_SYS(exit), SCMP_SYS(exit_group),
+	};
+#if defined(__SANITIZE_ADDRESS__)
+	return 0;
+#else
+	scmp_filter_ctx ctx;
+	size_t i;
+	int rc = -1;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL)
+		return -1;
+	for (i = 0; i < sizeof(allow) / sizeof(allow[0]); i++) {
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0) < 0)
+			goto out;
+	}
+	rc = seccomp_load(ctx) < 0 ? -1 : 0;
+out:
+	seccomp_release(ctx);
+	return rc;
+#endif
+}
+
 static void
 print_capabilities(void)
 {
@@ -430,6 +485,7 @@ main(int argc, char **argv)
 		{ "print-capabilities", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -443,7 +499,7 @@ main(int argc, char **argv)
 	size_t nnew = 0;
 	int c, fdarg = -1, verbose = 1, sfd, rc = 1;
 	unsigned i, nwithout = 0;
-	bool all_ro = true;
+	bool all_ro = true, seccomp = true;
 	struct pt_table pt;
 	struct stat st;
 	sigset_t ss;
@@ -509,6 +565,9 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			verbose = 0;
+			break;
+		case 'S':
+			seccomp = false;
 			break;
 		case 'h':
 			usage(stdout);
@@ -645,6 +704,10 @@ main(int argc, char **argv)
 		    ex->ro ? ", read-only" : "", sp != NULL ? sp : "fd");
 	}
 
+	if (seccomp && lockdown() < 0) {
+		log_warn("seccomp");
+		return 1;
+	}
 	while (!quitting) {
 		struct epoll_event evs[32];
 		int n = epoll_wait(epfd, evs, 32, -1), k;

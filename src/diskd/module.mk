@@ -4,7 +4,7 @@
 PROGS += isles-diskd
 isles-diskd_SRCS := $(sort $(wildcard src/diskd/*.c))
 isles-diskd_LIBA := vhost common
-isles-diskd_LDLIBS := -luring
+isles-diskd_LDLIBS := -luring -lseccomp
 # The partition-table and virtual-disk code is pure; unit tests link it
 # through libdiskcore (everything but main and the io_uring device).
 LIBS += diskcore
