@@ -475,8 +475,10 @@ port_open(struct sw_switch *sw, const struct port_arg *pa)
 		log_warn("port %s: vhost-user device", pa->name);
 		return -1;
 	}
-	/* Nothing to resubmit on a NIC: a lost frame is a lost frame. */
-	p->dev.protocol_features &= ~(1ull << VU_PF_INFLIGHT_SHMFD);
+	/* Nothing to resubmit on a NIC: a lost frame is a lost frame.  QEMU
+	 * keeps virtio-net config space itself (and warns if offered it). */
+	p->dev.protocol_features &= ~((1ull << VU_PF_INFLIGHT_SHMFD) |
+	    (1ull << VU_PF_CONFIG));
 	return 0;
 }
 
