@@ -9,7 +9,7 @@
 # every buffered read to an io-wq worker thread (no non-blocking
 # page-cache path), which measures io-wq rather than the back-ends.
 # Workloads: 4 KiB random reads QD32, 128 KiB sequential reads and
-# writes QD8.  Per run: IOPS, MB/s, p50/p99 latency, the back-end's
+# writes QD32.  Per run: IOPS, MB/s, p50/p99 latency, the back-end's
 # CPU-seconds (utime+stime of all its threads, from /proc) and IOPS per
 # back-end CPU-second; plus one-core memcpy bandwidth in the same run.
 #
@@ -61,7 +61,7 @@ run() {	# backend pid sock first workload bs qd
 echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores, ${SECS}s per run, $ROUNDS rounds"
 $B/isles-blkbench --memcpy 131072 1
 $B/isles-blkbench --memcpy 67108864 1
-for wl in "randread 4096 32" "seqread 131072 8" "seqwrite 131072 8"; do
+for wl in "randread 4096 32" "seqread 131072 32" "seqwrite 131072 32"; do
 	for r in $(seq "$ROUNDS"); do
 		# shellcheck disable=SC2086
 		run isles "$ISLES_PID" "$D/isles.sock" 64 $wl

@@ -491,6 +491,65 @@ test_inflight_resubmit(void **state)
 	free(inf);
 }
 
+/* A host pointer range lies entirely inside one of the two regions. */
+static int
+inside(struct fx *f, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	return (b >= f->r0 && b + len <= f->r0 + RSIZE) ||
+	    (b >= f->r1 && b + len <= f->r1 + RSIZE);
+}
+
+static void
+test_random_rings(void **state)
+{
+	struct fx *f = *state;
+	struct vq_desc *t = host(f, ITABLE);
+	uint64_t seed = 0x1234567, ok = 0, bad = 0;
+	unsigned iter, i;
+
+	/* Random descriptor tables, heads and indirect tables: the walker
+	 * either refuses (and breaks the queue) or returns segments that are
+	 * all inside guest memory, never more than the bound. */
+	for (iter = 0; iter < 20000; iter++) {
+		int r;
+
+		for (i = 0; i < QN + 8; i++) {
+			struct vq_desc *d = i < QN ? desc(f, i) : &t[i - QN];
+			uint64_t x;
+
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			x = seed >> 11;
+			d->addr = R0_GPA - 4096 + (x % (2 * RSIZE + 8192));
+			d->len = (uint32_t)((x >> 20) % 9000);
+			d->flags = (uint16_t)((x >> 34) & 7);
+			d->next = (uint16_t)((x >> 40) % (QN + 2));
+			if (((x >> 50) & 15) == 0)
+				d->addr = ITABLE;
+		}
+		f->q.broken = false;
+		offer(f, (uint16_t)((seed >> 5) % (QN + 1)));
+		r = vq_pop(&f->q, &f->c);
+		if (r == 1) {
+			ok++;
+			assert_true(f->c.nout + f->c.nin <= VQ_MAX_IOV);
+			for (i = 0; i < f->c.nout + f->c.nin; i++) {
+				assert_true(f->c.iov[i].iov_len > 0);
+				assert_true(inside(f, f->c.iov[i].iov_base,
+				    f->c.iov[i].iov_len));
+			}
+		} else {
+			assert_true(r < 0);
+			assert_true(f->q.broken);
+			f->q.last_avail++;
+			bad++;
+		}
+	}
+	/* Both outcomes were exercised. */
+	assert_true(ok > 100 && bad > 100);
+}
+
 int
 main(void)
 {
@@ -516,6 +575,7 @@ main(void)
 		T(test_indirect_refused),
 		T(test_notify),
 		T(test_inflight_resubmit),
+		T(test_random_rings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
