@@ -58,6 +58,8 @@
 #define CD_READ_CHUNK		4096
 #define CD_INPUT_MAX		(16u * 1024u)	/* pending input per VM */
 #define CD_SNDBUF		(32 * 1024)	/* kernel send buffer per client */
+#define CD_BATCH_MS		5	/* read batching while output streams */
+#define CD_BATCH_SMALL		512	/* a read below this while streaming */
 #define CD_BACKOFF_MIN_MS	50
 #define CD_BACKOFF_MAX_MS	1000
 
@@ -75,7 +77,7 @@ struct cd_vm {
 	char name[CON_MAX_NAME + 1];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int fd;				/* serial socket, -1 when not connected */
-	int timer;			/* reconnect timerfd */
+	int timer;			/* reconnect backoff / read batching */
 	int backoff_ms;
 	bool was_up;			/* connected at least once */
 	int log;			/* console.log, -1 if not ours */
@@ -83,6 +85,8 @@ struct cd_vm {
 	uint8_t in[CD_INPUT_MAX];	/* input not yet accepted by QEMU */
 	size_t in_len;
 	bool out_watch;			/* EPOLLOUT armed */
+	bool batching;			/* EPOLLIN off until the timer fires */
+	uint64_t last_read_ms;
 };
 
 struct cd_client {
@@ -414,15 +418,30 @@ notice_all(unsigned vm, uint32_t kind)
 	broadcast(vm, CON_NOTICE, pl, sizeof(pl));
 }
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static void
-vm_arm_retry(struct cd_vm *vm)
+timer_arm_ms(struct cd_vm *vm, int ms)
 {
 	struct itimerspec its = { 0 };
 
-	its.it_value.tv_sec = vm->backoff_ms / 1000;
-	its.it_value.tv_nsec = (long)(vm->backoff_ms % 1000) * 1000000L;
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
 	if (timerfd_settime(vm->timer, 0, &its, NULL) == -1)
 		log_warn("%s: timerfd_settime", vm->name);
+}
+
+static void
+vm_arm_retry(struct cd_vm *vm)
+{
+	timer_arm_ms(vm, vm->backoff_ms);
 	vm->backoff_ms *= 2;
 	if (vm->backoff_ms > CD_BACKOFF_MAX_MS)
 		vm->backoff_ms = CD_BACKOFF_MAX_MS;
@@ -435,6 +454,7 @@ vm_disconnect(struct cd_vm *vm)
 	close(vm->fd);
 	vm->fd = -1;
 	vm->out_watch = false;
+	vm->batching = false;
 	vm->in_len = 0;
 	vm->backoff_ms = CD_BACKOFF_MIN_MS;
 	log_info("%s: serial port closed; reconnecting", vm->name);
@@ -479,17 +499,22 @@ vm_connect(struct cd_vm *vm)
 }
 
 static void
+vm_set_events(struct cd_vm *vm)
+{
+	if (ep_set(vm->fd, &vm->serial_tag, (vm->batching ? 0 : EPOLLIN) |
+	    (vm->out_watch ? EPOLLOUT : 0), EPOLL_CTL_MOD) == -1)
+		log_warn("%s: epoll_ctl", vm->name);
+}
+
+static void
 vm_update_watch(struct cd_vm *vm)
 {
 	bool want = vm->in_len > 0;
 
 	if (vm->fd == -1 || want == vm->out_watch)
 		return;
-	if (ep_set(vm->fd, &vm->serial_tag, EPOLLIN | (want ? EPOLLOUT : 0),
-	    EPOLL_CTL_MOD) == -1)
-		log_warn("%s: epoll_ctl", vm->name);
-	else
-		vm->out_watch = want;
+	vm->out_watch = want;
+	vm_set_events(vm);
 }
 
 static void
@@ -554,6 +579,23 @@ vm_read(struct cd_vm *vm)
 			log_warn("%s: console.log", vm->name);
 	}
 	broadcast(vm->index, CON_OUTPUT, buf, (size_t)n);
+
+	/*
+	 * A guest streaming output arrives a UART FIFO (16 bytes) at a time:
+	 * thousands of wake-ups a second, each copied to every client.  While
+	 * reads come back small and close together, stop reading for
+	 * CD_BATCH_MS and take what piled up in one go (QEMU's socket buffer
+	 * holds it).  A lone keystroke echo is still forwarded at once.
+	 */
+	uint64_t now = mono_ms();
+
+	if (vm->fd != -1 && n < CD_BATCH_SMALL &&
+	    now - vm->last_read_ms < 2 * CD_BATCH_MS) {
+		vm->batching = true;
+		vm_set_events(vm);
+		timer_arm_ms(vm, CD_BATCH_MS);
+	}
+	vm->last_read_ms = now;
 }
 
 static void
@@ -563,8 +605,12 @@ vm_timer(struct cd_vm *vm)
 
 	if (read(vm->timer, &expirations, sizeof(expirations)) < 0)
 		return;
-	if (vm->fd == -1)
+	if (vm->fd == -1) {
 		vm_connect(vm);
+	} else if (vm->batching) {
+		vm->batching = false;
+		vm_set_events(vm);
+	}
 }
 
 /* ---- set-up ----------------------------------------------------------- */

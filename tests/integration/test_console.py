@@ -352,6 +352,11 @@ def test_protocol_errors_refused(system):
     assert parse_frames(s.recv(65536))[0][0][0] == CON_VMS
 
 
+def cpu_seconds(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class StalledClient:
     """Attaches to every VM and does not read until told to."""
 
@@ -391,6 +396,8 @@ def test_flood_does_not_stall_others(system):
     viewer.kill(signal.SIGSTOP)            # a stopped terminal
     stalled = StalledClient(system.sock)
     log0 = len(system.log("vm0"))
+    cpu0 = cpu_seconds(system.consoled.pid)
+    t_start = time.time()
 
     # vm0 prints as fast as its serial port goes for 25 s (about 30 KB/s
     # under TCG here, far more than the 32 KiB + queue bound of a client).
@@ -406,6 +413,10 @@ def test_flood_does_not_stall_others(system):
     assert latency < 10
     mux.expect(re.escape(GREEN.encode()) + b"FLOOD-END", timeout=90)
 
+    cpu = cpu_seconds(system.consoled.pid) - cpu0
+    grown = len(system.log("vm0")) - log0
+    print(f"vm0 printed {grown} bytes in {time.time() - t_start:.1f} s; "
+          f"isles-consoled used {cpu:.2f} s of CPU meanwhile")
     frames = stalled.drain()
     dropped = sum(struct.unpack("<IIQ", p)[2] for t, _, ch, p in frames
                   if t == CON_NOTICE and ch == 0 and
