@@ -33,7 +33,7 @@ from agentclient import AgentClient, AgentError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("ISLES_BUILD", os.path.join(ROOT, "build"))
-SWITCHD = os.path.join(BUILD, "isles-switchd")
+SWITCHD = os.environ.get("ISLES_SWITCHD", os.path.join(BUILD, "isles-switchd"))
 KERNEL = os.path.join(BUILD, "image", "vmlinuz")
 INITRD = os.path.join(BUILD, "image", "initrd.img")
 QEMU = shutil.which("qemu-system-x86_64")
