@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -167,6 +166,9 @@ conn_close(struct vu_dev *d)
 		return;
 	d->loop.unwatch(d->loop.loop, d->conn_fd);
 	close_fd(&d->conn_fd);
+	while (d->rx.nfds > 0)
+		close(d->rx.fds[--d->rx.nfds]);
+	d->rx.have = 0;
 	dev_reset(d);
 	if (d->listen_fd >= 0 &&
 	    d->loop.watch(d->loop.loop, d->listen_fd, vu_listen_cb, d) < 0)
@@ -177,16 +179,15 @@ conn_close(struct vu_dev *d)
 static int
 conn_open(struct vu_dev *d, int fd)
 {
-	struct timeval tv = { .tv_sec = 5 };
-
-	/* A peer that stalls mid-message cannot hang the daemon for long. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-		log_warn("%s: socket timeouts", d->name);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		log_warn("%s: non-blocking socket", d->name);
+		return -1;
+	}
+	memset(&d->rx, 0, sizeof(d->rx));
 	d->conn_fd = fd;
 	if (d->loop.watch(d->loop.loop, fd, vu_conn_cb, d) < 0) {
 		log_warn("%s: watch connection", d->name);
-		close_fd(&d->conn_fd);
+		d->conn_fd = -1;
 		return -1;
 	}
 	return 0;
@@ -200,7 +201,7 @@ vu_listen_cb(void *arg, int fd, uint32_t events)
 
 	if (d->conn_fd >= 0)
 		return;
-	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (c < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			log_warn("%s: accept", d->name);
@@ -218,82 +219,93 @@ vu_listen_cb(void *arg, int fd, uint32_t events)
 	log_info("%s: front-end connected", d->name);
 }
 
-/* Read exactly len bytes; 0 / -1 (error, timeout or EOF). */
-static int
-read_full(int fd, void *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = recv(fd, (char *)buf + got, len - got, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-/* 1 = a message, 0 = peer closed, -1 = protocol error. */
+/*
+ * Receive what the socket has of the current message.  Returns 1 (a
+ * whole message, moved into m), 0 (not complete yet: wait for the next
+ * wake-up), -1 (the peer closed) or -2 (protocol error).
+ */
 static int
 msg_read(struct vu_dev *d, struct vu_in *m)
 {
-	char cbuf[CMSG_SPACE(VU_MAX_FDS * sizeof(int))];
-	struct iovec iov = { &m->hdr, sizeof(m->hdr) };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	ssize_t n;
+	struct vu_rx *rx = &d->rx;
+	struct vu_hdr h;
 
-	m->nfds = 0;
-	do {
-		n = recvmsg(d->conn_fd, &mh, MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return 0;
-	if (n < 0)
-		return -1;
-	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
-		size_t k, cnt;
+	for (;;) {
+		char cbuf[CMSG_SPACE(VU_MAX_FDS * sizeof(int))];
+		struct iovec iov;
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+		    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm;
+		size_t want;
+		ssize_t n;
 
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		cnt = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (k = 0; k < cnt; k++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cm) + k * sizeof(int),
-			    sizeof(int));
-			if (m->nfds < VU_MAX_FDS)
-				m->fds[m->nfds++] = fd;
-			else
-				close(fd);
+		if (rx->have >= sizeof(h)) {
+			memcpy(&h, rx->buf, sizeof(h));
+			if ((h.flags & VU_VERSION_MASK) != VU_VERSION ||
+			    h.size > sizeof(union vu_payload)) {
+				log_warnx("%s: bad message header (request %u "
+				    "size %u)", d->name, h.request, h.size);
+				return -2;
+			}
+			want = sizeof(h) + h.size - rx->have;
+			if (want == 0)
+				break;
+		} else {
+			want = sizeof(h) - rx->have;
 		}
+		iov.iov_base = rx->buf + rx->have;
+		iov.iov_len = want;
+		n = recvmsg(d->conn_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n == 0)
+			return -1;
+		if (n < 0)
+			return -2;
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		    cm = CMSG_NXTHDR(&mh, cm)) {
+			size_t k, cnt;
+
+			if (cm->cmsg_level != SOL_SOCKET ||
+			    cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			cnt = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (k = 0; k < cnt; k++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + k * sizeof(int),
+				    sizeof(int));
+				if (rx->nfds < VU_MAX_FDS) {
+					rx->fds[rx->nfds++] = fd;
+				} else {
+					close(fd);
+					rx->bad = true;
+				}
+			}
+		}
+		if (mh.msg_flags & MSG_CTRUNC)
+			rx->bad = true;
+		rx->have += (size_t)n;
 	}
-	if (mh.msg_flags & MSG_CTRUNC)
-		goto bad;
-	if ((size_t)n < sizeof(m->hdr) &&
-	    read_full(d->conn_fd, (char *)&m->hdr + n,
-	    sizeof(m->hdr) - (size_t)n) < 0)
-		goto bad;
-	if ((m->hdr.flags & VU_VERSION_MASK) != VU_VERSION ||
-	    m->hdr.size > sizeof(m->p)) {
-		log_warnx("%s: bad message header (request %u size %u)",
-		    d->name, m->hdr.request, m->hdr.size);
-		goto bad;
-	}
+	/* A whole message: hand it over and start the next one. */
+	memcpy(&m->hdr, rx->buf, sizeof(m->hdr));
 	memset(&m->p, 0, sizeof(m->p));
-	if (m->hdr.size > 0 && read_full(d->conn_fd, &m->p, m->hdr.size) < 0)
-		goto bad;
+	memcpy(&m->p, rx->buf + sizeof(m->hdr), m->hdr.size);
+	memcpy(m->fds, rx->fds, sizeof(m->fds));
+	m->nfds = rx->nfds;
+	rx->nfds = 0;
+	rx->have = 0;
+	if (rx->bad) {
+		rx->bad = false;
+		while (m->nfds > 0)
+			close(m->fds[--m->nfds]);
+		log_warnx("%s: too many fds with request %u", d->name,
+		    m->hdr.request);
+		return -2;
+	}
 	return 1;
-bad:
-	while (m->nfds > 0)
-		close(m->fds[--m->nfds]);
-	return -1;
 }
 
 static int
@@ -319,8 +331,9 @@ msg_reply(struct vu_dev *d, uint32_t request, const void *p, uint32_t size,
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	}
+	/* A front-end that does not read its replies loses the connection. */
 	do {
-		n = sendmsg(d->conn_fd, &mh, MSG_NOSIGNAL);
+		n = sendmsg(d->conn_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	} while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)(sizeof(h) + size))
 		return -1;
@@ -749,28 +762,37 @@ vu_conn_cb(void *arg, int fd, uint32_t events)
 	struct vu_in m;
 	int r;
 
-	r = msg_read(d, &m);
-	if (r <= 0) {
-		if (r < 0)
-			log_warnx("%s: unreadable message", d->name);
-		conn_close(d);
-		return;
+	/* Every whole message the socket holds; then wait for more. */
+	while (d->conn_fd >= 0) {
+		r = msg_read(d, &m);
+		if (r == 0)
+			return;
+		if (r < 0) {
+			if (r == -2)
+				log_warnx("%s: unreadable message", d->name);
+			conn_close(d);
+			return;
+		}
+		log_debug("%s: request %u size %u fds %u", d->name,
+		    m.hdr.request, m.hdr.size, m.nfds);
+		r = msg_handle(d, &m);
+		while (m.nfds > 0)
+			close(m.fds[--m.nfds]);
+		if (r == VU_CLOSE) {
+			log_warnx("%s: invalid request %u (size %u): closing "
+			    "the connection", d->name, m.hdr.request,
+			    m.hdr.size);
+			conn_close(d);
+			return;
+		}
+		if ((m.hdr.flags & VU_FLAG_NEED_REPLY) &&
+		    has_protocol(d, VU_PF_REPLY_ACK) &&
+		    !has_own_reply(m.hdr.request) &&
+		    reply_u64(d, m.hdr.request, r == VU_OK ? 0 : 1) != VU_OK) {
+			conn_close(d);
+			return;
+		}
 	}
-	log_debug("%s: request %u size %u fds %u", d->name, m.hdr.request,
-	    m.hdr.size, m.nfds);
-	r = msg_handle(d, &m);
-	while (m.nfds > 0)
-		close(m.fds[--m.nfds]);
-	if (r == VU_CLOSE) {
-		log_warnx("%s: invalid request %u (size %u): closing the "
-		    "connection", d->name, m.hdr.request, m.hdr.size);
-		conn_close(d);
-		return;
-	}
-	if ((m.hdr.flags & VU_FLAG_NEED_REPLY) &&
-	    has_protocol(d, VU_PF_REPLY_ACK) && !has_own_reply(m.hdr.request) &&
-	    reply_u64(d, m.hdr.request, r == VU_OK ? 0 : 1) != VU_OK)
-		conn_close(d);
 }
 
 int

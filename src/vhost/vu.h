@@ -12,7 +12,10 @@
  *
  * The front-end is not trusted: a malformed message closes the
  * connection (the device is reset and waits for the next one); a
- * malformed ring breaks only that queue.
+ * malformed ring breaks only that queue.  The socket is non-blocking and
+ * messages are assembled across wake-ups, so a front-end that stops in
+ * the middle of a message (or does not read its replies) cannot stall
+ * the caller's event loop and the other devices it serves.
  *
  * Errors: 0 / -1 with errno.
  */
@@ -67,6 +70,15 @@ struct vu_queue {
 	uint16_t *resubmit;
 };
 
+/* A vhost-user message being received (the socket is non-blocking). */
+struct vu_rx {
+	uint8_t buf[sizeof(struct vu_hdr) + sizeof(union vu_payload)];
+	size_t have;
+	int fds[VU_MAX_FDS];
+	unsigned nfds;
+	bool bad;		/* too many fds or truncated control data */
+};
+
 struct vu_dev {
 	const char *name;		/* for log messages */
 	const struct vu_iface *iface;
@@ -74,6 +86,7 @@ struct vu_dev {
 	void *priv;			/* the device's own state */
 
 	int listen_fd, conn_fd;
+	struct vu_rx rx;
 	uint64_t features;		/* offered */
 	uint64_t acked_features;
 	uint64_t protocol_features;	/* offered */

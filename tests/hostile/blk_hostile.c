@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -643,6 +644,72 @@ multiqueue_case(void)
 	result("multiqueue", ok, "no completion on queue %u", qi - 1);
 }
 
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * A front-end that stops in the middle of a message must not stall the
+ * daemon: another export answers at once, and a message that arrives in
+ * pieces is still understood.
+ */
+static void
+stall_case(void)
+{
+	struct vf_dev a;
+	struct vu_hdr h = { VU_GET_FEATURES, VU_VERSION, 0 };
+	struct conn c;
+	uint64_t feat = 0;
+	double t = 0;
+	int ok = 0, st = -1;
+	const char *why = "connect";
+
+	if (ro_path == NULL)
+		return;
+	if (vf_open(&a, sock_path, MEM_SIZE) < 0)
+		goto out0;
+	/* Half a header, then silence. */
+	if (write(a.sock, &h, 6) != 6)
+		goto out1;
+	usleep(100000);
+	t = mono();
+	if (conn_open(&c, ro_path) < 0)
+		goto out1;
+	st = rw(&c, T_IN, 64, 8);
+	conn_close(&c);
+	t = mono() - t;
+	if (st != S_OK || t > 1.0) {
+		why = "another export stalled behind a half-sent message";
+		goto out1;
+	}
+	/* The rest of the header: a complete, answered message. */
+	if (write(a.sock, (char *)&h + 6, sizeof(h) - 6) != sizeof(h) - 6)
+		goto out1;
+	{
+		struct pollfd pf = { a.sock, POLLIN, 0 };
+		struct vu_hdr rh;
+
+		why = "a message sent in two pieces was not answered";
+		if (poll(&pf, 1, 2000) != 1 ||
+		    recv(a.sock, &rh, sizeof(rh), 0) != sizeof(rh) ||
+		    rh.request != VU_GET_FEATURES || rh.size != 8 ||
+		    recv(a.sock, &feat, 8, 0) != 8 ||
+		    !(feat & (1ull << VU_F_VERSION_1)))
+			goto out1;
+	}
+	ok = 1;
+out1:
+	vf_close(&a);
+out0:
+	result("stalled-half-message", ok, "%s (%.2f s, status %d)", why, t,
+	    st);
+}
+
 static void
 ro_case(void)
 {
@@ -792,6 +859,7 @@ main(int argc, char **argv)
 	multiqueue_case();
 	message_cases();
 	inflight_case();
+	stall_case();
 	ro_case();
 	printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
 	return failures ? 1 : 0;
