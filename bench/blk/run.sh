@@ -69,6 +69,9 @@ for wl in "randread 4096 32" "seqread 131072 32" "seqwrite 131072 32"; do
 		run qsd "$QSD_PID" "$D/qsd.sock" 2048 $wl
 	done
 done | tee "$D/runs.txt"
+# memcpy again after the runs: the machine is shared, look at both.
+$B/isles-blkbench --memcpy 131072 1
+$B/isles-blkbench --memcpy 67108864 1
 
 echo
 echo "# medians (backend workload: IOPS MB/s p50_us p99_us cpu_s IOPS/cpu_s)"
