@@ -7,6 +7,7 @@
 #include "vhost/front.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -34,8 +35,11 @@ vf_open(struct vf_dev *d, const char *path, uint64_t mem_size)
 	if (d->sock < 0 ||
 	    connect(d->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto fail;
-	d->mem_fd = memfd_create("vf-guest-ram", MFD_CLOEXEC);
-	if (d->mem_fd < 0 || ftruncate(d->mem_fd, (off_t)mem_size) < 0)
+	/* Sealed against shrinking, as QEMU's memfd backend does. */
+	d->mem_fd = memfd_create("vf-guest-ram", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING);
+	if (d->mem_fd < 0 || ftruncate(d->mem_fd, (off_t)mem_size) < 0 ||
+	    fcntl(d->mem_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
 		goto fail;
 	d->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    d->mem_fd, 0);

@@ -553,8 +553,10 @@ do_get_inflight(struct vu_dev *d, struct vu_in *m)
 	per = VQ_INFLIGHT_SIZE(qs);
 	size = per * nq;
 	inflight_free(d);
-	fd = memfd_create("isles-inflight", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+	fd = memfd_create("isles-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	/* Sealed: after a restart we accept it back only if it cannot shrink. */
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
 		goto fail;
 	d->inflight_map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    fd, 0);
@@ -597,6 +599,10 @@ do_set_inflight(struct vu_dev *d, struct vu_in *m)
 	    im->mmap_offset % 4096 != 0 ||
 	    im->mmap_offset > UINT64_MAX - im->mmap_size)
 		return VU_CLOSE;
+	if (vu_mem_fd_ok(m->fds[0], im->mmap_offset + im->mmap_size) < 0) {
+		log_warn("%s: inflight region", d->name);
+		return VU_CLOSE;
+	}
 	p = mmap(NULL, im->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    m->fds[0], (off_t)im->mmap_offset);
 	if (p == MAP_FAILED) {

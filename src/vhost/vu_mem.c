@@ -6,6 +6,7 @@
 #include "vhost/vu_mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -92,23 +93,34 @@ bad:
 }
 
 int
+vu_mem_fd_ok(int fd, uint64_t len)
+{
+	struct stat st;
+	int seals;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < len) {
+		errno = EINVAL;
+		return -1;
+	}
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+int
 vu_mem_map(struct vu_mem *m, unsigned i, int fd)
 {
 	struct vu_mem_region *r = &m->r[i];
 	size_t len = (size_t)(r->mmap_offset + r->size);
-	struct stat st;
 	void *p;
 
-	/*
-	 * Touching a mapping beyond the end of its file raises SIGBUS: a
-	 * region larger than its file is refused here.
-	 */
-	if (fstat(fd, &st) < 0)
+	if (vu_mem_fd_ok(fd, len) < 0)
 		return -1;
-	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < len) {
-		errno = EINVAL;
-		return -1;
-	}
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
 	    fd, 0);
 	if (p == MAP_FAILED)

@@ -61,8 +61,18 @@ int vu_mem_uva_to_gpa(const struct vu_mem *m, uint64_t uaddr, uint64_t len,
 int vu_mem_check(const struct vu_mem *m);
 
 /*
- * Map region i from fd (not closed here).  A regular file (memfd) must
- * be at least mmap_offset + size long (EINVAL).  0 / -1 with errno.
+ * Whether fd can back len bytes of shared memory safely: a regular file
+ * (memfd) at least len long (EINVAL) that can never shrink, i.e. sealed
+ * with F_SEAL_SHRINK (EPERM).  Touching a mapping beyond the end of its
+ * file raises SIGBUS, so an unsealed file would let the front-end kill
+ * the daemon by truncating it.  QEMU's memory-backend-memfd seals by
+ * default.  0 / -1 with errno.
+ */
+int vu_mem_fd_ok(int fd, uint64_t len);
+
+/*
+ * Map region i from fd (not closed here) after vu_mem_fd_ok().
+ * 0 / -1 with errno.
  */
 int vu_mem_map(struct vu_mem *m, unsigned i, int fd);
 

@@ -8,6 +8,7 @@
  * that a started, enabled ring reaches the device's queue_kick.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -123,8 +124,9 @@ setup(void **state)
 		f->config[i] = (uint8_t)i;
 	assert_int_equal(vu_dev_init(&f->dev, "t", -1, sv[0], 2, 1ull << 9,
 	    &iface, &loop, f), 0);
-	f->memfd = memfd_create("t", MFD_CLOEXEC);
+	f->memfd = memfd_create("t", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	assert_int_equal(ftruncate(f->memfd, 1 << 20), 0);
+	assert_int_equal(fcntl(f->memfd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
 	f->mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    f->memfd, 0);
 	*state = f;
@@ -349,6 +351,25 @@ test_region_larger_than_file(void **state)
 }
 
 static void
+test_unsealed_memory_refused(void **state)
+{
+	struct fx *f = *state;
+	struct vu_mem_table_msg mt;
+	int fd = memfd_create("u", MFD_CLOEXEC);
+
+	/* Big enough, but the front-end could shrink it under us. */
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);
+	negotiate(f);
+	memset(&mt, 0, sizeof(mt));
+	mt.nregions = 1;
+	mt.r[0].size = 1 << 20;
+	mt.r[0].uaddr = 0x700000000000ull;
+	send_msg(f, VU_SET_MEM_TABLE, 0, &mt, 8 + 32, &fd, 1);
+	assert_true(closed(f));
+	close(fd);
+}
+
+static void
 test_ring_start_and_kick(void **state)
 {
 	struct fx *f = *state;
@@ -434,6 +455,7 @@ main(void)
 		T(test_fds_never_leak),
 		T(test_fd_on_fdless_message),
 		T(test_region_larger_than_file),
+		T(test_unsealed_memory_refused),
 		T(test_ring_start_and_kick),
 		T(test_vring_index_checked),
 		T(test_peer_close_resets),
