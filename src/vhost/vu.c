@@ -492,7 +492,12 @@ do_vring_fd(struct vu_dev *d, struct vu_in *m)
 			    d->name, qi);
 			return VU_CLOSE;
 		}
-		queue_stop(d, q);
+		/* A restart must not redo requests that are still running. */
+		if (q->started && d->iface->drain != NULL) {
+			queue_stop(d, q);
+			d->iface->drain(d);
+		}
+		queue_stop(d, q);	/* drops an earlier kick fd */
 		/* A spurious wake-up must not block the daemon in read(). */
 		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 			close(fd);
