@@ -428,3 +428,44 @@ def test_layouts_and_mapping(layout, parts, export, node):
         assert p.returncode == 0
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.parametrize("how", ["fd", "socket-path"])
+def test_inherited_fd_and_socket_path(how):
+    """The supervisor's way (a listening socket passed as =fd:N) and the
+    vhost-user convention (--socket-path) both serve a front-end."""
+    import socket as so
+    d = tempfile.mkdtemp(prefix="isl.", dir="/tmp")
+    try:
+        disk = os.path.join(d, "d.img")
+        path = os.path.join(d, "x.sock")
+        args = [DISKD, "--disk", disk, "--create", "16M", "--part", "8M"]
+        pass_fds = ()
+        if how == "fd":
+            ls = so.socket(so.AF_UNIX, so.SOCK_STREAM)
+            ls.bind(path)
+            ls.listen(4)
+            args += ["--export", "x:1=fd:%d" % ls.fileno()]
+            pass_fds = (ls.fileno(),)
+        else:
+            args += ["--export", "x:1", "--socket-path", path]
+        p = subprocess.Popen(args, stderr=subprocess.PIPE, pass_fds=pass_fds)
+        if how == "fd":
+            ls.close()      # only the daemon holds it now
+        try:
+            deadline = time.monotonic() + 10
+            while not os.path.exists(path):
+                assert p.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+            for _ in range(2):  # and again after a disconnect
+                r = subprocess.run([os.path.join(ROOT, "build", "isles-blkbench"), path,
+                                    "randread", "4096", "4", "0.2"],
+                                   capture_output=True, text=True, timeout=30)
+                assert r.returncode == 0, r.stderr
+                assert "iops=" in r.stdout
+        finally:
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=10)
+        assert p.returncode == 0, err
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
