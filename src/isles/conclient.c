@@ -13,6 +13,7 @@
 #include "conclient.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -449,10 +450,15 @@ screen_break(struct con_screen *s, struct con_sink *out)
 	}
 }
 
+static void screen_redraw_eager(struct con_screen *s, unsigned except,
+    struct con_sink *out);
+
 /*
- * Put VM vm's buffered bytes on the screen; `complete` ends the line.  A
- * partial line stays "open" (its colour on) so that the rest of it
- * continues seamlessly unless something else has to be drawn first.
+ * Put VM vm's line on the screen: the bytes not shown yet, or the whole
+ * line so far for the VM you type into when its line was interrupted.
+ * `complete` ends the line.  A partial line stays "open" (its colour on)
+ * so that the rest of it continues seamlessly unless something else has
+ * to be drawn first.
  */
 static void
 screen_emit(struct con_screen *s, unsigned vm, bool complete,
@@ -460,6 +466,7 @@ screen_emit(struct con_screen *s, unsigned vm, bool complete,
 {
 	struct con_vmline *l = &s->vm[vm];
 	char pre[CON_MAX_NAME + 16];
+	size_t from = l->shown;
 
 	if (s->cur != (int)vm) {
 		screen_break(s, out);
@@ -473,14 +480,37 @@ screen_emit(struct con_screen *s, unsigned vm, bool complete,
 			snprintf(pre, sizeof(pre), "\033[%sm", con_colour(vm));
 		sink_str(out, pre);
 		s->cur = (int)vm;
+		if (s->eager & vm_bit(vm))
+			from = 0;		/* redraw the whole line */
 	}
-	con_sink_put(out, l->buf, l->len);
-	l->len = 0;
+	con_sink_put(out, l->buf + from, l->len - from);
+	l->shown = l->len;
 	if (complete) {
 		if (!s->prefix)
 			sink_str(out, "\033[0m");
 		sink_str(out, s->eol);
 		s->cur = -1;
+		l->len = l->shown = 0;
+	}
+}
+
+/*
+ * After other output (another VM's lines, a message) interrupted the
+ * partial line of the VM you type into, draw that line again, whole, at
+ * the bottom of the screen.  For messages at once; for VM output when it
+ * has paused (con_screen_tick), so that a flood from one VM does not
+ * repeat your prompt after each of its lines.  Typing redraws it anyway.
+ */
+static void
+screen_redraw_eager(struct con_screen *s, unsigned except,
+    struct con_sink *out)
+{
+	for (unsigned i = 0; i < s->nvms; i++) {
+		struct con_vmline *l = &s->vm[i];
+
+		if (i != except && (s->eager & vm_bit(i)) &&
+		    s->cur != (int)i && l->shown > 0 && l->len > 0)
+			screen_emit(s, i, false, out);
 	}
 }
 
@@ -502,8 +532,11 @@ line_put(struct con_screen *s, unsigned vm, uint8_t c, struct con_sink *out)
 {
 	struct con_vmline *l = &s->vm[vm];
 
-	if (l->len == CON_LINE_MAX)
+	if (l->len == CON_LINE_MAX) {
+		/* Full: show it and start over; it stays on the screen. */
 		screen_emit(s, vm, false, out);
+		l->len = l->shown = 0;
+	}
 	l->buf[l->len++] = c;
 }
 
@@ -573,7 +606,8 @@ con_screen_output(struct con_screen *s, unsigned vm, const uint8_t *p,
 	for (size_t i = 0; i < n; i++)
 		screen_byte(s, vm, p[i], out);
 	s->vm[vm].last_ms = now_ms;
-	if ((s->eager & vm_bit(vm)) && s->vm[vm].len > 0)
+	s->last_ms = now_ms;
+	if ((s->eager & vm_bit(vm)) && s->vm[vm].len > s->vm[vm].shown)
 		screen_emit(s, vm, false, out);
 }
 
@@ -603,6 +637,8 @@ con_screen_message(struct con_screen *s, const char *msg,
 		if (*p == '\n')
 			p++;
 	}
+	if (!s->raw)
+		screen_redraw_eager(s, UINT_MAX, out);
 }
 
 uint64_t
@@ -616,10 +652,22 @@ con_screen_tick(struct con_screen *s, uint64_t now_ms, struct con_sink *out)
 		struct con_vmline *l = &s->vm[i];
 		uint64_t due = l->last_ms + CON_QUIET_MS;
 
-		if (l->len == 0)
+		if (l->len == l->shown)
 			continue;
 		if (due <= now_ms)
 			screen_emit(s, i, false, out);
+		else if (due < next)
+			next = due;
+	}
+	for (unsigned i = 0; i < s->nvms; i++) {
+		struct con_vmline *l = &s->vm[i];
+		uint64_t due = s->last_ms + CON_REDRAW_MS;
+
+		if (!(s->eager & vm_bit(i)) || s->cur == (int)i ||
+		    l->shown == 0 || l->len == 0)
+			continue;
+		if (due <= now_ms)
+			screen_redraw_eager(s, UINT_MAX, out);
 		else if (due < next)
 			next = due;
 	}

@@ -119,6 +119,7 @@ void con_esc_feed(struct con_esc *e, uint8_t c, struct con_act *act);
 
 #define CON_LINE_MAX	1024u	/* a line longer than this is flushed in parts */
 #define CON_QUIET_MS	500u	/* a partial line is shown after this quiet */
+#define CON_REDRAW_MS	100u	/* your line is redrawn after this quiet */
 
 /* Growable byte buffer the formatter writes terminal output into. */
 struct con_sink {
@@ -132,7 +133,8 @@ void con_sink_free(struct con_sink *s);
 
 struct con_vmline {
 	uint8_t buf[CON_LINE_MAX];
-	size_t len;
+	size_t len;		/* the current line so far */
+	size_t shown;		/* how much of it is on the screen */
 	uint64_t last_ms;	/* time of the last byte buffered */
 	int esc;		/* sanitizer state across chunks */
 };
@@ -145,6 +147,7 @@ struct con_screen {
 	const char *eol;	/* "\r\n" on a raw-mode tty, else "\n" */
 	int cur;		/* VM whose partial line ends the screen, or -1 */
 	uint32_t eager;		/* VMs whose partial lines are shown at once */
+	uint64_t last_ms;	/* time of the last output of any VM */
 	struct con_vmline vm[CON_MAX_VMS];
 };
 

@@ -381,6 +381,42 @@ test_eager_vm_echoes_at_once(void **state)
 }
 
 static void
+test_eager_line_redrawn_after_interruption(void **state)
+{
+	struct con_screen s;
+	struct con_sink k = { 0 };
+
+	(void)state;
+	con_screen_init(&s, 2, names2, true, false, "\n");
+	con_screen_eager(&s, 1u << 1);
+	out(&s, 1, "# ec", 0, &k);
+	assert_string_equal(sink_take(&k), "[vm1] # ec");
+	/* vm0 prints lines: each goes on a line of its own; once vm0 pauses
+	 * the line being typed is drawn again, whole, below them. */
+	out(&s, 0, "y\n", 10, &k);
+	out(&s, 0, "y\n", 20, &k);
+	assert_string_equal(sink_take(&k), "\n[vm0] y\n[vm0] y\n");
+	assert_int_equal(con_screen_tick(&s, 119, &k), 120);
+	assert_int_equal(k.len, 0);
+	assert_int_equal(con_screen_tick(&s, 120, &k), UINT64_MAX);
+	assert_string_equal(sink_take(&k), "[vm1] # ec");
+	out(&s, 1, "ho\n", 130, &k);
+	assert_string_equal(sink_take(&k), "ho\n");
+	/* Typing (the guest's echo) redraws it at once, too. */
+	out(&s, 1, "# l", 200, &k);
+	out(&s, 0, "y\n", 210, &k);
+	out(&s, 1, "s", 220, &k);
+	assert_string_equal(sink_take(&k), "[vm1] # l\n[vm0] y\n[vm1] # ls");
+	out(&s, 1, "\n", 230, &k);
+	sink_take(&k);
+	/* And after a message of Isles'. */
+	out(&s, 1, "# ", 300, &k);
+	con_screen_message(&s, "hello", &k);
+	assert_string_equal(sink_take(&k), "[vm1] # \n[isles] hello\n[vm1] # ");
+	con_sink_free(&k);
+}
+
+static void
 test_full_buffer_flushes(void **state)
 {
 	struct con_screen s;
@@ -449,6 +485,7 @@ main(void)
 		cmocka_unit_test(test_lines_never_interleave),
 		cmocka_unit_test(test_colour_partial_lines_continue),
 		cmocka_unit_test(test_eager_vm_echoes_at_once),
+		cmocka_unit_test(test_eager_line_redrawn_after_interruption),
 		cmocka_unit_test(test_full_buffer_flushes),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_viewer_raw),
