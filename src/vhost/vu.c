@@ -533,7 +533,8 @@ do_config(struct vu_dev *d, struct vu_in *m)
 		return VU_CLOSE;
 	if (m->hdr.request == VU_GET_CONFIG) {
 		memset(c->payload, 0, sizeof(c->payload));
-		if (d->iface->get_config(d, c->payload, off, len) < 0)
+		if (d->iface->get_config == NULL ||
+		    d->iface->get_config(d, c->payload, off, len) < 0)
 			return VU_CLOSE;
 		return msg_reply(d, VU_GET_CONFIG, c, m->hdr.size, -1) < 0 ?
 		    VU_CLOSE : VU_OK;
@@ -707,6 +708,9 @@ msg_handle(struct vu_dev *d, struct vu_in *m)
 			    "memory", d->name, qi);
 			return VU_CLOSE;
 		}
+		/* A kick fd that came first starts the ring now. */
+		if (q->kick_fd >= 0 && queue_start(d, (unsigned)qi) < 0)
+			return VU_CLOSE;
 		return VU_OK;
 	case VU_SET_VRING_BASE:
 		if (sz != sizeof(m->p.state) ||
