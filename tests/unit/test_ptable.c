@@ -463,6 +463,117 @@ test_vdisk_single_partition_end(void **state)
 	assert_int_equal(s[0].pos + s[0].len, (2048 + 1000) * 512);
 }
 
+static uint64_t rnd_state = 88172645463325252ull;
+
+static uint64_t
+rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* Whatever a disk holds, an accepted table fits the disk, no overlaps. */
+static void
+check_sane(const struct pt_table *t, uint64_t nsect)
+{
+	unsigned i, j;
+
+	for (i = 0; i < t->n; i++) {
+		assert_true(t->p[i].size > 0);
+		assert_true(t->p[i].start + t->p[i].size <= nsect);
+		for (j = 0; j < i; j++) {
+			assert_true(t->p[i].num != t->p[j].num);
+			assert_true(t->p[i].start >= t->p[j].start + t->p[j].size ||
+			    t->p[j].start >= t->p[i].start + t->p[i].size);
+		}
+	}
+}
+
+static void
+test_random_tables(void **state)
+{
+	struct img *im = *state;
+	struct pt_newpart p[] = {
+		{ 2 * MiB, 0x83, false, false },
+		{ 2 * MiB, 0x83, false, true },
+		{ 2 * MiB, 0x83, false, true },
+	};
+	unsigned iter, k, accepted = 0, refused = 0;
+
+	/* Start from valid tables (MBR with EBRs, GPT) and flip bytes in
+	 * the sectors the parser reads. */
+	for (iter = 0; iter < 4000; iter++) {
+		struct pt_table t;
+		char err[128];
+		static const uint64_t hot[] = { 0, 1, 2, 3, 2048 + 4096,
+		    2048 + 4096 + 6144 };
+
+		memset(im->d, 0, 64 * 512);
+		memset(im->d + 6144 * 512, 0, 8192 * 512);
+		make(im, iter & 1 ? PT_GPT : PT_MBR, p, iter & 1 ? 1 : 3);
+		for (k = 0; k < 1 + rnd() % 6; k++) {
+			uint64_t lba = hot[rnd() % 6];
+			unsigned off = iter & 1 && lba == 0 ? (unsigned)(rnd() % 512) :
+			    446 + (unsigned)(rnd() % 66);
+
+			im->d[lba * 512 + off] = (uint8_t)rnd();
+		}
+		if (pt_parse(rd, im, im->n, &t, err, sizeof(err)) == 0) {
+			check_sane(&t, im->n);
+			accepted++;
+		} else {
+			refused++;
+		}
+	}
+	assert_true(accepted > 50 && refused > 50);
+}
+
+static void
+test_random_requests(void **state)
+{
+	struct pt_table t = table3();
+	unsigned nums[] = { 5, 1, 2 };
+	struct vdisk vd;
+	struct vd_seg s[VD_MAX_SEGS];
+	char err[128];
+	unsigned iter, i;
+
+	assert_int_equal(vd_build(&vd, &t, nums, 3, 0, err, sizeof(err)), 0);
+	for (iter = 0; iter < 100000; iter++) {
+		uint64_t sector = rnd() % (vd.capacity + 16), n = rnd() % 300;
+		uint64_t off = 0;
+		int k;
+
+		if (rnd() % 50 == 0)
+			sector = UINT64_MAX - rnd() % 1000;
+		k = vd_map(&vd, sector, n, s);
+		if (sector + n > vd.capacity || sector + n < sector) {
+			assert_int_equal(k, -1);
+			continue;
+		}
+		assert_true(k >= 0 && k <= VD_MAX_SEGS);
+		/* The pieces cover the request exactly, in order ... */
+		for (i = 0; i < (unsigned)k; i++) {
+			assert_int_equal(s[i].off, off);
+			off += s[i].len;
+			if (s[i].kind != VD_PHYS)
+				continue;
+			/* ... and each physical piece lies in one partition. */
+			bool in = false;
+			for (unsigned j = 0; j < t.n; j++) {
+				uint64_t a = t.p[j].start * 512,
+				    b = (t.p[j].start + t.p[j].size) * 512;
+
+				in |= s[i].pos >= a && s[i].pos + s[i].len <= b;
+			}
+			assert_true(in);
+		}
+		assert_int_equal(off, n * 512);
+	}
+}
+
 int
 main(void)
 {
@@ -483,6 +594,8 @@ main(void)
 		T(test_vdisk_map_header),
 		T(test_vdisk_edges),
 		T(test_vdisk_single_partition_end),
+		T(test_random_tables),
+		T(test_random_requests),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
