@@ -23,6 +23,7 @@
 #include <string.h>
 #include <seccomp.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -604,6 +605,14 @@ main(int argc, char **argv)
 	dd.disk_fd = open(disk, (all_ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (dd.disk_fd < 0 || fstat(dd.disk_fd, &st) < 0) {
 		log_warn("%s", disk);
+		return 1;
+	}
+	/* One daemon per disk: a second one would corrupt it. */
+	if (flock(dd.disk_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			log_warnx("%s: in use by another isles-diskd", disk);
+		else
+			log_warn("%s: lock", disk);
 		return 1;
 	}
 	if (S_ISBLK(st.st_mode)) {

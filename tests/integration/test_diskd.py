@@ -316,6 +316,19 @@ def test_configuration_errors(tmp_path):
         # Malformed export.
         r = subprocess.run(base + ["--export", "a:x=%s/a" % d], capture_output=True, timeout=10)
         assert r.returncode == 2
+        # A second daemon on a disk in use.
+        p = subprocess.Popen(base + ["--export", "a:1=%s/a" % d], stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 10
+            while not os.path.exists("%s/a" % d):
+                assert p.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+            r = subprocess.run(base + ["--export", "b:2=%s/b" % d], capture_output=True,
+                               timeout=10)
+            assert r.returncode == 1 and b"in use by another isles-diskd" in r.stderr
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.communicate(timeout=10)
         r = subprocess.run([DISKD, "--print-capabilities"], capture_output=True, timeout=10)
         assert r.returncode == 0 and b'"type": "block"' in r.stdout
     finally:
