@@ -250,6 +250,7 @@ req_complete(struct blk_req *r)
 	vq_push(&q->vq, r->chain.head, r->written);
 	ex->dirty |= 1u << r->qi;
 	ex->inflight--;
+	ex->qinflight[r->qi]--;
 	req_put(ex->dd, r);
 }
 
@@ -427,6 +428,7 @@ blk_start(struct blk_export *ex, unsigned qi, struct blk_req *r)
 	r->pending = 1;		/* held while building */
 	ex->nreq++;
 	ex->inflight++;
+	ex->qinflight[qi]++;
 	/* Header copied out first (no double fetch); may span descriptors. */
 	if (c->out_len < sizeof(h)) {
 		st = BLK_S_IOERR;
@@ -493,6 +495,16 @@ blk_kick(struct vu_dev *d, unsigned qi)
 	int rc;
 
 	for (;;) {
+		/*
+		 * At most a ring's worth of requests in flight per queue: a
+		 * guest re-offering heads that are still running cannot make
+		 * us allocate without bound or keep us here forever.  The
+		 * queue is kicked again when completions make room.
+		 */
+		if (ex->qinflight[qi] >= q->num) {
+			ex->stalled |= 1u << qi;
+			break;
+		}
 		if (r == NULL && (r = req_get(dd)) == NULL) {
 			log_warn("%s: request", ex->name);
 			break;
@@ -540,8 +552,20 @@ blk_reap(struct diskd *dd)
 		n++;
 	}
 	io_uring_cq_advance(&dd->ring, n);
-	for (i = 0; i < dd->nex; i++)
-		blk_notify(&dd->ex[i]);
+	for (i = 0; i < dd->nex; i++) {
+		struct blk_export *ex = &dd->ex[i];
+		unsigned qi;
+
+		blk_notify(ex);
+		/* Resume stalled queues through the event loop (no recursion). */
+		for (qi = 0; ex->stalled != 0 && qi < ex->nqueues; qi++) {
+			if ((ex->stalled & (1u << qi)) &&
+			    ex->qinflight[qi] < ex->dev.q[qi].vq.num) {
+				ex->stalled &= ~(1u << qi);
+				vu_queue_rekick(&ex->dev, qi);
+			}
+		}
+	}
 }
 
 void
@@ -632,6 +656,8 @@ blk_reset(struct vu_dev *d)
 
 	ex->wce = true;
 	ex->dirty = 0;
+	ex->stalled = 0;
+	memset(ex->qinflight, 0, sizeof(ex->qinflight));
 }
 
 static const struct vu_iface blk_iface = {

@@ -33,6 +33,8 @@ struct blk_export {
 	struct diskd *dd;
 	unsigned inflight;	/* requests submitted, not yet completed */
 	uint32_t dirty;		/* queues with completions to notify */
+	uint32_t stalled;	/* queues that hit the in-flight limit */
+	unsigned qinflight[VU_MAX_QUEUES];
 	uint64_t nreq, nerr;
 };
 

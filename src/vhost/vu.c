@@ -79,6 +79,16 @@ vu_queue_notify(struct vu_dev *d, unsigned qi)
 }
 
 void
+vu_queue_rekick(struct vu_dev *d, unsigned qi)
+{
+	uint64_t one = 1;
+
+	if (qi < d->nqueues && d->q[qi].kick_fd >= 0 &&
+	    write(d->q[qi].kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("%s: queue %u: rekick", d->name, qi);
+}
+
+void
 vu_queue_break(struct vu_dev *d, unsigned qi, const char *why)
 {
 	struct vu_queue *q = &d->q[qi];

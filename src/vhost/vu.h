@@ -128,6 +128,12 @@ bool vu_has_feature(const struct vu_dev *d, unsigned f);
  */
 void vu_queue_notify(struct vu_dev *d, unsigned qi);
 
+/*
+ * Ask for queue qi to be processed again from the event loop (signals its
+ * kick eventfd): for a device that stopped popping to bound its work.
+ */
+void vu_queue_rekick(struct vu_dev *d, unsigned qi);
+
 /* Whether queue qi is ready to process (started, enabled, not broken). */
 bool vu_queue_ready(const struct vu_dev *d, unsigned qi);
 

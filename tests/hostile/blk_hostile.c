@@ -710,6 +710,61 @@ out0:
 	    st);
 }
 
+/*
+ * The same head offered again and again while it is still being served
+ * (a driver never does this): the daemon must bound its work and memory
+ * and keep serving other exports.
+ */
+static void
+recycled_heads_case(void)
+{
+	struct conn c;
+	double t, end;
+	unsigned offered = 0;
+	int st = -1, ok = 0;
+	const char *why = "connect";
+
+	if (ro_path == NULL)
+		return;
+	if (conn_open(&c, sock_path) < 0)
+		goto out0;
+	header(&c, T_IN, 64);
+	desc(&c, 0, c.hdr, 16, VQ_DESC_F_NEXT, 1);
+	desc(&c, 1, c.data, 64 * 1024, VQ_DESC_F_NEXT | VQ_DESC_F_WRITE, 2);
+	desc(&c, 2, c.st, 1, VQ_DESC_F_WRITE, 0);
+	end = mono() + 1.0;
+	while (mono() < end) {
+		/* Keep the ring full of head 0, whatever was consumed. */
+		uint16_t used = __atomic_load_n(&c.r->used->idx,
+		    __ATOMIC_ACQUIRE);
+
+		while ((uint16_t)(c.r->avail_idx - used) < QSIZE) {
+			vf_avail(c.r, 0);
+			offered++;
+		}
+		vf_kick(c.r);
+	}
+	t = mono();
+	{
+		struct conn o;
+
+		why = "another export stalled during the flood";
+		if (conn_open(&o, ro_path) < 0)
+			goto out1;
+		st = rw(&o, T_IN, 64, 8);
+		conn_close(&o);
+	}
+	t = mono() - t;
+	if (st != S_OK || t > 1.0)
+		goto out1;
+	printf("# recycled heads: %u offers in 1 s\n", offered);
+	ok = 1;
+out1:
+	conn_close(&c);
+out0:
+	result("recycled-heads-flood", ok && still_serving(), "%s", why);
+}
+
 static void
 ro_case(void)
 {
@@ -871,6 +926,7 @@ main(int argc, char **argv)
 	message_cases();
 	inflight_case();
 	stall_case();
+	recycled_heads_case();
 	ro_case();
 	printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
 	return failures ? 1 : 0;
