@@ -100,7 +100,7 @@ $(foreach p,$(GUEST_PROGS),$(eval $(call guest_rule,$(p))))
 
 $(BUILD)/tests/%: tests/unit/%.c $(ALL_LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBA) -lcmocka $(UNIT_LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_LIBA) -Wl,--end-group -lcmocka $(UNIT_LDLIBS)
 
 deps:
 	@scripts/deps.sh
