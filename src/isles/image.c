@@ -115,6 +115,14 @@ image_agent(const char *bindir, char *agent, size_t len)
 	return -1;
 }
 
+static bool
+env_is_one(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
 int
 image_ensure(bool force, char *kernel, size_t klen, char *initrd,
     size_t ilen)
@@ -124,6 +132,7 @@ image_ensure(bool force, char *kernel, size_t klen, char *initrd,
 	const char *env = getenv("ISLES_IMAGE_DIR");
 	char *argv[8];
 	int argc = 0, status;
+	bool pvh;
 	pid_t pid;
 
 	if (image_bindir(bindir, sizeof(bindir)) < 0) {
@@ -181,7 +190,14 @@ image_ensure(bool force, char *kernel, size_t klen, char *initrd,
 		log_warnx("image: building the guest image failed (%s)", script);
 		return -1;
 	}
-	if ((size_t)snprintf(kernel, klen, "%s/vmlinuz", out) >= klen ||
+	/*
+	 * The uncompressed kernel boots faster (PVH), but is opt-in for now:
+	 * see docs/guest-image.md.
+	 */
+	snprintf(script, sizeof(script), "%s/vmlinux", out);
+	pvh = env_is_one("ISLES_PVH") && is_file(script, false);
+	if ((size_t)snprintf(kernel, klen, "%s/%s", out,
+	    pvh ? "vmlinux" : "vmlinuz") >= klen ||
 	    (size_t)snprintf(initrd, ilen, "%s/initrd.img", out) >= ilen) {
 		log_warnx("image: path too long");
 		return -1;

@@ -10,7 +10,9 @@
  * guest agent); an up-to-date image costs one quick key check.
  *
  * The image directory is <dir of the isles binary>/image/, or
- * $ISLES_IMAGE_DIR when set.  The build script is found under
+ * $ISLES_IMAGE_DIR when set.  The kernel returned is vmlinuz (bzImage),
+ * or with ISLES_PVH=1 the same kernel uncompressed (vmlinux, booted
+ * through PVH: seconds faster under TCG).  The build script is found under
  * $ISLES_SRC, else by searching upwards from the binary's directory for
  * src/guest/image/mkimage.sh.
  *

@@ -441,3 +441,32 @@ def test_powerdown_over_qmp(vm):
         assert vm.proc.returncode == 0
     finally:
         s.close()
+
+
+def test_pvh_kernel_boots(image):
+    # The uncompressed kernel (ISLES_PVH=1) boots the same image.
+    r = subprocess.run([ISLES, "image"], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, ISLES_PVH="1"))
+    assert r.returncode == 0, r.stderr
+    kernel = dict(l.split(" ", 1) for l in r.stdout.splitlines())["kernel"]
+    assert kernel.endswith("/vmlinux")
+    with open(kernel, "rb") as f:
+        assert f.read(4) == b"\x7fELF"
+    release = open(os.path.join(os.path.dirname(kernel), "kernel.release")).read().strip()
+    v = VM(kernel, image[1])
+    try:
+        c, _, host = v.agent()
+        report("PVH kernel: boot to agent ready %.1f s" % (time.monotonic() - v.started))
+        try:
+            assert host == VM_NAME
+            assert c.run(["uname", "-r"]).out.decode().strip() == release
+        finally:
+            c.close()
+        s, f = v.qmp()
+        try:
+            assert "return" in v.qmp_cmd(f, "system_powerdown")
+            v.proc.wait(30)
+        finally:
+            s.close()
+    finally:
+        v.kill()

@@ -61,8 +61,9 @@ void ag_outq_reset(struct ag_outq *q);
  * Parse an EXEC payload: argument strings, each NUL-terminated, at least
  * one, the first not empty.  Copies the payload into buf[buflen] and
  * fills argv[0..argc-1] with pointers into buf and argv[argc] = NULL, at
- * most maxargs arguments (argv has room for maxargs + 1 pointers).  Returns argc (>= 1), or -1 with EINVAL
- * (malformed), E2BIG (more than maxargs) or ENOBUFS (buf too small).
+ * most maxargs arguments (argv has room for maxargs + 1 pointers).
+ * Returns argc (>= 1), or -1 with EINVAL (malformed), E2BIG (more than
+ * maxargs) or ENOBUFS (buf too small).
  */
 int ag_parse_argv(const uint8_t *p, size_t len, char *buf, size_t buflen,
     char **argv, size_t maxargs);
