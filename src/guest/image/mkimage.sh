@@ -279,6 +279,8 @@ ln -s bin/busybox "$root/init"
 # Dynamic host programs and every library they load.
 for p in $HOSTPROGS; do
 	[ -x "$p" ] || die "$p is missing (install e2fsprogs)"
+done
+for p in $HOSTPROGS; do
 	cp -L "$p" "$root/sbin/"
 	ldd "$p" | awk '/=> \// { print $3 } /^\t\// { print $1 }'
 done | LC_ALL=C sort -u | while read -r lib; do
@@ -335,8 +337,9 @@ fi
 
 say "writing initrd.img ..."
 (cd "$root" && find . -print | LC_ALL=C sort |
-	cpio -o -H newc -R 0:0 --quiet) | gzip -6 >"$OUT/initrd.img.new" ||
-	die "cpio failed"
+	cpio -o -H newc -R 0:0 --quiet) >"$WORK/initrd.cpio" || die "cpio failed"
+gzip -6 <"$WORK/initrd.cpio" >"$OUT/initrd.img.new" || die "gzip failed"
+rm -f "$WORK/initrd.cpio"
 cp "$kdir/boot/vmlinuz-$krel" "$OUT/vmlinuz.new"
 mv "$OUT/vmlinuz.new" "$OUT/vmlinuz"
 if [ -s "$kdir/vmlinux" ]; then
