@@ -1,0 +1,299 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""The seed's "supermicro" system end to end through `isles up`, from the
+shipped examples/supermicro.conf (rewritten only where it must be: the disk
+image goes into the test's own directory and the uplink TAP gets a unique
+name), with the seed README's guest commands unchanged:
+
+    vm0..vm2   mkfs.ext4 /dev/vda1; mount /dev/vda1 /mnt   (each its own
+               partition of one disk; only that partition's bytes change)
+    vm0, vm1   ifconfig eth0 192.168.1.1 / .2; ping from vm1 to vm0
+    vm0        udhcpc -i eth1   (the wan switch's uplink is a host TAP whose
+               far side, moved into the test's network namespace, has an
+               address and dnsmasq: traffic never leaves the namespace)
+
+plus the supervisor's side: kill -9 of the disk server during a write and
+of the switch, both restarted with the VMs' devices reconnecting; `isles
+status` showing per-port counters.  One system for the whole module (four
+VMs take about 30 s to boot under TCG).  Needs root, ip, dnsmasq, sfdisk.
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import ISLES, ROOT, System
+
+EXAMPLE = ROOT / "examples" / "supermicro.conf"
+CHUNK = 64 * 1024
+NS_ADDR = "10.99.0.1"
+
+
+def sh(cmd):
+    subprocess.run(cmd, shell=True, check=True, capture_output=True, timeout=30)
+
+
+def wait_for(what, cond, timeout, step=0.2):
+    """cond() until it returns something true; fail after timeout s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        assert time.monotonic() < deadline, f"timed out ({timeout} s): {what}"
+        time.sleep(step)
+
+
+def chunk_hashes(path):
+    with open(path, "rb") as f:
+        return [hashlib.sha1(b).digest() for b in iter(lambda: f.read(CHUNK), b"")]
+
+
+def partitions(img):
+    """{number: (start byte, end byte)} from sfdisk -J."""
+    t = json.loads(subprocess.run(["sfdisk", "-J", str(img)], check=True,
+                                  capture_output=True, text=True).stdout)
+    t = t["partitiontable"]
+    ss = t.get("sectorsize", 512)
+    out = {}
+    for p in t["partitions"]:
+        n = int(re.search(r"(\d+)$", p["node"]).group(1))
+        out[n] = (p["start"] * ss, (p["start"] + p["size"]) * ss)
+    return out
+
+
+def have_prereqs():
+    missing = [p for p in ("ip", "dnsmasq", "sfdisk") if shutil.which(p) is None]
+    if os.geteuid() != 0:
+        missing.append("root")
+    return missing
+
+
+@pytest.fixture(scope="module")
+def sm(built):
+    missing = have_prereqs()
+    if missing:
+        pytest.skip("needs " + ", ".join(missing))
+    tag = "%d" % (os.getpid() % 100000)
+    tap, ns = f"islsm{tag}", f"islsm{tag}"
+    s = System.create("", name="supermicro")
+    img = s.base / "sata.img"
+    conf = EXAMPLE.read_text()
+    # Only what must change: the image path and the TAP name, once each.
+    for old, new in (('"/var/tmp/isles-supermicro-sata.img"', f'"{img}"'),
+                     ('"isles-tap0"', f'"{tap}"')):
+        assert conf.count(old) == 1, old
+        conf = conf.replace(old, new)
+    s.conf.write_text(conf)
+    s.img, s.tap, s.ns, s.dnsmasq = img, tap, ns, None
+    s.written = set()
+    try:
+        with s:
+            t0 = time.monotonic()
+            s.up()
+            s.boot_seconds = time.monotonic() - t0
+            print(f"isles up (4 VMs ready): {s.boot_seconds:.1f} s")
+            s.pristine = chunk_hashes(img)
+            # The far side of vm0's eth1: isles-switchd created the TAP in
+            # the host's namespace and holds it; move it into ours.
+            sh(f"ip netns add {ns}")
+            sh(f"ip link set {tap} netns {ns}")
+            nsx = f"ip netns exec {ns} "
+            sh(nsx + "ip link set lo up")
+            sh(nsx + f"ip addr add {NS_ADDR}/24 dev {tap}")
+            sh(nsx + f"ip link set {tap} up")
+            s.dnsmasq = subprocess.Popen(
+                ["ip", "netns", "exec", ns, "dnsmasq", "--no-daemon",
+                 "--conf-file=/dev/null", "--port=0", "--bind-interfaces",
+                 f"--interface={tap}", "--except-interface=lo",
+                 "--dhcp-range=10.99.0.100,10.99.0.150,255.255.255.0,1h",
+                 f"--dhcp-leasefile={s.base / 'leases'}",
+                 f"--pid-file={s.base / 'dnsmasq.pid'}"],
+                stdin=subprocess.DEVNULL,
+                stdout=open(s.base / "dnsmasq.log", "wb"),
+                stderr=subprocess.STDOUT)
+            yield s
+    finally:
+        if s.dnsmasq is not None:
+            s.dnsmasq.kill()
+            s.dnsmasq.wait()
+        subprocess.run(["ip", "netns", "del", ns], check=False,
+                       capture_output=True)
+
+
+def ok(s, vm, *cmd, timeout=60):
+    rc, out, err = s.exec(vm, *cmd, timeout=timeout, limit=timeout + 30)
+    assert rc == 0, f"{vm}: {' '.join(cmd)} -> {rc}\n{out}{err}"
+    return out
+
+
+def daemon(s, name):
+    return next(d for d in s.status()["daemons"] if d["name"] == name)
+
+
+def switch_stats(s, name):
+    return next(w for w in s.status()["switches"] if w["switch"] == name)
+
+
+def test_all_four_vms_ready(sm):
+    st = sm.status()
+    assert [(v["name"], v["state"]) for v in st["vms"]] == \
+        [(f"vm{i}", "ready") for i in range(4)]
+    daemons = {d["name"]: d["state"] for d in st["daemons"]}
+    for d in ("diskd:sata", "switchd:lan", "switchd:wan"):
+        assert daemons.get(d) == "running", daemons
+
+
+@pytest.mark.parametrize("i", [0, 1, 2])
+def test_each_vm_mounts_its_own_partition(sm, i):
+    vm = f"vm{i}"
+    parts = ok(sm, vm, "cat", "/proc/partitions")
+    names = {l.split()[3]: int(l.split()[2]) for l in parts.splitlines()[2:] if l.split()}
+    assert names.get("vda1") == 64 * 1024 and "vda2" not in names, parts
+    ok(sm, vm, "mkfs.ext4", "-q", "-F", "/dev/vda1", timeout=120)
+    ok(sm, vm, "mount", "/dev/vda1", "/mnt")
+    ok(sm, vm, "sh", "-c", f"echo hello from {vm} > /mnt/hello")
+    ok(sm, vm, "sync")
+    ok(sm, vm, "umount", "/mnt")
+    sm.written.add(i + 1)
+    # From the host: only the written VMs' partitions changed, sector 0
+    # (the real table) and the gaps did not.
+    now = chunk_hashes(sm.img)
+    parts = partitions(sm.img)
+    assert sorted(parts) == [1, 2, 3]
+    changed = {k for k, (a, b) in enumerate(zip(sm.pristine, now)) if a != b}
+    for k in changed:
+        off = k * CHUNK
+        inside = [n for n, (a, b) in parts.items() if a <= off and off + CHUNK <= b]
+        assert inside and inside[0] in sm.written, \
+            f"byte {off} of the disk changed, outside partitions {sorted(sm.written)}"
+    a, b = parts[i + 1]
+    assert any(a <= k * CHUNK < b for k in changed), f"partition {i + 1} unchanged"
+
+
+def test_vm3_has_no_disk(sm):
+    out = ok(sm, "vm3", "cat", "/proc/partitions")
+    assert "vda" not in out
+    rc, _, _ = sm.exec("vm3", "ls", "/dev/vda")
+    assert rc != 0
+
+
+def test_nics_come_up_unconfigured(sm):
+    for i in range(4):
+        out = ok(sm, f"vm{i}", "ip", "-4", "addr", "show", "dev", "eth0")
+        assert "inet " not in out, out
+
+
+def test_seed_ifconfig_and_ping(sm):
+    for i in range(4):
+        ok(sm, f"vm{i}", "ifconfig", "eth0", f"192.168.1.{i + 1}")
+    out = ok(sm, "vm1", "ping", "-c", "3", "192.168.1.1", timeout=30)
+    assert "3 packets received" in out, out
+
+
+def test_all_pairs_ping(sm):
+    for i in range(4):
+        for j in range(4):
+            if i == j:
+                continue
+            out = ok(sm, f"vm{i}", "ping", "-c", "1", "-W", "5",
+                     f"192.168.1.{j + 1}", timeout=30)
+            assert "1 packets received" in out, out
+
+
+def test_status_shows_switch_counters(sm):
+    lan = switch_stats(sm, "lan")
+    ports = {p["name"]: p for p in lan["ports"]}
+    assert sorted(ports) == ["vm0.0", "vm1.0", "vm2.0", "vm3.0"]
+    for name, p in ports.items():
+        assert p["state"] == "up", p
+        # Every VM sent and received at least its pings' frames.
+        assert p["rx_packets"] >= 3 and p["tx_packets"] >= 3, p
+        assert p["rx_bytes"] >= 3 * 98 and p["tx_bytes"] >= 3 * 98, p
+        assert set(p["drop"]) >= {"malformed", "spoofed_source", "no_buffers",
+                                  "port_down"}
+    wan = switch_stats(sm, "wan")
+    assert {p["name"] for p in wan["ports"]} == {"vm0.1", "uplink"}
+    text = sm.isles("status", "--system", "supermicro", timeout=30)
+    assert text.returncode == 0, text.stderr
+    assert "switch lan:" in text.stdout and "switch wan:" in text.stdout
+    row = next(l for l in text.stdout.splitlines() if l.split()[:1] == ["vm1.0"])
+    assert row.split()[1] == "up" and int(row.split()[2]) >= 3, row
+    assert re.search(r"diskd:sata\s+running", text.stdout), text.stdout
+
+
+def test_uplink_dhcp_and_ping(sm):
+    # The seed's command, unchanged: busybox udhcpc runs the image's
+    # /etc/udhcpc/default.script and goes to the background once bound.
+    ok(sm, "vm0", "udhcpc", "-i", "eth1", timeout=60)
+    out = ok(sm, "vm0", "ip", "-4", "addr", "show", "dev", "eth1")
+    assert re.search(r"inet 10\.99\.0\.1\d\d/24", out), out
+    out = ok(sm, "vm0", "ping", "-c", "3", "-W", "5", NS_ADDR, timeout=30)
+    assert "3 packets received" in out, out
+    up = next(p for p in switch_stats(sm, "wan")["ports"] if p["name"] == "uplink")
+    assert up["rx_packets"] > 0 and up["tx_packets"] > 0, up
+
+
+def test_disk_server_killed_during_a_write(sm):
+    ok(sm, "vm0", "mount", "/dev/vda1", "/mnt")
+    ok(sm, "vm0", "sh", "-c", "dd if=/dev/urandom of=/mnt/before bs=64k count=32 "
+       "2>/dev/null && sync")
+    before = ok(sm, "vm0", "md5sum", "/mnt/before", "/mnt/hello")
+    old = daemon(sm, "diskd:sata")
+    # The write runs in its own `isles exec`; the daemon dies under it.
+    writer = subprocess.Popen(
+        [str(ISLES), "exec", "--system", "supermicro", "-t", "150", "vm0",
+         "--", "dd", "if=/dev/urandom", "of=/mnt/f", "bs=64k", "count=200",
+         "conv=fsync"],
+        env=sm.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for("dd writing", lambda: writer.poll() is not None or
+                 sm.exec("vm0", "test", "-s", "/mnt/f")[0] == 0, 60)
+        os.kill(old["pid"], signal.SIGKILL)
+        t0 = time.monotonic()
+        new = wait_for("diskd restarted", lambda: (lambda d: d if d["state"] == "running"
+                       and d["pid"] != old["pid"] else None)(daemon(sm, "diskd:sata")), 30)
+        assert new["restarts"] == old["restarts"] + 1
+        out, err = writer.communicate(timeout=170)
+        print(f"diskd back after {time.monotonic() - t0:.1f} s; dd: {err.strip()}")
+        assert writer.returncode == 0, out + err
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+    assert "200+0 records out" in err, err
+    size = ok(sm, "vm0", "stat", "-c", "%s", "/mnt/f")
+    assert int(size) == 200 * 64 * 1024
+    ok(sm, "vm0", "umount", "/mnt")
+    ok(sm, "vm0", "e2fsck", "-fn", "/dev/vda1", timeout=120)
+    ok(sm, "vm0", "mount", "/dev/vda1", "/mnt")
+    try:
+        assert ok(sm, "vm0", "md5sum", "/mnt/before", "/mnt/hello") == before
+    finally:
+        ok(sm, "vm0", "umount", "/mnt")
+
+
+def test_switch_killed_and_restarted(sm):
+    old = daemon(sm, "switchd:lan")
+    os.kill(old["pid"], signal.SIGKILL)
+    t0 = time.monotonic()
+    new = wait_for("switchd restarted", lambda: (lambda d: d if d["state"] == "running"
+                   and d["pid"] != old["pid"] else None)(daemon(sm, "switchd:lan")), 30)
+    assert new["restarts"] == old["restarts"] + 1
+    wait_for("ping through the restarted switch",
+             lambda: sm.exec("vm1", "ping", "-c", "1", "-W", "1", "192.168.1.1",
+                             limit=30)[0] == 0, 20, step=0)
+    took = time.monotonic() - t0
+    print(f"ping answered {took:.1f} s after the kill")
+    assert took < 15
+    out = ok(sm, "vm1", "ping", "-c", "3", "192.168.1.1", timeout=30)
+    assert "3 packets received" in out, out
+    lan = {p["name"]: p for p in switch_stats(sm, "lan")["ports"]}
+    assert lan["vm1.0"]["state"] == "up" and lan["vm1.0"]["rx_packets"] >= 3
