@@ -116,11 +116,11 @@ image_agent(const char *bindir, char *agent, size_t len)
 }
 
 static bool
-env_is_one(const char *name)
+env_is_zero(const char *name)
 {
 	const char *v = getenv(name);
 
-	return v != NULL && strcmp(v, "1") == 0;
+	return v != NULL && strcmp(v, "0") == 0;
 }
 
 int
@@ -191,11 +191,12 @@ image_ensure(bool force, char *kernel, size_t klen, char *initrd,
 		return -1;
 	}
 	/*
-	 * The uncompressed kernel boots faster (PVH), but is opt-in for now:
-	 * see docs/guest-image.md.
+	 * The uncompressed kernel boots twice as fast under TCG (PVH entry,
+	 * no decompression): the default; ISLES_PVH=0 picks the bzImage.
+	 * See docs/guest-image.md.
 	 */
 	snprintf(script, sizeof(script), "%s/vmlinux", out);
-	pvh = env_is_one("ISLES_PVH") && is_file(script, false);
+	pvh = !env_is_zero("ISLES_PVH") && is_file(script, false);
 	if ((size_t)snprintf(kernel, klen, "%s/%s", out,
 	    pvh ? "vmlinux" : "vmlinuz") >= klen ||
 	    (size_t)snprintf(initrd, ilen, "%s/initrd.img", out) >= ilen) {

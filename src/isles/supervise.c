@@ -226,8 +226,17 @@ qmp_line(struct sup *s, struct vm_rt *vm, const char *line)
 	if (strstr(line, "\"RESET\"") != NULL &&
 	    (vm->state == VM_READY || vm->state == VM_BOOTING)) {
 		link_close(s, vm, "the VM rebooted");
-		vm->boot_started = sup_now_ms();
-		vm->boot_deadline = vm->boot_started + s->boot_timeout * 1000ull;
+		/*
+		 * A reboot of a ready VM starts a new boot with a new deadline.
+		 * A reset before the VM was ever ready (a guest that panics
+		 * and resets in a loop) keeps the first deadline, or it would
+		 * never be declared failed.
+		 */
+		if (vm->state == VM_READY) {
+			vm->boot_started = sup_now_ms();
+			vm->boot_deadline = vm->boot_started +
+			    s->boot_timeout * 1000ull;
+		}
 		vm->backoff_ms = 10;
 		vm_set_state(s, vm, VM_STARTING, "guest reset");
 		timer_arm(vm, 10);

@@ -79,7 +79,7 @@ test_qemu_argv(void **state)
 	assert_true(find_opt(&a, "-numa", "node,memdev=mem") > 0);
 	i = find_opt(&a, "-append", "");
 	assert_string_equal(a.v[i],
-	    "console=ttyS0 isles.name=vm1 panic=-1 quiet loglevel=3");
+	    "console=ttyS0 isles.name=vm1 panic=-1 no_timer_check quiet loglevel=3");
 	assert_true(find_opt(&a, "-kernel", "/img/vmlinuz") > 0);
 	assert_true(find_opt(&a, "-initrd", "/img/initrd.img") > 0);
 	i = find_opt(&a, "-chardev", "socket,id=ser0,");
@@ -109,7 +109,7 @@ test_qemu_argv(void **state)
 	assert_true(find_opt(&a, "-cpu", "host") > 0);
 	assert_int_equal(find_opt(&a, "-initrd", ""), -1);
 	i = find_opt(&a, "-append", "");
-	assert_string_equal(a.v[i], "console=ttyS0 isles.name=vm0 panic=-1");
+	assert_string_equal(a.v[i], "console=ttyS0 isles.name=vm0 panic=-1 no_timer_check");
 	unsetenv("ISLES_QEMU");
 	strv_free(&a);
 	sc_free(sys);
