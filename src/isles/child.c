@@ -187,8 +187,7 @@ child_start(struct child *c)
 		child_exec(c, parent, logfd);
 	close(logfd);
 	c->pid = pid;
-	c->state = CHILD_RUNNING;
-	c->status = 0;
+	c->state = CHILD_RUNNING;	/* status: kept, the last exit's */
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
 	log_info("%s: started, pid %d", c->name, (int)pid);
 	return 0;

@@ -314,7 +314,11 @@ render_text(struct sup *s, struct sbuf *b)
 			continue;
 		if (k++ == 0)
 			sb_printf(b, "\ndaemons:\n");
-		if (c->state == CHILD_RUNNING)
+		if (c->state == CHILD_RUNNING && c->restarts > 0)
+			sb_printf(b, "  %-12s running, pid %d, restarts %u "
+			    "(last exit: %s)\n", c->name, (int)c->pid,
+			    c->restarts, child_status_str(c->status));
+		else if (c->state == CHILD_RUNNING)
 			sb_printf(b, "  %-12s running, pid %d, restarts %u\n",
 			    c->name, (int)c->pid, c->restarts);
 		else
