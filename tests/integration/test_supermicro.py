@@ -33,6 +33,7 @@ from conftest import ISLES, ROOT, System
 EXAMPLE = ROOT / "examples" / "supermicro.conf"
 CHUNK = 64 * 1024
 NS_ADDR = "10.99.0.1"
+WRITE_BLOCKS = 3200     # 12.5 MiB in 4 KiB direct writes: seconds under TCG
 
 
 def sh(cmd):
@@ -260,38 +261,47 @@ def test_disk_server_killed_during_a_write(sm):
     ok(sm, "vm0", "sh", "-c", "dd if=/dev/urandom of=/mnt/before bs=64k count=32 "
        "2>/dev/null && sync")
     before = ok(sm, "vm0", "md5sum", "/mnt/before")
+    # What the interrupted write will write: random, known to the guest.
+    ok(sm, "vm0", "sh", "-c", f"dd if=/dev/urandom of=/tmp/src bs=4k count={WRITE_BLOCKS} "
+       "2>/dev/null")
+    src = ok(sm, "vm0", "md5sum", "/tmp/src").split()[0]
     old = daemon(sm, "diskd:sata")
-    # The write runs in its own `isles exec`; the daemon dies under it.
+    # The write runs in its own `isles exec`, every block a request of its
+    # own (O_DIRECT), so the daemon dies with requests in flight.
+    t0 = time.monotonic()
     writer = subprocess.Popen(
         [str(ISLES), "exec", "--system", "supermicro", "-t", "150", "vm0",
-         "--", "dd", "if=/dev/urandom", "of=/mnt/f", "bs=64k", "count=200",
-         "conv=fsync"],
+         "--", "dd", "if=/tmp/src", "of=/mnt/f", "bs=4k", "conv=fsync",
+         "oflag=direct"],
         env=sm.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     try:
         wait_for("dd writing", lambda: writer.poll() is not None or
                  sm.exec("vm0", "test", "-s", "/mnt/f")[0] == 0, 60)
+        assert writer.poll() is None, "the write ended before the kill: make it longer"
         os.kill(old["pid"], signal.SIGKILL)
-        t0 = time.monotonic()
+        t_kill = time.monotonic()
         new = wait_for("diskd restarted", lambda: (lambda d: d if d["state"] == "running"
                        and d["pid"] != old["pid"] else None)(daemon(sm, "diskd:sata")), 30)
         assert new["restarts"] == old["restarts"] + 1
         assert new["last_exit"].startswith("killed by signal 9"), new
         out, err = writer.communicate(timeout=170)
-        print(f"diskd back after {time.monotonic() - t0:.1f} s; dd: {err.strip()}")
+        print(f"dd: killed diskd at {t_kill - t0:.1f} s, dd done at "
+              f"{time.monotonic() - t0:.1f} s")
         assert writer.returncode == 0, out + err
     finally:
         if writer.poll() is None:
             writer.kill()
             writer.wait()
-    assert "200+0 records out" in err, err
-    size = ok(sm, "vm0", "stat", "-c", "%s", "/mnt/f")
-    assert int(size) == 200 * 64 * 1024
+    assert f"{WRITE_BLOCKS}+0 records out" in err, err
     ok(sm, "vm0", "umount", "/mnt")
     ok(sm, "vm0", "e2fsck", "-fn", "/dev/vda1", timeout=120)
     ok(sm, "vm0", "mount", "/dev/vda1", "/mnt")
     try:
+        # Read back from the disk (fresh mount): what was synced before the
+        # kill, and what was written across it.
         assert ok(sm, "vm0", "md5sum", "/mnt/before") == before
+        assert ok(sm, "vm0", "md5sum", "/mnt/f").split()[0] == src
     finally:
         ok(sm, "vm0", "umount", "/mnt")
 
