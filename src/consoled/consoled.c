@@ -40,7 +40,6 @@
 #include <string.h>
 #include <seccomp.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -53,6 +52,7 @@
 #include "conproto.h"
 #include "log.h"
 #include "proto.h"
+#include "sandbox.h"
 
 #define CD_MAX_CLIENTS		64
 #define CD_READ_CHUNK		4096
@@ -740,21 +740,29 @@ dispatch(struct cd_tag *tag, uint32_t events)
 	}
 }
 
+/* New sockets: only AF_UNIX stream, for reconnecting to QEMU. */
+static int
+allow_unix_socket(scmp_filter_ctx ctx, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))))
+		snprintf(err, errlen, "seccomp rule (socket): %s",
+		    strerror(-rc));
+	return rc;
+}
+
 /*
- * Allow only what the event loop needs.  Not in sanitizer builds: ASan and
- * UBSan make their own system calls (mmap of shadow memory, sigaltstack,
- * reports written through other calls).
+ * Everything is open: no_new_privs, and allow only what the event loop
+ * needs; any other call kills the process.  Not in sanitizer builds: ASan
+ * and UBSan make their own system calls (mmap of shadow memory,
+ * sigaltstack, reports written through other calls).
  */
 static void
 lockdown(void)
 {
-#if defined(__SANITIZE_ADDRESS__)
-	log_debug("sanitizer build: no seccomp filter");
-#else
-	static const struct {
-		int nr;
-		const char *why;
-	} allow[] = {
+	static const struct sandbox_allow allow[] = {
 		{ SCMP_SYS(read), "timerfd, signalfd" },
 		{ SCMP_SYS(write), "console.log, stderr" },
 		{ SCMP_SYS(recvfrom), "serial sockets, clients" },
@@ -778,24 +786,12 @@ lockdown(void)
 		{ SCMP_SYS(exit_group), "exit" },
 		{ SCMP_SYS(exit), "exit" },
 	};
-	scmp_filter_ctx ctx;
-	int rc;
+	char err[128];
 
-	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	if (ctx == NULL)
-		fatalx("seccomp_init failed");
-	for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i].nr, 0)))
-			fatalx("seccomp rule (%s): %s", allow[i].why,
-			    strerror(-rc));
-	/* New sockets: only AF_UNIX stream, for reconnecting to QEMU. */
-	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))))
-		fatalx("seccomp rule (socket): %s", strerror(-rc));
-	if ((rc = seccomp_load(ctx)))
-		fatalx("seccomp_load: %s", strerror(-rc));
-	seccomp_release(ctx);
-#endif
+	if (sandbox_lockdown(SCMP_ACT_KILL_PROCESS, allow,
+	    sizeof(allow) / sizeof(allow[0]), allow_unix_socket, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 }
 
 /*
@@ -920,8 +916,6 @@ main(int argc, char **argv)
 		vm_connect(vm);
 	}
 	/* Everything is open: lock down. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		fatal("no_new_privs");
 	lockdown();
 	log_info("serving %u VM console%s", cd.nvms, cd.nvms == 1 ? "" : "s");
 

@@ -24,7 +24,6 @@
 #include <seccomp.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
@@ -37,6 +36,7 @@
 #include "diskd/diskd.h"
 #include "diskd/ptable.h"
 #include "log.h"
+#include "sandbox.h"
 
 #define MAX_EXPORTS	32
 #define RING_ENTRIES	256
@@ -364,55 +364,53 @@ ring_cb(void *arg, int fd, uint32_t events)
 
 /*
  * After start-up the daemon only serves: no new files, sockets bound,
- * processes or privileges.  A syscall outside this list fails with EPERM
- * (and is reported as an ordinary error) rather than killing the process.
- * Sanitizer builds skip it: their runtime needs more.
+ * processes or privileges.  Sets no_new_privs; a syscall outside this list
+ * fails with EPERM (and is reported as an ordinary error) rather than
+ * killing the process.  Sanitizer builds install no filter: their runtime
+ * needs more.  Returns 0 or -1 with errno.
  */
 static int
 lockdown(void)
 {
-#if defined(__SANITIZE_ADDRESS__)
-	return 0;
-#else
-	static const int allow[] = {
-		SCMP_SYS(read), SCMP_SYS(write),	/* eventfds, log */
-		SCMP_SYS(close),
-		SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
-		SCMP_SYS(epoll_ctl),			/* watch/unwatch */
-		SCMP_SYS(recvmsg), SCMP_SYS(sendmsg),	/* vhost-user */
-		SCMP_SYS(recvfrom), SCMP_SYS(sendto),	/* recv(), send() */
-		SCMP_SYS(accept4),			/* next front-end */
-		SCMP_SYS(setsockopt),			/* its timeouts */
-		SCMP_SYS(fcntl),			/* non-blocking kick */
-		SCMP_SYS(mmap), SCMP_SYS(munmap),	/* guest memory, malloc */
-		SCMP_SYS(madvise), SCMP_SYS(mremap), SCMP_SYS(brk),
-		SCMP_SYS(mprotect),
-		SCMP_SYS(fstat), SCMP_SYS(newfstatat),	/* region size check */
-		SCMP_SYS(memfd_create), SCMP_SYS(ftruncate), /* inflight */
-		SCMP_SYS(io_uring_enter),		/* all disk I/O */
-		SCMP_SYS(futex), SCMP_SYS(clock_gettime),
-		SCMP_SYS(getpid), SCMP_SYS(gettid),
-		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
-		SCMP_SYS(restart_syscall),
-		SCMP_SYS(exit), SCMP_SYS(exit_group),
+	static const struct sandbox_allow allow[] = {
+		{ SCMP_SYS(read), "eventfds, log" },
+		{ SCMP_SYS(write), "eventfds, log" },
+		{ SCMP_SYS(close), "fds of messages, connections" },
+		{ SCMP_SYS(epoll_wait), "the event loop" },
+		{ SCMP_SYS(epoll_pwait), "the event loop" },
+		{ SCMP_SYS(epoll_ctl), "watch/unwatch" },
+		{ SCMP_SYS(recvmsg), "vhost-user" },
+		{ SCMP_SYS(sendmsg), "vhost-user" },
+		{ SCMP_SYS(recvfrom), "recv()" },
+		{ SCMP_SYS(sendto), "send()" },
+		{ SCMP_SYS(accept4), "next front-end" },
+		{ SCMP_SYS(setsockopt), "its timeouts" },
+		{ SCMP_SYS(fcntl), "non-blocking kick" },
+		{ SCMP_SYS(mmap), "guest memory, malloc" },
+		{ SCMP_SYS(munmap), "guest memory, malloc" },
+		{ SCMP_SYS(madvise), "malloc" },
+		{ SCMP_SYS(mremap), "malloc" },
+		{ SCMP_SYS(brk), "malloc" },
+		{ SCMP_SYS(mprotect), "malloc" },
+		{ SCMP_SYS(fstat), "region size check" },
+		{ SCMP_SYS(newfstatat), "region size check" },
+		{ SCMP_SYS(memfd_create), "inflight" },
+		{ SCMP_SYS(ftruncate), "inflight" },
+		{ SCMP_SYS(io_uring_enter), "all disk I/O" },
+		{ SCMP_SYS(futex), "libc" },
+		{ SCMP_SYS(clock_gettime), "libc" },
+		{ SCMP_SYS(getpid), "libc" },
+		{ SCMP_SYS(gettid), "libc" },
+		{ SCMP_SYS(rt_sigreturn), "signals" },
+		{ SCMP_SYS(rt_sigprocmask), "signals" },
+		{ SCMP_SYS(restart_syscall), "signals" },
+		{ SCMP_SYS(exit), "exit" },
+		{ SCMP_SYS(exit_group), "exit" },
 	};
-	scmp_filter_ctx ctx;
-	size_t i;
-	int rc = -1;
+	char err[128];
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -1;
-	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL)
-		return -1;
-	for (i = 0; i < sizeof(allow) / sizeof(allow[0]); i++) {
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0) < 0)
-			goto out;
-	}
-	rc = seccomp_load(ctx) < 0 ? -1 : 0;
-out:
-	seccomp_release(ctx);
-	return rc;
-#endif
+	return sandbox_lockdown(SCMP_ACT_ERRNO(EPERM), allow,
+	    sizeof(allow) / sizeof(allow[0]), NULL, err, sizeof(err));
 }
 
 static void

@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -39,6 +38,7 @@
 #include <seccomp.h>
 
 #include "log.h"
+#include "sandbox.h"
 #include "switchd/sw_fwd.h"
 #include "switchd/sw_loop.h"
 #include "switchd/sw_net.h"
@@ -483,8 +483,9 @@ port_open(struct sw_switch *sw, const struct port_arg *pa)
 }
 
 /*
- * After every socket, the TAP and the stats socket are open: allow only
- * what the event loop, the vhost-user library and the data path use.
+ * After every socket, the TAP and the stats socket are open: no_new_privs,
+ * and allow only what the event loop, the vhost-user library and the data
+ * path use.
  * Anything else fails with EPERM rather than killing the process: a
  * front-end that drives the library into a refused call (for instance
  * GET_INFLIGHT_FD, which needs memfd_create) loses its own connection,
@@ -494,13 +495,7 @@ port_open(struct sw_switch *sw, const struct port_arg *pa)
 static void
 lockdown(void)
 {
-#if defined(__SANITIZE_ADDRESS__)
-	log_debug("sanitizer build: no seccomp filter");
-#else
-	static const struct {
-		int nr;
-		const char *why;
-	} allow[] = {
+	static const struct sandbox_allow allow[] = {
 		{ SCMP_SYS(read), "eventfds, signalfd, TAP frames" },
 		{ SCMP_SYS(write), "call eventfds, log lines" },
 		{ SCMP_SYS(writev), "frames to the TAP" },
@@ -528,20 +523,11 @@ lockdown(void)
 		{ SCMP_SYS(exit_group), "exit" },
 		{ SCMP_SYS(exit), "exit" },
 	};
-	scmp_filter_ctx ctx;
-	int rc;
+	char err[128];
 
-	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL)
-		fatalx("seccomp_init failed");
-	for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i].nr,
-		    0)) < 0)
-			fatalx("seccomp rule (%s): %s", allow[i].why,
-			    strerror(-rc));
-	if ((rc = seccomp_load(ctx)) < 0)
-		fatalx("seccomp_load: %s", strerror(-rc));
-	seccomp_release(ctx);
-#endif
+	if (sandbox_lockdown(SCMP_ACT_ERRNO(EPERM), allow,
+	    sizeof(allow) / sizeof(allow[0]), NULL, err, sizeof(err)) < 0)
+		fatalx("%s", err);
 }
 
 static int
@@ -674,8 +660,6 @@ main(int argc, char **argv)
 				log_warn("RLIMIT_NOFILE");
 		}
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		log_warn("no_new_privs");
 	sw_table_init(&sw.t);
 	if (sw_loop_init(&sw.loop) < 0)
 		fatal("epoll");
