@@ -630,9 +630,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (single != NULL) {
-		char spec[PATH_MAX + 64];
+	/* Outlives the block: parse_port leaves pargs[0].path pointing in it. */
+	char spec[PATH_MAX + 64];
 
+	if (single != NULL) {
 		snprintf(spec, sizeof(spec), "port0:%s=%s", single_mac, single);
 		if (nports > 0 || parse_port(spec, &pargs[0]) < 0) {
 			fprintf(stderr, "isles-switchd: --socket-path/--fd: "
