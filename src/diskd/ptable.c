@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
+
 #define MBR_TABLE	446
 #define GPT_ENTRIES_MAX	(1u << 20)	/* bytes of entry array we read */
 
@@ -24,8 +26,8 @@ static const uint8_t guid_efi[16] = { 0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8,
 static const uint8_t guid_lvm[16] = { 0x79, 0xd3, 0xd6, 0xe6, 0x07, 0xf5,
     0xc2, 0x44, 0xa2, 0x3c, 0x23, 0x8f, 0x2a, 0x3d, 0xf9, 0x28 };
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+int
+pt_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -34,35 +36,6 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 	errno = EINVAL;
 	return -1;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
 }
 
 uint32_t
@@ -127,8 +100,9 @@ check_overlaps(const struct pt_table *t, char *err, size_t errlen)
 	qsort(s, t->n, sizeof(s[0]), cmp_start);
 	for (i = 1; i < t->n; i++) {
 		if (s[i - 1].start + s[i - 1].size > s[i].start)
-			return fail(err, errlen, "partitions %u and %u overlap",
-			    s[i - 1].num, s[i].num);
+			return pt_fail(err, errlen,
+			    "partitions %u and %u overlap", s[i - 1].num,
+			    s[i].num);
 	}
 	return 0;
 }
@@ -157,11 +131,11 @@ parse_ebr_chain(pt_read_fn rd, void *ctx, uint64_t ext_start,
 
 		for (i = 0; i < n; i++) {
 			if (visited[i] == ebr)
-				return fail(err, errlen, "EBR chain loops at "
-				    "sector %llu", (unsigned long long)ebr);
+				return pt_fail(err, errlen, "EBR chain loops "
+				    "at sector %llu", (unsigned long long)ebr);
 		}
 		if (n == PT_MAX_LOGICAL)
-			return fail(err, errlen, "more than %d logical "
+			return pt_fail(err, errlen, "more than %d logical "
 			    "partitions", PT_MAX_LOGICAL);
 		visited[n++] = ebr;
 		if (rd(ctx, ebr, s) < 0) {
@@ -169,30 +143,33 @@ parse_ebr_chain(pt_read_fn rd, void *ctx, uint64_t ext_start,
 			return -1;
 		}
 		if (s[510] != 0x55 || s[511] != 0xaa)
-			return fail(err, errlen, "EBR at sector %llu: no "
+			return pt_fail(err, errlen, "EBR at sector %llu: no "
 			    "signature", (unsigned long long)ebr);
 		if (e0[4] != 0) {
-			uint64_t st = ebr + get32(e0 + 8), sz = get32(e0 + 12);
+			uint64_t st = ebr + le_get32(e0 + 8);
+			uint64_t sz = le_get32(e0 + 12);
 
-			if (get32(e0 + 8) == 0 || sz == 0 ||
+			if (le_get32(e0 + 8) == 0 || sz == 0 ||
 			    st + sz > ext_start + ext_size)
-				return fail(err, errlen, "logical partition %u "
-				    "outside the extended partition", num);
+				return pt_fail(err, errlen, "logical partition "
+				    "%u outside the extended partition", num);
 			if ((e0[0] & 0x7f) != 0)
-				return fail(err, errlen, "logical partition %u: "
-				    "bad boot flag", num);
+				return pt_fail(err, errlen, "logical partition "
+				    "%u: bad boot flag", num);
 			if (add_part(t, num, st, sz, e0[4], e0[0] == 0x80,
 			    true) < 0)
-				return fail(err, errlen, "too many partitions");
+				return pt_fail(err, errlen,
+				    "too many partitions");
 			num++;
 		}
 		if (e1[4] == 0)
 			return 0;
-		if (!is_extended(e1[4]) || get32(e1 + 8) == 0 ||
-		    get32(e1 + 8) >= ext_size)
-			return fail(err, errlen, "EBR at sector %llu: bad link",
+		if (!is_extended(e1[4]) || le_get32(e1 + 8) == 0 ||
+		    le_get32(e1 + 8) >= ext_size)
+			return pt_fail(err, errlen,
+			    "EBR at sector %llu: bad link",
 			    (unsigned long long)ebr);
-		ebr = ext_start + get32(e1 + 8);
+		ebr = ext_start + le_get32(e1 + 8);
 	}
 }
 
@@ -209,13 +186,13 @@ pt_parse(pt_read_fn rd, void *ctx, uint64_t sectors, struct pt_table *t,
 
 	memset(t, 0, sizeof(*t));
 	if (sectors < 2)
-		return fail(err, errlen, "disk too small");
+		return pt_fail(err, errlen, "disk too small");
 	if (rd(ctx, 0, s) < 0) {
 		errno = EIO;
 		return -1;
 	}
 	if (s[510] != 0x55 || s[511] != 0xaa)
-		return fail(err, errlen, "no partition table (no MBR "
+		return pt_fail(err, errlen, "no partition table (no MBR "
 		    "signature)");
 	for (i = 0; i < 4; i++) {
 		if (s[MBR_TABLE + 16 * i + 4] == 0xee)
@@ -224,19 +201,19 @@ pt_parse(pt_read_fn rd, void *ctx, uint64_t sectors, struct pt_table *t,
 	t->kind = PT_MBR;
 	for (i = 0; i < 4; i++) {
 		const uint8_t *e = s + MBR_TABLE + 16 * i;
-		uint64_t st = get32(e + 8), sz = get32(e + 12);
+		uint64_t st = le_get32(e + 8), sz = le_get32(e + 12);
 
 		if (e[4] == 0)
 			continue;
 		if ((e[0] & 0x7f) != 0)
-			return fail(err, errlen, "partition %u: bad boot flag",
-			    i + 1);
+			return pt_fail(err, errlen,
+			    "partition %u: bad boot flag", i + 1);
 		if (st == 0 || sz == 0 || st + sz > sectors)
-			return fail(err, errlen, "partition %u outside the "
+			return pt_fail(err, errlen, "partition %u outside the "
 			    "disk", i + 1);
 		if (is_extended(e[4])) {
 			if (ext_size != 0)
-				return fail(err, errlen, "two extended "
+				return pt_fail(err, errlen, "two extended "
 				    "partitions");
 			ext_start = st;
 			ext_size = sz;
@@ -247,7 +224,7 @@ pt_parse(pt_read_fn rd, void *ctx, uint64_t sectors, struct pt_table *t,
 	for (i = 0; i < t->n; i++) {
 		if (ext_size != 0 && t->p[i].start < ext_start + ext_size &&
 		    ext_start < t->p[i].start + t->p[i].size)
-			return fail(err, errlen, "partition %u overlaps the "
+			return pt_fail(err, errlen, "partition %u overlaps the "
 			    "extended partition", t->p[i].num);
 	}
 	if (ext_size != 0 &&
@@ -273,32 +250,32 @@ static int
 gpt_header_ok(uint8_t *hdr, uint64_t lba, uint64_t sectors, char *err,
     size_t errlen)
 {
-	uint32_t hsize = get32(hdr + 12), crc = get32(hdr + 16);
-	uint64_t first = get64(hdr + 40), last = get64(hdr + 48);
-	uint64_t elba = get64(hdr + 72);
-	uint32_t nent = get32(hdr + 80), esize = get32(hdr + 84);
+	uint32_t hsize = le_get32(hdr + 12), crc = le_get32(hdr + 16);
+	uint64_t first = le_get64(hdr + 40), last = le_get64(hdr + 48);
+	uint64_t elba = le_get64(hdr + 72);
+	uint32_t nent = le_get32(hdr + 80), esize = le_get32(hdr + 84);
 	uint64_t ebytes;
 
 	if (memcmp(hdr, "EFI PART", 8) != 0)
-		return fail(err, errlen, "GPT header at sector %llu: no "
+		return pt_fail(err, errlen, "GPT header at sector %llu: no "
 		    "signature", (unsigned long long)lba);
 	if (hsize < 92 || hsize > PT_SECTOR)
-		return fail(err, errlen, "GPT header: bad size %u", hsize);
-	put32(hdr + 16, 0);
+		return pt_fail(err, errlen, "GPT header: bad size %u", hsize);
+	le_put32(hdr + 16, 0);
 	if (pt_crc32(hdr, hsize) != crc)
-		return fail(err, errlen, "GPT header: bad CRC");
-	put32(hdr + 16, crc);
-	if (get64(hdr + 24) != lba)
-		return fail(err, errlen, "GPT header: wrong own LBA");
+		return pt_fail(err, errlen, "GPT header: bad CRC");
+	le_put32(hdr + 16, crc);
+	if (le_get64(hdr + 24) != lba)
+		return pt_fail(err, errlen, "GPT header: wrong own LBA");
 	if (esize < 128 || esize > 4096 || (esize & (esize - 1)) != 0 ||
 	    nent == 0 || nent > PT_MAX_PARTS * 8)
-		return fail(err, errlen, "GPT header: bad entry array");
+		return pt_fail(err, errlen, "GPT header: bad entry array");
 	ebytes = (uint64_t)nent * esize;
 	if (ebytes > GPT_ENTRIES_MAX || elba < 2 ||
 	    elba + (ebytes + PT_SECTOR - 1) / PT_SECTOR > sectors)
-		return fail(err, errlen, "GPT entry array outside the disk");
+		return pt_fail(err, errlen, "GPT entry array outside the disk");
 	if (first > last || last >= sectors || first < 2)
-		return fail(err, errlen, "GPT header: bad usable range");
+		return pt_fail(err, errlen, "GPT header: bad usable range");
 	return 0;
 }
 
@@ -318,11 +295,11 @@ parse_gpt(pt_read_fn rd, void *ctx, uint64_t sectors, struct pt_table *t,
 	}
 	if (gpt_header_ok(hdr, 1, sectors, err, errlen) < 0)
 		return -1;
-	first = get64(hdr + 40);
-	last = get64(hdr + 48);
-	elba = get64(hdr + 72);
-	nent = get32(hdr + 80);
-	esize = get32(hdr + 84);
+	first = le_get64(hdr + 40);
+	last = le_get64(hdr + 48);
+	elba = le_get64(hdr + 72);
+	nent = le_get32(hdr + 80);
+	esize = le_get32(hdr + 84);
 	ebytes = (uint64_t)nent * esize;
 	ents = calloc(1, (ebytes + PT_SECTOR - 1) / PT_SECTOR * PT_SECTOR);
 	if (ents == NULL)
@@ -333,25 +310,26 @@ parse_gpt(pt_read_fn rd, void *ctx, uint64_t sectors, struct pt_table *t,
 			goto out;
 		}
 	}
-	if (pt_crc32(ents, ebytes) != get32(hdr + 88)) {
-		fail(err, errlen, "GPT entry array: bad CRC");
+	if (pt_crc32(ents, ebytes) != le_get32(hdr + 88)) {
+		pt_fail(err, errlen, "GPT entry array: bad CRC");
 		goto out;
 	}
 	for (i = 0; i < nent; i++) {
 		const uint8_t *e = ents + i * esize;
 		static const uint8_t zero[16];
-		uint64_t st = get64(e + 32), en = get64(e + 40);
+		uint64_t st = le_get64(e + 32), en = le_get64(e + 40);
 
 		if (memcmp(e, zero, 16) == 0)
 			continue;
 		if (st > en || st < first || en > last) {
-			fail(err, errlen, "GPT partition %llu outside the "
+			pt_fail(err, errlen, "GPT partition %llu outside the "
 			    "usable area", (unsigned long long)i + 1);
 			goto out;
 		}
 		if (add_part(t, (unsigned)i + 1, st, en - st + 1,
-		    gpt_type_to_mbr(e), (get64(e + 48) >> 2) & 1, false) < 0) {
-			fail(err, errlen, "too many GPT partitions");
+		    gpt_type_to_mbr(e), (le_get64(e + 48) >> 2) & 1,
+		    false) < 0) {
+			pt_fail(err, errlen, "too many GPT partitions");
 			goto out;
 		}
 	}
@@ -375,8 +353,8 @@ mbr_entry(uint8_t *e, bool boot, uint8_t type, uint64_t start, uint64_t size)
 	e[5] = 0xfe;
 	e[6] = 0xff;
 	e[7] = 0xff;
-	put32(e + 8, (uint32_t)start);
-	put32(e + 12, (uint32_t)size);
+	le_put32(e + 8, (uint32_t)start);
+	le_put32(e + 12, (uint32_t)size);
 }
 
 static uint64_t
@@ -416,20 +394,20 @@ create_mbr(const struct pt_newpart *parts, size_t n, uint64_t sectors,
 		if (parts[i].logical)
 			nlog++;
 		else if (nlog > 0)
-			return fail(err, errlen, "primary partition after a "
+			return pt_fail(err, errlen, "primary partition after a "
 			    "logical one");
 		else
 			nprim++;
 	}
 	if (nprim + (nlog > 0) > 4)
-		return fail(err, errlen, "more than 4 primary partitions");
+		return pt_fail(err, errlen, "more than 4 primary partitions");
 	if (nlog > PT_MAX_LOGICAL)
-		return fail(err, errlen, "too many logical partitions");
+		return pt_fail(err, errlen, "too many logical partitions");
 	memset(mbr, 0, sizeof(mbr));
 	for (i = 0; i < nprim; i++) {
 		if (part_sectors(&parts[i], i + 1 == n, cur, end, &sz) < 0)
-			return fail(err, errlen, "partition %zu does not fit",
-			    i + 1);
+			return pt_fail(err, errlen,
+			    "partition %zu does not fit", i + 1);
 		mbr_entry(mbr + MBR_TABLE + 16 * i, parts[i].boot,
 		    parts[i].type, cur, sz);
 		cur = align_up(cur + sz);
@@ -439,7 +417,7 @@ create_mbr(const struct pt_newpart *parts, size_t n, uint64_t sectors,
 		mbr_entry(mbr + MBR_TABLE + 16 * nprim, false, 0x05, ext_start,
 		    end - ext_start);
 		if (ext_start >= end)
-			return fail(err, errlen, "no room for logical "
+			return pt_fail(err, errlen, "no room for logical "
 			    "partitions");
 	}
 	mbr[510] = 0x55;
@@ -452,8 +430,8 @@ create_mbr(const struct pt_newpart *parts, size_t n, uint64_t sectors,
 
 		if (start >= end || part_sectors(&parts[i], i + 1 == n, start,
 		    end, &sz) < 0)
-			return fail(err, errlen, "partition %zu does not fit",
-			    i + 1);
+			return pt_fail(err, errlen,
+			    "partition %zu does not fit", i + 1);
 		lebr[i - nprim] = ebr_lba;
 		lsize[i - nprim] = sz;
 		cur = align_up(start + sz);
@@ -521,9 +499,9 @@ create_gpt(const struct pt_newpart *parts, size_t n, uint64_t sectors,
 	int copy;
 
 	if (n > GPT_NENT)
-		return fail(err, errlen, "too many partitions");
+		return pt_fail(err, errlen, "too many partitions");
 	if (sectors < PT_ALIGN + 2 * (1 + GPT_ESECT) + 1)
-		return fail(err, errlen, "disk too small for GPT");
+		return pt_fail(err, errlen, "disk too small for GPT");
 	last = sectors - 2 - GPT_ESECT;
 	memset(ents, 0, sizeof(ents));
 	for (i = 0; i < n; i++) {
@@ -531,16 +509,16 @@ create_gpt(const struct pt_newpart *parts, size_t n, uint64_t sectors,
 		unsigned k;
 
 		if (parts[i].logical)
-			return fail(err, errlen, "GPT has no logical "
+			return pt_fail(err, errlen, "GPT has no logical "
 			    "partitions");
 		if (part_sectors(&parts[i], i + 1 == n, cur, last + 1, &sz) < 0)
-			return fail(err, errlen, "partition %zu does not fit",
-			    i + 1);
+			return pt_fail(err, errlen,
+			    "partition %zu does not fit", i + 1);
 		memcpy(e, mbr_to_gpt_type(parts[i].type), 16);
 		make_guid(e + 16, seed, (unsigned)i + 1);
-		put64(e + 32, cur);
-		put64(e + 40, cur + sz - 1);
-		put64(e + 48, parts[i].boot ? 1ull << 2 : 0);
+		le_put64(e + 32, cur);
+		le_put64(e + 40, cur + sz - 1);
+		le_put64(e + 48, parts[i].boot ? 1ull << 2 : 0);
 		for (k = 0; k < 8; k++)		/* name "isles-N", UTF-16LE */
 			e[56 + 2 * k] = (uint8_t)"isles-"[k < 6 ? k : 5];
 		e[56 + 12] = (uint8_t)('0' + (i + 1) / 10 % 10);
@@ -562,18 +540,18 @@ create_gpt(const struct pt_newpart *parts, size_t n, uint64_t sectors,
 
 		memset(hdr, 0, sizeof(hdr));
 		memcpy(hdr, "EFI PART", 8);
-		put32(hdr + 8, 0x00010000);
-		put32(hdr + 12, 92);
-		put64(hdr + 24, my);
-		put64(hdr + 32, alt);
-		put64(hdr + 40, first);
-		put64(hdr + 48, last);
+		le_put32(hdr + 8, 0x00010000);
+		le_put32(hdr + 12, 92);
+		le_put64(hdr + 24, my);
+		le_put64(hdr + 32, alt);
+		le_put64(hdr + 40, first);
+		le_put64(hdr + 48, last);
 		make_guid(hdr + 56, seed, 0);
-		put64(hdr + 72, elba);
-		put32(hdr + 80, GPT_NENT);
-		put32(hdr + 84, GPT_ESIZE);
-		put32(hdr + 88, ecrc);
-		put32(hdr + 16, pt_crc32(hdr, 92));
+		le_put64(hdr + 72, elba);
+		le_put32(hdr + 80, GPT_NENT);
+		le_put32(hdr + 84, GPT_ESIZE);
+		le_put32(hdr + 88, ecrc);
+		le_put32(hdr + 16, pt_crc32(hdr, 92));
 		if (wr(ctx, my, hdr) < 0)
 			goto ioerr;
 		for (i = 0; i < GPT_ESECT; i++) {
@@ -593,11 +571,11 @@ pt_create(enum pt_kind kind, const struct pt_newpart *parts, size_t n,
     char *err, size_t errlen)
 {
 	if (n == 0)
-		return fail(err, errlen, "no partitions in the layout");
+		return pt_fail(err, errlen, "no partitions in the layout");
 	if (kind == PT_GPT)
 		return create_gpt(parts, n, sectors, guid_seed, wr, ctx, err,
 		    errlen);
 	if (kind == PT_MBR)
 		return create_mbr(parts, n, sectors, wr, ctx, err, errlen);
-	return fail(err, errlen, "unknown partition table kind");
+	return pt_fail(err, errlen, "unknown partition table kind");
 }

@@ -81,4 +81,12 @@ int pt_create(enum pt_kind kind, const struct pt_newpart *parts, size_t n,
 /* CRC-32 (IEEE 802.3, as GPT uses it). */
 uint32_t pt_crc32(const void *buf, size_t len);
 
+/*
+ * The EINVAL error of diskd's pure parts (ptable, vdisk): format the
+ * one-line reason into err (truncated to errlen), set errno to EINVAL and
+ * return -1.
+ */
+int pt_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -7,30 +7,9 @@
 #include "vdisk.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	errno = EINVAL;
-	return -1;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
+#include "le.h"
 
 int
 vd_build(struct vdisk *vd, const struct pt_table *t, const unsigned *nums,
@@ -41,23 +20,23 @@ vd_build(struct vdisk *vd, const struct pt_table *t, const unsigned *nums,
 
 	memset(vd, 0, sizeof(*vd));
 	if (n == 0 || n > VD_MAX_PARTS)
-		return fail(err, errlen, "a VM gets 1 to %d partitions of a "
+		return pt_fail(err, errlen, "a VM gets 1 to %d partitions of a "
 		    "disk", VD_MAX_PARTS);
 	for (i = 0; i < n; i++) {
 		const struct pt_part *p = pt_find(t, nums[i]);
 		uint8_t *e = vd->mbr + 446 + 16 * i;
 
 		if (p == NULL)
-			return fail(err, errlen, "no partition %u on the disk",
-			    nums[i]);
+			return pt_fail(err, errlen,
+			    "no partition %u on the disk", nums[i]);
 		for (j = 0; j < i; j++) {
 			if (nums[j] == nums[i])
-				return fail(err, errlen, "partition %u given "
-				    "twice", nums[i]);
+				return pt_fail(err, errlen,
+				    "partition %u given twice", nums[i]);
 		}
 		if (v + p->size > 0xffffffffull)
-			return fail(err, errlen, "virtual disk larger than an "
-			    "MBR can describe (2 TiB)");
+			return pt_fail(err, errlen, "virtual disk larger "
+			    "than an MBR can describe (2 TiB)");
 		vd->ext[i] = (struct vd_ext){ v, p->size, p->start, p->num };
 		e[0] = p->boot ? 0x80 : 0;
 		e[1] = 0xfe;
@@ -67,13 +46,13 @@ vd_build(struct vdisk *vd, const struct pt_table *t, const unsigned *nums,
 		e[5] = 0xfe;
 		e[6] = 0xff;
 		e[7] = 0xff;
-		put32(e + 8, (uint32_t)v);
-		put32(e + 12, (uint32_t)p->size);
+		le_put32(e + 8, (uint32_t)v);
+		le_put32(e + 12, (uint32_t)p->size);
 		v += p->size;
 	}
 	vd->n = (unsigned)n;
 	vd->capacity = v;
-	put32(vd->mbr + 440, signature);
+	le_put32(vd->mbr + 440, signature);
 	vd->mbr[510] = 0x55;
 	vd->mbr[511] = 0xaa;
 	return 0;

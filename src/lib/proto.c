@@ -11,34 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static uint32_t
-get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint16_t
-get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void
-put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void
-put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
+#include "le.h"
 
 static void
 rx_drop(struct proto_rx *rx, size_t n)
@@ -109,11 +82,11 @@ proto_rx_next(struct proto_rx *rx, struct proto_hdr *hdr,
 
 		if (rx->have < PROTO_HDR_SIZE)
 			return 0;
-		h.magic = get_le32(rx->buf);
-		h.type = get_le16(rx->buf + 4);
-		h.flags = get_le16(rx->buf + 6);
-		h.chan = get_le32(rx->buf + 8);
-		h.len = get_le32(rx->buf + 12);
+		h.magic = le_get32(rx->buf);
+		h.type = le_get16(rx->buf + 4);
+		h.flags = le_get16(rx->buf + 6);
+		h.chan = le_get32(rx->buf + 8);
+		h.len = le_get32(rx->buf + 12);
 		if (h.magic != PROTO_MAGIC || h.len > PROTO_MAX_PAYLOAD ||
 		    h.type == 0) {
 			rx_drop(rx, 1);
@@ -133,11 +106,11 @@ void
 proto_hdr_encode(uint8_t out[PROTO_HDR_SIZE], uint16_t type, uint16_t flags,
     uint32_t chan, uint32_t len)
 {
-	put_le32(out, PROTO_MAGIC);
-	put_le16(out + 4, type);
-	put_le16(out + 6, flags);
-	put_le32(out + 8, chan);
-	put_le32(out + 12, len);
+	le_put32(out, PROTO_MAGIC);
+	le_put16(out + 4, type);
+	le_put16(out + 6, flags);
+	le_put32(out + 8, chan);
+	le_put32(out + 12, len);
 }
 
 int

@@ -12,6 +12,8 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
+#include "le.h"
+
 #define BIT(n)	(1ull << (n))
 
 static const char *const drop_names[SW_DROP_MAX] = {
@@ -136,29 +138,16 @@ sw_vnet_hdr_len(uint64_t features)
 	return SW_VNET_HDR_LEN_LEGACY;
 }
 
-static uint16_t
-le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void
-put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
 void
 sw_vnet_hdr_decode(const uint8_t *in, size_t len, struct sw_vnet_hdr *h)
 {
 	h->flags = in[0];
 	h->gso_type = in[1];
-	h->hdr_len = le16(in + 2);
-	h->gso_size = le16(in + 4);
-	h->csum_start = le16(in + 6);
-	h->csum_offset = le16(in + 8);
-	h->num_buffers = len >= SW_VNET_HDR_LEN ? le16(in + 10) : 1;
+	h->hdr_len = le_get16(in + 2);
+	h->gso_size = le_get16(in + 4);
+	h->csum_start = le_get16(in + 6);
+	h->csum_offset = le_get16(in + 8);
+	h->num_buffers = len >= SW_VNET_HDR_LEN ? le_get16(in + 10) : 1;
 }
 
 void
@@ -166,12 +155,12 @@ sw_vnet_hdr_encode(const struct sw_vnet_hdr *h, uint8_t *out, size_t len)
 {
 	out[0] = h->flags;
 	out[1] = h->gso_type;
-	put_le16(out + 2, h->hdr_len);
-	put_le16(out + 4, h->gso_size);
-	put_le16(out + 6, h->csum_start);
-	put_le16(out + 8, h->csum_offset);
+	le_put16(out + 2, h->hdr_len);
+	le_put16(out + 4, h->gso_size);
+	le_put16(out + 6, h->csum_start);
+	le_put16(out + 8, h->csum_offset);
 	if (len >= SW_VNET_HDR_LEN)
-		put_le16(out + 10, h->num_buffers);
+		le_put16(out + 10, h->num_buffers);
 }
 
 enum sw_drop

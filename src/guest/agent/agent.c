@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "proto.h"
 
 int
@@ -70,13 +71,6 @@ ag_outq_put(struct ag_outq *q, uint16_t type, uint32_t chan,
 	return 0;
 }
 
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
 /* Account for n bytes written from start, across frame boundaries. */
 static void
 outq_advance(struct ag_outq *q, size_t n)
@@ -87,7 +81,7 @@ outq_advance(struct ag_outq *q, size_t n)
 		/* Our own header, written by ag_outq_put: len is sane. */
 		if (q->frame_left == 0)
 			q->frame_left = PROTO_HDR_SIZE +
-			    le32(q->buf + q->start + 12);
+			    le_get32(q->buf + q->start + 12);
 		take = n < q->frame_left ? n : q->frame_left;
 		q->start += take;
 		q->frame_left -= take;

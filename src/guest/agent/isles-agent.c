@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "le.h"
 #include "log.h"
 #include "proto.h"
 
@@ -76,13 +77,6 @@ struct agent {
 };
 
 static struct agent agent;
-
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
 
 static size_t
 outq_free(void)
@@ -326,7 +320,7 @@ handle_kill(const struct proto_hdr *h, const uint8_t *p)
 		send_error(0, "malformed KILL on channel %u", h->chan);
 		return;
 	}
-	sig = le32(p);
+	sig = le_get32(p);
 	if (sig == 0 || sig > 64) {
 		send_error(0, "KILL on channel %u: bad signal %u", h->chan, sig);
 		return;
