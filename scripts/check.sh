@@ -43,10 +43,13 @@ fi
 
 if stage integration; then
 	out=$(mktemp)
-	/usr/bin/python3 -m pytest -p no:cacheprovider -v tests/integration "$@" 2>&1 | tee "$out"
+	/usr/bin/python3 -m pytest -p no:cacheprovider -v -rs tests/integration "$@" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
-	p=$(grep -oE '[0-9]+ passed' "$out" | tail -1 | cut -d' ' -f1)
-	f=$(grep -oE '[0-9]+ (failed|error)' "$out" | awk '{s+=$1} END {print s+0}')
+	grep -qE '[0-9]+ skipped' <(tail -1 "$out") && rc=1
+	p=$(tail -1 "$out" | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
+	# A skipped test proves nothing: it counts as a failure here.
+	f=$(tail -1 "$out" | grep -oE '[0-9]+ (failed|errors?|skipped)' |
+	    awk '{s+=$1} END {print s+0}')
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + ${f:-0}))
 	if [ "$rc" != 0 ] && [ "${f:-0}" = 0 ]; then

@@ -80,7 +80,7 @@ def have_prereqs():
 def sm(built):
     missing = have_prereqs()
     if missing:
-        pytest.skip("needs " + ", ".join(missing))
+        pytest.fail("needs " + ", ".join(missing))
     tag = "%d" % (os.getpid() % 100000)
     tap, ns = f"islsm{tag}", f"islsm{tag}"
     s = System.create("", name="supermicro")
