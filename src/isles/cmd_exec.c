@@ -132,14 +132,9 @@ cmd_exec(int argc, char **argv)
 		memcpy(req + reqlen, a, l);
 		reqlen += l;
 	}
-	if (ctl_find_system(name, 0, rundir, sizeof(rundir)) < 0)
+	fd = ctl_open("exec", name, rundir, sizeof(rundir));
+	if (fd < 0)
 		return 1;
-	fd = ctl_connect(rundir);
-	if (fd < 0) {
-		fprintf(stderr, "isles exec: %s/control.sock: %s\n", rundir,
-		    strerror(errno));
-		return 1;
-	}
 	if (proto_send(fd, CTL_EXEC, with_stdin ? CTL_F_STDIN : 0, 0, req,
 	    reqlen) < 0) {
 		fprintf(stderr, "isles exec: %s\n", strerror(errno));

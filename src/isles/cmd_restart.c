@@ -48,14 +48,9 @@ cmd_restart(int argc, char **argv)
 		return 2;
 	}
 	vm = argv[optind];
-	if (ctl_find_system(name, 0, rundir, sizeof(rundir)) < 0)
+	fd = ctl_open("restart", name, rundir, sizeof(rundir));
+	if (fd < 0)
 		return 1;
-	fd = ctl_connect(rundir);
-	if (fd < 0) {
-		fprintf(stderr, "isles restart: %s/control.sock: %s\n", rundir,
-		    strerror(errno));
-		return 1;
-	}
 	rx = malloc(sizeof(*rx));
 	if (rx == NULL)
 		return 1;

@@ -322,14 +322,9 @@ cmd_status(int argc, char **argv)
 		fprintf(stderr, "usage: isles status [--json] [--system NAME]\n");
 		return 2;
 	}
-	if (ctl_find_system(name, 0, rundir, sizeof(rundir)) < 0)
+	fd = ctl_open("status", name, rundir, sizeof(rundir));
+	if (fd < 0)
 		return 1;
-	fd = ctl_connect(rundir);
-	if (fd < 0) {
-		fprintf(stderr, "isles status: %s/control.sock: %s\n", rundir,
-		    strerror(errno));
-		return 1;
-	}
 	rx = malloc(sizeof(*rx));
 	if (rx == NULL) {
 		close(fd);

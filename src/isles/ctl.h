@@ -73,6 +73,14 @@ int ctl_find_system(const char *name, int allow_stale, char *rundir,
 int ctl_connect(const char *rundir);
 
 /*
+ * ctl_find_system (live systems only) then ctl_connect, for a subcommand
+ * `cmd` ("status") that talks to a running supervisor.  Returns the fd,
+ * or -1 after printing why (a failed connection as "isles CMD:
+ * RUNDIR/control.sock: ERROR").  rundir gets the system's run dir.
+ */
+int ctl_open(const char *cmd, const char *name, char *rundir, size_t len);
+
+/*
  * Read one frame from a blocking fd into rx.  Returns 1 with *hdr and
  * *payload filled (valid until the next call on rx), 0 on EOF, -1 on error.
  */

@@ -136,6 +136,20 @@ ctl_connect(const char *rundir)
 }
 
 int
+ctl_open(const char *cmd, const char *name, char *rundir, size_t len)
+{
+	int fd;
+
+	if (ctl_find_system(name, 0, rundir, len) < 0)
+		return -1;
+	fd = ctl_connect(rundir);
+	if (fd < 0)
+		fprintf(stderr, "isles %s: %s/control.sock: %s\n", cmd, rundir,
+		    strerror(errno));
+	return fd;
+}
+
+int
 ctl_recv(int fd, struct proto_rx *rx, struct proto_hdr *hdr,
     const uint8_t **payload)
 {
