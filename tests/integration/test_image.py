@@ -377,6 +377,23 @@ def test_modules_for_isles_devices(agent):
         assert b"\n" + m.encode() + b" " in lsmod
 
 
+def test_iperf3_in_the_guest(agent):
+    # The host's iperf3 with its shared libraries (libiperf, libcrypto,
+    # libsctp) and the loader: it must start and move data over loopback.
+    r = agent.run(["iperf3", "--version"])
+    assert r.code == 0, r.err
+    assert r.out.startswith(b"iperf 3."), r.out
+    # One-off server in the background; the client retries until it listens.
+    r = agent.run(["sh", "-c", "iperf3 -s -1 -B 127.0.0.1 >/dev/null 2>&1 & "
+                   "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                   "iperf3 -c 127.0.0.1 -t 1 -J >/tmp/ip.json && "
+                   "{ cat /tmp/ip.json; wait; exit 0; }; sleep 0.5; done; exit 1"],
+                  timeout=60)
+    assert r.code == 0, r.err
+    end = json.loads(r.out)["end"]
+    assert end["sum_received"]["bytes"] > 0
+
+
 def test_serial_login_while_agent_runs_commands(vm):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(vm.path("serial.sock"))

@@ -18,7 +18,8 @@
 # Kernel and modules come from Debian's linux-image-amd64 (the versioned
 # package it depends on), downloaded with apt-get and unpacked with
 # dpkg-deb under OUTDIR/work; never installed on the host.  Userland is the
-# host's busybox-static plus e2fsprogs with its shared libraries.  The
+# host's busybox-static plus e2fsprogs and iperf3 with their shared
+# libraries.  The
 # image is keyed by the package versions and the sha256 of every file
 # under src/guest/ and of the agent: when the key matches, nothing is done
 # (the check takes a fraction of a second).  Progress and errors go to
@@ -46,9 +47,11 @@ MODULES="virtio_pci virtio_blk virtio_net virtio_console
 vsock vmw_vsock_virtio_transport uio uio_pci_generic
 ext4 crc32c_generic libcrc32c button evdev"
 
-# Userland programs copied from the host with their shared libraries.
+# Userland programs copied from the host with their shared libraries
+# (HOSTPROGS to /sbin, HOSTBINS to /usr/bin).
 HOSTPROGS="/sbin/mke2fs /sbin/e2fsck /sbin/tune2fs /sbin/dumpe2fs
 /sbin/resize2fs /sbin/mkfs"
+HOSTBINS="/usr/bin/iperf3"
 
 [ -x "$AGENT" ] || die "guest agent $AGENT is missing: run make first"
 [ -d "$GUEST" ] || die "no guest sources in $GUEST"
@@ -118,6 +121,11 @@ bbver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null) ||
 	die "busybox-static is not installed"
 e2ver=$(dpkg-query -W -f='${Version}' e2fsprogs 2>/dev/null) ||
 	die "e2fsprogs is not installed"
+ipver=$(dpkg-query -W -f='${Version}' iperf3 2>/dev/null) ||
+	die "iperf3 is not installed (run scripts/deps.sh as root)"
+# libiperf0 is the package that changes with a security update.
+libipver=$(dpkg-query -W -f='${Version}' libiperf0 2>/dev/null) ||
+	die "libiperf0 is not installed (run scripts/deps.sh as root)"
 
 # Other guest programs built next to the agent (GUEST_PROGS: build/guest/)
 # and out-of-tree kernel modules put there (*.ko) go into the image too.
@@ -136,6 +144,7 @@ key() {
 	echo "kernel $kpkg $kver"
 	echo "busybox-static $bbver"
 	echo "e2fsprogs $e2ver"
+	echo "iperf3 $ipver libiperf0 $libipver"
 	(cd "$GUEST" && find . -type f ! -name '*.o' ! -name '*.d' -print |
 		LC_ALL=C sort | xargs -r sha256sum)
 	echo "agent $(sha256sum <"$AGENT")"
@@ -277,11 +286,14 @@ done
 ln -s bin/busybox "$root/init"
 
 # Dynamic host programs and every library they load.
-for p in $HOSTPROGS; do
-	[ -x "$p" ] || die "$p is missing (install e2fsprogs)"
+for p in $HOSTPROGS $HOSTBINS; do
+	[ -x "$p" ] || die "$p is missing (run scripts/deps.sh as root)"
 done
-for p in $HOSTPROGS; do
-	cp -L "$p" "$root/sbin/"
+for p in $HOSTPROGS $HOSTBINS; do
+	case " $(echo $HOSTBINS) " in
+	*" $p "*) cp -L "$p" "$root/usr/bin/" ;;
+	*) cp -L "$p" "$root/sbin/" ;;
+	esac
 	ldd "$p" | awk '/=> \// { print $3 } /^\t\// { print $1 }'
 done | LC_ALL=C sort -u | while read -r lib; do
 	[ -e "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
