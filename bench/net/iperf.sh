@@ -63,14 +63,16 @@ print(sw[0], vms["vm0"], vms["vm1"])')
 
 # utime + stime of a process, in clock ticks.
 ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-# Per port: "NAME rx_packets rx_bytes rx_gso_packets drops".
+# Per port: "NAME rx_packets rx_bytes rx_gso_packets drops DROP-REASON...".
 counters() {
 	status | $PY -c '
 import json, sys
 d = json.load(sys.stdin)
 for s in d["switches"]:
     for p in s.get("ports", []):
-        print(p["name"], p["rx_packets"], p["rx_bytes"], p["rx_gso_packets"], p["drops"])'
+        print(p["name"], p["rx_packets"], p["rx_bytes"], p["rx_gso_packets"], p["drops"],
+              *(p["drop"][k] for k in sorted(p["drop"])))
+    print("reasons", *sorted(p["drop"]))'
 }
 
 ex() { "$ISLES" exec -t $((secs + 60)) "$@"; }
@@ -103,7 +105,9 @@ e = os.environ
 end = json.loads(e["IPERF_JSON"])["end"]
 hz = float(e["HZ"])
 def table(s):
-    return {l.split()[0]: [int(x) for x in l.split()[1:]] for l in s.splitlines() if l}
+    return {l.split()[0]: [int(x) for x in l.split()[1:]]
+            for l in s.splitlines() if l and not l.startswith("reasons ")}
+reasons = [l.split()[1:] for l in e["C1"].splitlines() if l.startswith("reasons ")][0]
 a, b = table(e["C0"]), table(e["C1"])
 d = {k: [y - x for x, y in zip(a[k], b[k])] for k in b}
 print("iperf3 seconds=%s sender_gbps=%.3f receiver_gbps=%.3f retransmits=%d "
@@ -113,7 +117,8 @@ print("iperf3 seconds=%s sender_gbps=%.3f receiver_gbps=%.3f retransmits=%d "
       end["sum_sent"].get("retransmits", -1),
       int(e["SW"]) / hz, int(e["Q0"]) / hz, int(e["Q1"]) / hz, float(e["UP"])))
 for name in sorted(d):
-    pk, by, gso, drops = d[name]
+    pk, by, gso, drops = d[name][:4]
+    why = "".join(" %s=%d" % (r, n) for r, n in zip(reasons, d[name][4:]) if n)
     print("  port %s from its VM: packets=%d bytes=%d gso_packets=%d "
-          "avg_bytes=%d drops=%d" % (name, pk, by, gso, by // pk if pk else 0, drops))
+          "avg_bytes=%d drops=%d%s" % (name, pk, by, gso, by // pk if pk else 0, drops, why))
 '
