@@ -15,6 +15,7 @@
  * while the agent's queue is above Q_HIGH.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,9 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "rundir.h"
 #include "supervise.h"
+#include "unixsock.h"
 
 static void link_event(struct sup *s, struct ev_src *src, uint32_t events);
 
@@ -61,28 +64,18 @@ sanitize(char *out, size_t outlen, const uint8_t *p, size_t len)
 int
 link_connect(struct sup *s, struct vm_rt *vm)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct agentlink *l = &vm->link;
+	char path[PATH_MAX];
 	int fd;
 
 	if (l->src.fd >= 0)
 		return 0;
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path),
-	    "%s/vm/%s/agent.sock", s->rundir, vm->cfg->name) >=
-	    sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
+	if (rd_path(path, sizeof(path), "%s/vm/%s/agent.sock", s->rundir,
+	    vm->cfg->name) < 0)
 		return -1;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = unixsock_connect(path, SOCK_NONBLOCK);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
 	l->rx = malloc(sizeof(*l->rx));
 	if (l->rx == NULL) {
 		close(fd);

@@ -26,6 +26,7 @@
 
 #include "conclient.h"
 #include "isles.h"
+#include "unixsock.h"
 
 static void
 usage(void)
@@ -38,18 +39,12 @@ usage(void)
 static int
 sock_live(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, ok;
+	int fd = unixsock_connect(path, 0);
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return 0;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return 0;
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	close(fd);
-	return ok;
+	return 1;
 }
 
 /* Fill sock with the console socket of the one live system; 0 / -1. */

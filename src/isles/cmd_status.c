@@ -27,6 +27,7 @@
 #include "ctl.h"
 #include "isles.h"
 #include "rundir.h"
+#include "unixsock.h"
 
 #define STATS_WAIT_MS	2000
 #define STATS_MAX	(1024u * 1024u)
@@ -48,22 +49,14 @@ now_ms(void)
 static char *
 stats_query(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	long deadline = now_ms() + STATS_WAIT_MS;
 	size_t len = 0, cap = 4096;
 	char *buf = NULL;
 	int fd, e;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = unixsock_connect(path, SOCK_NONBLOCK);
 	if (fd < 0)
 		return NULL;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		goto fail;
 	buf = malloc(cap);
 	if (buf == NULL)
 		goto fail;

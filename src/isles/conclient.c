@@ -30,6 +30,7 @@
 
 #include "log.h"
 #include "proto.h"
+#include "unixsock.h"
 
 /* ==== escape parser ==================================================== */
 
@@ -796,30 +797,6 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-static int
-con_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
 /* Wait (bounded) for one frame of type `want`; other frames are errors. */
 static int
 wait_frame(int fd, struct proto_rx *rx, uint16_t want, struct proto_hdr *h,
@@ -906,7 +883,7 @@ con_list(const char *console_sock, char names[][CON_MAX_NAME + 1],
 	const uint8_t *p;
 	int fd, n = -1, e;
 
-	fd = con_connect(console_sock);
+	fd = unixsock_connect(console_sock, 0);
 	if (fd == -1)
 		return -1;
 	proto_rx_init(&con_rx);
@@ -1235,7 +1212,7 @@ con_run(const char *console_sock, int only_vm, unsigned flags)
 	else
 		snprintf(l.logdir, sizeof(l.logdir), "vm");
 
-	l.sock = con_connect(console_sock);
+	l.sock = unixsock_connect(console_sock, 0);
 	if (l.sock == -1) {
 		log_warn("console %s", console_sock);
 		return CON_EXIT_ERROR;

@@ -18,6 +18,7 @@
 
 #include "ctl.h"
 #include "rundir.h"
+#include "unixsock.h"
 
 const char *
 ctl_run_base(void)
@@ -114,25 +115,11 @@ ctl_find_system(const char *name, int allow_stale, char *rundir, size_t len)
 int
 ctl_connect(const char *rundir)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	char path[PATH_MAX];
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path),
-	    "%s/control.sock", rundir) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
+	if (rd_path(path, sizeof(path), "%s/control.sock", rundir) < 0)
 		return -1;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
+	return unixsock_connect(path, 0);
 }
 
 int

@@ -16,24 +16,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "unixsock.h"
+
 int
 vf_open(struct vf_dev *d, const char *path, uint64_t mem_size)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	unsigned i;
 
 	memset(d, 0, sizeof(*d));
 	d->sock = d->mem_fd = d->reply_fd = d->inflight_fd = -1;
 	for (i = 0; i < VF_MAX_QUEUES; i++)
 		d->q[i].kick_fd = d->q[i].call_fd = -1;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	d->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (d->sock < 0 ||
-	    connect(d->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	d->sock = unixsock_connect(path, 0);
+	if (d->sock < 0)
 		goto fail;
 	/* Sealed against shrinking, as QEMU's memfd backend does. */
 	d->mem_fd = memfd_create("vf-guest-ram", MFD_CLOEXEC |
