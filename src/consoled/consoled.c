@@ -51,6 +51,7 @@
 #include "conbuf.h"
 #include "conproto.h"
 #include "log.h"
+#include "monotime.h"
 #include "proto.h"
 #include "sandbox.h"
 
@@ -418,14 +419,6 @@ notice_all(unsigned vm, uint32_t kind)
 	broadcast(vm, CON_NOTICE, pl, sizeof(pl));
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void
 timer_arm_ms(struct cd_vm *vm, int ms)

@@ -26,6 +26,7 @@
 
 #include "ctl.h"
 #include "isles.h"
+#include "monotime.h"
 
 static void
 usage(FILE *f)
@@ -51,14 +52,6 @@ write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 cmd_exec(int argc, char **argv)
@@ -150,7 +143,7 @@ cmd_exec(int argc, char **argv)
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	stdin_open = with_stdin;
 	if (timeout > 0)
-		deadline = now_ms() + (long long)(timeout * 1000);
+		deadline = (long long)mono_ms() + (long long)(timeout * 1000);
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = fd, .events = POLLIN |
@@ -164,7 +157,7 @@ cmd_exec(int argc, char **argv)
 		ssize_t n;
 
 		if (deadline) {
-			long long left = deadline - now_ms();
+			long long left = deadline - (long long)mono_ms();
 
 			if (left <= 0) {
 				uint32_t sig = 9;

@@ -26,20 +26,13 @@
 
 #include "ctl.h"
 #include "isles.h"
+#include "monotime.h"
 #include "rundir.h"
 #include "unixsock.h"
 
 #define STATS_WAIT_MS	2000
 #define STATS_MAX	(1024u * 1024u)
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * One line from the stats socket at path: a malloc'd NUL-terminated JSON
@@ -49,7 +42,7 @@ now_ms(void)
 static char *
 stats_query(const char *path)
 {
-	long deadline = now_ms() + STATS_WAIT_MS;
+	long deadline = (long)mono_ms() + STATS_WAIT_MS;
 	size_t len = 0, cap = 4096;
 	char *buf = NULL;
 	int fd, e;
@@ -62,7 +55,7 @@ stats_query(const char *path)
 		goto fail;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long left = deadline - now_ms();
+		long left = deadline - (long)mono_ms();
 		ssize_t n;
 
 		if (left <= 0) {

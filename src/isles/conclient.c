@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "proto.h"
 #include "unixsock.h"
 
@@ -763,14 +764,6 @@ con_exit_signal(void)
 	return con_last_sig;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int
 write_all(int fd, const void *p, size_t n)
@@ -802,11 +795,11 @@ static int
 wait_frame(int fd, struct proto_rx *rx, uint16_t want, struct proto_hdr *h,
     const uint8_t **p)
 {
-	uint64_t deadline = now_ms() + 5000;
+	uint64_t deadline = mono_ms() + 5000;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t t = now_ms();
+		uint64_t t = mono_ms();
 		ssize_t n;
 		int r;
 
@@ -1068,7 +1061,7 @@ on_frame(struct con_loop *l, const struct proto_hdr *h, const uint8_t *p)
 	switch (h->type) {
 	case CON_OUTPUT:
 		if (h->chan < l->nvms)
-			con_screen_output(&l->scr, h->chan, p, h->len, now_ms(),
+			con_screen_output(&l->scr, h->chan, p, h->len, mono_ms(),
 			    &l->out);
 		break;
 	case CON_NOTICE:
@@ -1111,7 +1104,7 @@ loop(struct con_loop *l)
 {
 	for (;;) {
 		struct pollfd pfd[3];
-		uint64_t t = now_ms(), next;
+		uint64_t t = mono_ms(), next;
 		int timeout = -1, r;
 
 		next = con_screen_tick(&l->scr, t, &l->out);

@@ -23,6 +23,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "monotime.h"
 #include "supervise.h"
 
 /* A client that is not an exec and holds more than this is dropped. */
@@ -228,7 +229,7 @@ render_json(struct sup *s, struct sbuf *b)
 	    "\"state\":\"%s\",\"accel\":\"%s\",\"uptime\":%.1f,\"vms\":[", esc,
 	    (int)getpid(), phase_name(s),
 	    s->accel == SC_ACCEL_KVM ? "kvm" : "tcg",
-	    (double)(sup_now_ms() - s->started_ms) / 1000.0);
+	    (double)(mono_ms() - s->started_ms) / 1000.0);
 	for (size_t i = 0; i < s->nvms; i++) {
 		struct vm_rt *vm = &s->vms[i];
 
@@ -282,7 +283,7 @@ render_text(struct sup *s, struct sbuf *b)
 	char up[32];
 
 	fmt_uptime(up, sizeof(up),
-	    (double)(sup_now_ms() - s->started_ms) / 1000.0);
+	    (double)(mono_ms() - s->started_ms) / 1000.0);
 	sb_printf(b, "system %s: %s, %s, supervisor pid %d, up %s\n"
 	    "run dir %s\n\n", s->sys->name, phase_name(s),
 	    s->accel == SC_ACCEL_KVM ? "kvm" : "tcg", (int)getpid(), up,

@@ -65,6 +65,7 @@
 #include "ctl.h"
 #include "daemons.h"
 #include "log.h"
+#include "monotime.h"
 #include "qemu.h"
 #include "rundir.h"
 
@@ -74,14 +75,6 @@
 /* Reserved agent channel for the poweroff command: never a session's. */
 #define POWEROFF_CHAN	0x7ffffffeu
 
-uint64_t
-sup_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 int
 sup_watch(struct sup *s, struct ev_src *src, uint32_t events)
@@ -168,7 +161,7 @@ vm_set_state(struct sup *s, struct vm_rt *vm, enum vm_state st,
 				return;
 		s->phase = SUP_RUNNING;
 		log_info("every VM is ready (%.1f s)",
-		    (double)(sup_now_ms() - s->started_ms) / 1000.0);
+		    (double)(mono_ms() - s->started_ms) / 1000.0);
 		sup_broadcast(s, CTL_READY, NULL, 0);
 	}
 }
@@ -179,7 +172,7 @@ vm_agent_ready(struct sup *s, struct vm_rt *vm, const char *version)
 	char detail[96];
 
 	vm->ever_ready = true;
-	vm->ready_at = sup_now_ms();
+	vm->ready_at = mono_ms();
 	vm->reason[0] = '\0';
 	timer_disarm(vm->timer.fd);
 	snprintf(detail, sizeof(detail), "agent %s answered after %.1f s",
@@ -233,7 +226,7 @@ qmp_line(struct sup *s, struct vm_rt *vm, const char *line)
 		 * never be declared failed.
 		 */
 		if (vm->state == VM_READY) {
-			vm->boot_started = sup_now_ms();
+			vm->boot_started = mono_ms();
 			vm->boot_deadline = vm->boot_started +
 			    s->boot_timeout * 1000ull;
 		}
@@ -342,7 +335,7 @@ vm_start(struct sup *s, struct vm_rt *vm)
 	vm->stop_stage = 0;
 	vm->boot_failed = false;
 	vm->backoff_ms = 10;
-	vm->boot_started = sup_now_ms();
+	vm->boot_started = mono_ms();
 	vm->boot_deadline = vm->boot_started + s->boot_timeout * 1000ull;
 	vm_set_state(s, vm, VM_STARTING, NULL);
 	timer_arm(vm, vm->backoff_ms);
@@ -365,7 +358,7 @@ vm_stop(struct sup *s, struct vm_rt *vm, unsigned timeout,
 			(void)link_send(s, vm, PROTO_EXEC, 0, POWEROFF_CHAN,
 			    argv, sizeof(argv));
 		qmp_send(vm, "{\"execute\":\"system_powerdown\"}\n");
-		vm->stop_deadline = sup_now_ms() + timeout * 1000ull;
+		vm->stop_deadline = mono_ms() + timeout * 1000ull;
 		timer_arm(vm, timeout * 1000ull);
 	} else if (vm->stop_stage < 2) {
 		vm->stop_stage = 2;
@@ -487,7 +480,7 @@ static void
 vm_timer_event(struct sup *s, struct ev_src *src, uint32_t events)
 {
 	struct vm_rt *vm = vm_of(s, src);
-	uint64_t ticks, now = sup_now_ms();
+	uint64_t ticks, now = mono_ms();
 
 	if (vm == NULL || read(src->fd, &ticks, sizeof(ticks)) < 0)
 		return;
@@ -917,7 +910,7 @@ cmd_supervise(int argc, char **argv)
 	s->boot_timeout = env_seconds("ISLES_BOOT_TIMEOUT",
 	    s->accel == SC_ACCEL_KVM ? 60 : 120);
 	s->down_timeout = env_seconds("ISLES_DOWN_TIMEOUT", 20);
-	s->started_ms = sup_now_ms();
+	s->started_ms = mono_ms();
 	/* Nothing we start needs to gain privileges through exec. */
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	write_pidfile(s);

@@ -145,7 +145,6 @@ struct sup {
  *                   then the daemons, then exit the loop; idempotent.
  *   sup_broadcast   send a frame to every WATCH / DOWN client.
  */
-uint64_t sup_now_ms(void);
 int sup_watch(struct sup *s, struct ev_src *src, uint32_t events);
 void sup_unwatch(struct sup *s, struct ev_src *src);
 const char *vm_state_name(enum vm_state st);
