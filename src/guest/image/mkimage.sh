@@ -48,7 +48,7 @@ vsock vmw_vsock_virtio_transport uio uio_pci_generic
 ext4 crc32c_generic libcrc32c button evdev"
 
 # Userland programs copied from the host with their shared libraries
-# (HOSTPROGS to /sbin, HOSTBINS to /usr/bin).
+# (HOSTPROGS to /sbin, HOSTBINS, all in /usr/bin on the host, to /usr/bin).
 HOSTPROGS="/sbin/mke2fs /sbin/e2fsck /sbin/tune2fs /sbin/dumpe2fs
 /sbin/resize2fs /sbin/mkfs"
 HOSTBINS="/usr/bin/iperf3"
@@ -290,8 +290,8 @@ for p in $HOSTPROGS $HOSTBINS; do
 	[ -x "$p" ] || die "$p is missing (run scripts/deps.sh as root)"
 done
 for p in $HOSTPROGS $HOSTBINS; do
-	case " $(echo $HOSTBINS) " in
-	*" $p "*) cp -L "$p" "$root/usr/bin/" ;;
+	case $p in
+	/usr/bin/*) cp -L "$p" "$root/usr/bin/" ;;
 	*) cp -L "$p" "$root/sbin/" ;;
 	esac
 	ldd "$p" | awk '/=> \// { print $3 } /^\t\// { print $1 }'
