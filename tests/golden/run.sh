@@ -66,6 +66,18 @@ for out in *.out; do
 	fi
 done
 
+# The shipped examples must stay valid (their plans are not compared:
+# they name host paths).
+for conf in ../../examples/*.conf; do
+	if out=$("$isles" check -q "$conf" 2>&1); then
+		passed=$((passed + 1))
+	else
+		echo "golden: $conf is not valid:"
+		printf '%s\n' "$out"
+		failed=$((failed + 1))
+	fi
+done
+
 [ "$update" = 1 ] && echo "golden: rewrote $passed .out files; review them with git diff"
 echo "golden: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
