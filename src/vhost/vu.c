@@ -493,6 +493,16 @@ do_vring_fd(struct vu_dev *d, struct vu_in *m)
 		fd = m->fds[0];
 		m->nfds = 0;
 	}
+	/*
+	 * Non-blocking, all three: a spurious kick wake-up must not block
+	 * us in read(), nor a front-end that never drains its call or err
+	 * eventfd (or passes a pipe) block us in write().
+	 */
+	if (fd >= 0 &&
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		close(fd);
+		return VU_CLOSE;
+	}
 	q = &d->q[qi];
 	switch (m->hdr.request) {
 	case VU_SET_VRING_KICK:
@@ -508,11 +518,6 @@ do_vring_fd(struct vu_dev *d, struct vu_in *m)
 			d->iface->drain(d);
 		}
 		queue_stop(d, q);	/* drops an earlier kick fd */
-		/* A spurious wake-up must not block the daemon in read(). */
-		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-			close(fd);
-			return VU_CLOSE;
-		}
 		q->kick_fd = fd;
 		if (queue_start(d, (unsigned)qi) < 0) {
 			log_warn("%s: queue %d: start", d->name, qi);

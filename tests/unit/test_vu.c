@@ -419,6 +419,44 @@ test_ring_start_and_kick(void **state)
 	close(call);
 }
 
+/*
+ * A front-end that never reads its call eventfd (counter at its maximum)
+ * must not block the daemon in write(): the notification is skipped.
+ * The daemon would hang here, and the alarm kill the test, if the
+ * library left the call fd blocking.
+ */
+static void
+test_full_call_fd_does_not_block(void **state)
+{
+	struct fx *f = *state;
+	struct vu_vring_state st = { 0, 8 };
+	struct vu_vring_addr a;
+	uint64_t idx = 0, max = 0xfffffffffffffffeull, v;
+	int kick = eventfd(0, EFD_CLOEXEC), call = eventfd(0, EFD_CLOEXEC);
+
+	negotiate(f);
+	set_mem(f, 1 << 20);
+	send_msg(f, VU_SET_VRING_NUM, 0, &st, sizeof(st), NULL, 0);
+	memset(&a, 0, sizeof(a));
+	a.desc = 0x700000000000ull + 0x1000;
+	a.avail = 0x700000000000ull + 0x2000;
+	a.used = 0x700000000000ull + 0x3000;
+	send_msg(f, VU_SET_VRING_ADDR, 0, &a, sizeof(a), NULL, 0);
+	send_msg(f, VU_SET_VRING_CALL, 0, &idx, 8, &call, 1);
+	send_msg(f, VU_SET_VRING_KICK, 0, &idx, 8, &kick, 1);
+	assert_false(closed(f));
+	assert_int_equal(write(call, &max, 8), 8);
+	alarm(10);
+	vu_queue_notify(&f->dev, 0);
+	alarm(0);
+	assert_false(closed(f));
+	/* The counter is as the front-end left it: no wrap, no loss. */
+	assert_int_equal(read(call, &v, 8), 8);
+	assert_true(v == max);
+	close(kick);
+	close(call);
+}
+
 static void
 test_vring_index_checked(void **state)
 {
@@ -457,6 +495,7 @@ main(void)
 		T(test_region_larger_than_file),
 		T(test_unsealed_memory_refused),
 		T(test_ring_start_and_kick),
+		T(test_full_call_fd_does_not_block),
 		T(test_vring_index_checked),
 		T(test_peer_close_resets),
 	};
