@@ -13,11 +13,27 @@
 
 #include "le.h"
 
+/*
+ * Consumed input only advances rx->start; it is moved to the front once
+ * per read or feed (rx_compact), so that taking many small frames or
+ * resynchronising over garbage costs linear, not quadratic, time.
+ */
 static void
 rx_drop(struct proto_rx *rx, size_t n)
 {
-	memmove(rx->buf, rx->buf + n, rx->have - n);
-	rx->have -= n;
+	rx->start += n;
+	if (rx->start == rx->have)
+		rx->start = rx->have = 0;
+}
+
+static void
+rx_compact(struct proto_rx *rx)
+{
+	if (rx->start > 0) {
+		memmove(rx->buf, rx->buf + rx->start, rx->have - rx->start);
+		rx->have -= rx->start;
+		rx->start = 0;
+	}
 }
 
 /* Forget the frame handed out by the previous proto_rx_next. */
@@ -33,7 +49,7 @@ rx_release(struct proto_rx *rx)
 void
 proto_rx_init(struct proto_rx *rx)
 {
-	rx->have = 0;
+	rx->start = rx->have = 0;
 	rx->pending = 0;
 	rx->skipped = 0;
 }
@@ -44,6 +60,7 @@ proto_rx_feed(struct proto_rx *rx, const void *data, size_t len)
 	size_t room;
 
 	rx_release(rx);
+	rx_compact(rx);
 	room = sizeof(rx->buf) - rx->have;
 	if (len > room)
 		len = room;
@@ -59,6 +76,7 @@ proto_rx_read(struct proto_rx *rx, int fd)
 	ssize_t n;
 
 	rx_release(rx);
+	rx_compact(rx);
 	room = sizeof(rx->buf) - rx->have;
 	if (room == 0) {
 		errno = ENOBUFS;
@@ -78,25 +96,26 @@ proto_rx_next(struct proto_rx *rx, struct proto_hdr *hdr,
 {
 	rx_release(rx);
 	for (;;) {
+		const uint8_t *b = rx->buf + rx->start;
 		struct proto_hdr h;
 
-		if (rx->have < PROTO_HDR_SIZE)
+		if (rx->have - rx->start < PROTO_HDR_SIZE)
 			return 0;
-		h.magic = le_get32(rx->buf);
-		h.type = le_get16(rx->buf + 4);
-		h.flags = le_get16(rx->buf + 6);
-		h.chan = le_get32(rx->buf + 8);
-		h.len = le_get32(rx->buf + 12);
+		h.magic = le_get32(b);
+		h.type = le_get16(b + 4);
+		h.flags = le_get16(b + 6);
+		h.chan = le_get32(b + 8);
+		h.len = le_get32(b + 12);
 		if (h.magic != PROTO_MAGIC || h.len > PROTO_MAX_PAYLOAD ||
 		    h.type == 0) {
 			rx_drop(rx, 1);
 			rx->skipped++;
 			continue;
 		}
-		if (rx->have < PROTO_HDR_SIZE + h.len)
+		if (rx->have - rx->start < PROTO_HDR_SIZE + h.len)
 			return 0;
 		*hdr = h;
-		*payload = rx->buf + PROTO_HDR_SIZE;
+		*payload = b + PROTO_HDR_SIZE;
 		rx->pending = PROTO_HDR_SIZE + h.len;
 		return 1;
 	}

@@ -75,6 +75,7 @@ struct proto_exit {
 
 /* Receive state: a whole frame is assembled here before it is handed out. */
 struct proto_rx {
+	size_t start;		/* buffered input is buf[start .. have) */
 	size_t have;
 	size_t pending;		/* size of the frame last handed out */
 	uint64_t skipped;	/* bytes dropped while resynchronising */
