@@ -574,6 +574,7 @@ blk_drain(struct diskd *dd, struct blk_export *ex)
 	for (;;) {
 		struct io_uring_cqe *cqe;
 		unsigned i, busy = 0;
+		int r;
 
 		for (i = 0; i < dd->nex; i++) {
 			if (ex == NULL || ex == &dd->ex[i])
@@ -585,7 +586,8 @@ blk_drain(struct diskd *dd, struct blk_export *ex)
 			io_uring_submit(&dd->ring);
 			dd->sq_pending = 0;
 		}
-		if (io_uring_wait_cqe(&dd->ring, &cqe) < 0 && errno != EINTR)
+		/* liburing returns -errno and leaves errno alone. */
+		if ((r = io_uring_wait_cqe(&dd->ring, &cqe)) < 0 && r != -EINTR)
 			return;
 		blk_reap(dd);
 	}
