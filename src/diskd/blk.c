@@ -215,15 +215,32 @@ iov_slice(struct blk_req *r, const struct iovec *iov, unsigned n,
 	return out;
 }
 
+/*
+ * Submit the prepared SQEs.  liburing returns -errno and leaves errno
+ * alone.  On failure the SQEs stay queued and count as pending, so the
+ * next batch submits them again.
+ */
+static void
+ring_submit(struct diskd *dd)
+{
+	int r;
+
+	if (dd->sq_pending == 0)
+		return;
+	if ((r = io_uring_submit(&dd->ring)) < 0) {
+		log_warnx("io_uring_submit: %s", strerror(-r));
+		return;
+	}
+	dd->sq_pending = 0;
+}
+
 static struct io_uring_sqe *
 get_sqe(struct diskd *dd)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&dd->ring);
 
 	if (sqe == NULL) {
-		if (io_uring_submit(&dd->ring) < 0)
-			log_warn("io_uring_submit");
-		dd->sq_pending = 0;
+		ring_submit(dd);
 		sqe = io_uring_get_sqe(&dd->ring);
 	}
 	if (sqe != NULL)
@@ -529,11 +546,7 @@ blk_kick(struct vu_dev *d, unsigned qi)
 	}
 	if (r != NULL)
 		req_put(dd, r);
-	if (dd->sq_pending > 0) {
-		if (io_uring_submit(&dd->ring) < 0)
-			log_warn("io_uring_submit");
-		dd->sq_pending = 0;
-	}
+	ring_submit(dd);
 	/* Page-cache hits complete inline: answer them in this batch. */
 	blk_reap(dd);
 }
@@ -582,10 +595,7 @@ blk_drain(struct diskd *dd, struct blk_export *ex)
 		}
 		if (busy == 0)
 			return;
-		if (dd->sq_pending > 0) {
-			io_uring_submit(&dd->ring);
-			dd->sq_pending = 0;
-		}
+		ring_submit(dd);
 		/* liburing returns -errno and leaves errno alone. */
 		if ((r = io_uring_wait_cqe(&dd->ring, &cqe)) < 0 && r != -EINTR)
 			return;

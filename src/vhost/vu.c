@@ -60,10 +60,12 @@ close_fd(int *fd)
 bool
 vu_queue_ready(const struct vu_dev *d, unsigned qi)
 {
-	const struct vu_queue *q = &d->q[qi];
+	const struct vu_queue *q;
 
-	return qi < d->nqueues && q->started && q->enabled &&
-	    !q->vq.broken && q->vq.num != 0;
+	if (qi >= d->nqueues)
+		return false;
+	q = &d->q[qi];
+	return q->started && q->enabled && !q->vq.broken && q->vq.num != 0;
 }
 
 void
