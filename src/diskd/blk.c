@@ -12,6 +12,11 @@
  * piece into an io_uring read/write/fallocate/fsync.  Completions arrive
  * on an eventfd in the daemon's epoll loop; the guest is interrupted
  * through the queue's call eventfd once per batch.  Nothing polls.
+ * A kick starts at most BLK_KICK_BUDGET requests, then yields to the
+ * event loop.  The export tells the library whether requests of a queue
+ * are still running (blk_busy) and reports completions
+ * (vu_dev_settled), so a queue being stopped or reset waits for its own
+ * requests without holding up any other export.
  *
  * Trusts: the vhost-user library's chain walker (bounded, in-memory
  * iovecs).  Everything in the request itself is the guest's and checked.
@@ -51,9 +56,16 @@
 #define BLK_ID_BYTES		20
 #define BLK_WZ_F_UNMAP		1
 
-/* What we announce in config space. */
+/*
+ * What we announce in config space, and enforce: a request with more
+ * than SEG_MAX data descriptors (+ header + status) or a descriptor
+ * longer than SIZE_MAX (+ a header sharing it) gets IOERR, so a guest
+ * cannot make one request cost more I/O than the device offered.
+ */
 #define BLK_SEG_MAX		126	/* + header + status <= VQ_MAX_IOV/2 */
 #define BLK_SIZE_MAX		(1u << 20)
+/* Requests started per kick before other exports get a turn. */
+#define BLK_KICK_BUDGET		128
 #define BLK_MAX_DISCARD_SEG	8
 #define BLK_MAX_DISCARD_SECT	(1u << 22)
 
@@ -269,6 +281,8 @@ req_complete(struct blk_req *r)
 	ex->inflight--;
 	ex->qinflight[r->qi]--;
 	req_put(ex->dd, r);
+	/* The library may be waiting for this export to go quiet. */
+	vu_dev_settled(&ex->dev);
 }
 
 /*
@@ -451,6 +465,13 @@ blk_start(struct blk_export *ex, unsigned qi, struct blk_req *r)
 		st = BLK_S_IOERR;
 		goto done;
 	}
+	if (c->ndesc > BLK_SEG_MAX + 2 ||
+	    c->max_len > BLK_SIZE_MAX + sizeof(h)) {
+		log_debug("%s: request of %u descriptors, longest %u bytes: "
+		    "over seg_max/size_max", ex->name, c->ndesc, c->max_len);
+		st = BLK_S_IOERR;
+		goto done;
+	}
 	iov_to_buf(c->iov, c->nout, 0, &h, sizeof(h));
 	switch (h.type) {
 	case BLK_T_IN:
@@ -509,9 +530,22 @@ blk_kick(struct vu_dev *d, unsigned qi)
 	struct diskd *dd = ex->dd;
 	struct vq *q = &d->q[qi].vq;
 	struct blk_req *r = NULL;
+	unsigned started = 0;
 	int rc;
 
 	for (;;) {
+		/*
+		 * A bounded batch per kick: requests that complete at once
+		 * (GET_ID, out-of-range sectors, the synthesized MBR) free
+		 * their slot immediately, so without a budget a guest that
+		 * keeps re-posting them would keep us here forever, away
+		 * from every other export and from SIGTERM.  The rest is
+		 * picked up from the event loop.
+		 */
+		if (started == BLK_KICK_BUDGET) {
+			vu_queue_rekick(d, qi);
+			break;
+		}
 		/*
 		 * At most a ring's worth of requests in flight per queue: a
 		 * guest re-offering heads that are still running cannot make
@@ -534,6 +568,7 @@ blk_kick(struct vu_dev *d, unsigned qi)
 				break;
 			}
 			r = NULL;
+			started++;
 			continue;
 		}
 		if (rc < 0) {
@@ -570,6 +605,8 @@ blk_reap(struct diskd *dd)
 		unsigned qi;
 
 		blk_notify(ex);
+		/* Status bytes went into guest memory: did the file shrink? */
+		vu_dev_check_fault(&ex->dev);
 		/* Resume stalled queues through the event loop (no recursion). */
 		for (qi = 0; ex->stalled != 0 && qi < ex->nqueues; qi++) {
 			if ((ex->stalled & (1u << qi)) &&
@@ -581,7 +618,7 @@ blk_reap(struct diskd *dd)
 	}
 }
 
-void
+int
 blk_drain(struct diskd *dd, struct blk_export *ex)
 {
 	for (;;) {
@@ -594,11 +631,14 @@ blk_drain(struct diskd *dd, struct blk_export *ex)
 				busy += dd->ex[i].inflight;
 		}
 		if (busy == 0)
-			return;
+			return 0;
 		ring_submit(dd);
 		/* liburing returns -errno and leaves errno alone. */
-		if ((r = io_uring_wait_cqe(&dd->ring, &cqe)) < 0 && r != -EINTR)
-			return;
+		if ((r = io_uring_wait_cqe(&dd->ring, &cqe)) < 0 &&
+		    r != -EINTR) {
+			errno = -r;
+			return -1;
+		}
 		blk_reap(dd);
 	}
 }
@@ -653,12 +693,14 @@ blk_set_config(struct vu_dev *d, const uint8_t *buf, uint32_t off,
 	return 0;
 }
 
-static void
-blk_dev_drain(struct vu_dev *d)
+static bool
+blk_busy(struct vu_dev *d, unsigned qi)
 {
 	struct blk_export *ex = d->priv;
 
-	blk_drain(ex->dd, ex);
+	if (qi == VU_ALL_QUEUES)
+		return ex->inflight > 0;
+	return qi < VU_MAX_QUEUES && ex->qinflight[qi] > 0;
 }
 
 static void
@@ -676,7 +718,7 @@ static const struct vu_iface blk_iface = {
 	.get_config = blk_get_config,
 	.set_config = blk_set_config,
 	.queue_kick = blk_kick,
-	.drain = blk_dev_drain,
+	.busy = blk_busy,
 	.reset = blk_reset,
 };
 

@@ -58,8 +58,12 @@ int blk_export_start(struct blk_export *ex, struct diskd *dd, int listen_fd,
 void blk_export_stop(struct blk_export *ex);
 /* Reap io_uring completions and notify guests; called on the eventfd. */
 void blk_reap(struct diskd *dd);
-/* Block until every request of ex (or of all exports: ex NULL) is done. */
-void blk_drain(struct diskd *dd, struct blk_export *ex);
+/*
+ * Block until every request of ex (or of all exports: ex NULL) is done;
+ * used only at exit.  0, or -1 with errno if io_uring cannot be waited
+ * on: requests may still be running and guest memory must stay mapped.
+ */
+int blk_drain(struct diskd *dd, struct blk_export *ex);
 void blk_free_pool(struct diskd *dd);
 
 #endif

@@ -735,7 +735,14 @@ main(int argc, char **argv)
 		}
 	}
 	/* SIGTERM: finish what the guests asked for, then go. */
-	blk_drain(&dd, NULL);
+	if (blk_drain(&dd, NULL) < 0) {
+		/*
+		 * Requests may still write into guest memory: leave it
+		 * mapped and let the kernel cancel them as we exit.
+		 */
+		log_warn("draining the requests in flight");
+		return 1;
+	}
 	for (i = 0; i < dd.nex; i++)
 		blk_export_stop(&exports[i]);
 	blk_free_pool(&dd);

@@ -67,20 +67,33 @@ inflight_recover(struct vq *q, uint16_t *buf)
 
 	/* Crash between publishing used->idx and clearing the record. */
 	if (inf->used_idx != q->used_idx) {
-		if (inf->last_batch_head < q->num)
-			inf->desc[inf->last_batch_head].inflight = 0;
+		/* Front-end-writable memory: read the index once, then check. */
+		uint16_t last = __atomic_load_n(&inf->last_batch_head,
+		    __ATOMIC_RELAXED);
+
+		if (last < q->num)
+			inf->desc[last].inflight = 0;
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		inf->used_idx = q->used_idx;
 	}
 	q->counter = 0;
 	for (i = 0; i < q->num; i++) {
-		if (inf->desc[i].inflight != 1)
+		uint64_t counter;
+
+		if (__atomic_load_n(&inf->desc[i].inflight,
+		    __ATOMIC_RELAXED) != 1)
 			continue;
-		if (inf->desc[i].counter > q->counter)
-			q->counter = inf->desc[i].counter;
-		/* Insertion sort by submission order (counter). */
+		counter = __atomic_load_n(&inf->desc[i].counter,
+		    __ATOMIC_RELAXED);
+		if (counter > q->counter)
+			q->counter = counter;
+		/*
+		 * Insertion sort by submission order (counter).  Only the
+		 * order depends on what the front-end writes here; every
+		 * index is ours and below q->num.
+		 */
 		for (j = inuse; j > 0 &&
-		    inf->desc[buf[j - 1]].counter > inf->desc[i].counter; j--)
+		    inf->desc[buf[j - 1]].counter > counter; j--)
 			buf[j] = buf[j - 1];
 		buf[j] = (uint16_t)i;
 		inuse++;
@@ -150,6 +163,8 @@ vq_walk(struct vq *q, uint16_t head, struct vq_chain *c)
 	c->head = head;
 	c->nout = c->nin = 0;
 	c->out_len = c->in_len = 0;
+	c->ndesc = 0;
+	c->max_len = 0;
 	for (;;) {
 		if (i >= table_num)
 			return -EINVAL;
@@ -183,6 +198,9 @@ vq_walk(struct vq *q, uint16_t head, struct vq_chain *c)
 			return -EINVAL;
 		if ((r = add_iov(q, c, &d)) < 0)
 			return r;
+		c->ndesc++;
+		if (d.len > c->max_len)
+			c->max_len = d.len;
 		if (!(d.flags & VQ_DESC_F_NEXT))
 			return 0;
 		i = d.next;

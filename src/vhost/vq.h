@@ -86,6 +86,8 @@ struct vq_chain {
 	unsigned nout;		/* readable iovecs: iov[0 .. nout) */
 	unsigned nin;		/* writable iovecs: iov[nout .. nout + nin) */
 	uint64_t out_len, in_len;
+	unsigned ndesc;		/* descriptors (an indirect head not counted) */
+	uint32_t max_len;	/* the longest descriptor */
 	struct iovec iov[VQ_MAX_IOV];
 };
 

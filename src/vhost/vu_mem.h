@@ -9,16 +9,29 @@
  * through it.  Region tables come from the front-end and are untrusted:
  * vu_mem_check() validates a table before anything is mapped.
  *
+ * Regions may be backed by any regular file: a sealed or unsealed memfd,
+ * a tmpfs or hugetlbfs file (QEMU's memory-backend-file, DPDK's
+ * virtio_user).  A file shorter than a region is refused when it is
+ * mapped; a file the front-end shrinks later would make our next access
+ * raise SIGBUS, so every mapped region is registered with a process-wide
+ * SIGBUS guard (vu_mem_guard_init): a fault inside a registered region
+ * replaces that region's mapping with private zero pages, sets the
+ * owner's fault flag and lets the access complete; the owner then puts
+ * only its own device into the broken state.  A SIGBUS anywhere else is
+ * fatal as usual.
+ *
  * Errors: 0 / -1 with errno.
  */
 #ifndef ISLES_VU_MEM_H
 #define ISLES_VU_MEM_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define VU_MEM_MAX_REGIONS 8
+#define VU_MEM_MAX_GUARDS 512	/* mapped regions per process */
 
 struct vu_mem_region {
 	uint64_t gpa;		/* guest physical start */
@@ -28,6 +41,7 @@ struct vu_mem_region {
 	uint8_t *host;		/* our mapping of gpa */
 	void *map;		/* what to munmap (NULL: not ours) */
 	size_t map_len;
+	int guard;		/* slot in the SIGBUS guard table, -1 none */
 };
 
 struct vu_mem {
@@ -61,22 +75,36 @@ int vu_mem_uva_to_gpa(const struct vu_mem *m, uint64_t uaddr, uint64_t len,
 int vu_mem_check(const struct vu_mem *m);
 
 /*
- * Whether fd can back len bytes of shared memory safely: a regular file
- * (memfd) at least len long (EINVAL) that can never shrink, i.e. sealed
- * with F_SEAL_SHRINK (EPERM).  Touching a mapping beyond the end of its
- * file raises SIGBUS, so an unsealed file would let the front-end kill
- * the daemon by truncating it.  QEMU's memory-backend-memfd seals by
- * default.  0 / -1 with errno.
+ * Whether fd can back len bytes of shared memory: a regular file (memfd,
+ * tmpfs, hugetlbfs) at least len long.  0 / -1 with errno EINVAL (not a
+ * regular file, or shorter than len).
  */
 int vu_mem_fd_ok(int fd, uint64_t len);
 
 /*
- * Map region i from fd (not closed here) after vu_mem_fd_ok().
- * 0 / -1 with errno.
+ * Install the SIGBUS guard (again: it replaces any other SIGBUS handler;
+ * call from the thread that touches guest memory, before mapping any).
+ * 0 / -1.
  */
-int vu_mem_map(struct vu_mem *m, unsigned i, int fd);
+int vu_mem_guard_init(void);
 
-/* Unmap every region we mapped and empty the table. */
+/*
+ * Map region i from fd (not closed here) after vu_mem_fd_ok(), and
+ * register it with the SIGBUS guard: a fault in it sets *fault.
+ * 0 / -1 with errno (ENOMEM: the guard table is full).
+ */
+int vu_mem_map(struct vu_mem *m, unsigned i, int fd,
+    volatile sig_atomic_t *fault);
+
+/*
+ * Register [p, p + len) (a MAP_SHARED mapping of a front-end's file) with
+ * the guard, as vu_mem_map does for regions.  Returns the slot (for
+ * vu_mem_guard_del) or -1 with errno ENOMEM.
+ */
+int vu_mem_guard_add(void *p, size_t len, volatile sig_atomic_t *fault);
+void vu_mem_guard_del(int slot);
+
+/* Unregister and unmap every region we mapped; empty the table. */
 void vu_mem_unmap(struct vu_mem *m);
 
 #endif

@@ -860,17 +860,6 @@ message_cases(void)
 		    8 + 32, &memfd, 1, false);
 	}
 	close(memfd);
-	/* Large enough but not sealed: we could shrink it under the daemon. */
-	memfd = memfd_create("unsealed", 0);
-	if (ftruncate(memfd, 1 << 20) == 0) {
-		memset(&mt, 0, sizeof(mt));
-		mt.nregions = 1;
-		mt.r[0] = (struct vu_mem_region_msg){ 0, 1 << 20, 1ull << 40,
-		    0 };
-		msg_case("unsealed-guest-memory", VU_SET_MEM_TABLE, &mt,
-		    8 + 32, &memfd, 1, false);
-	}
-	close(memfd);
 	memset(&mt, 0, sizeof(mt));
 	mt.nregions = 2;
 	memfd = memfd_create("two", 0);
