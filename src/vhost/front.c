@@ -21,6 +21,13 @@
 int
 vf_open(struct vf_dev *d, const char *path, uint64_t mem_size)
 {
+	return vf_open_mem(d, path, mem_size, VF_MEM_SEALED, NULL);
+}
+
+int
+vf_open_mem(struct vf_dev *d, const char *path, uint64_t mem_size,
+    enum vf_mem kind, const char *mem_path)
+{
 	unsigned i;
 
 	memset(d, 0, sizeof(*d));
@@ -30,11 +37,20 @@ vf_open(struct vf_dev *d, const char *path, uint64_t mem_size)
 	d->sock = unixsock_connect(path, 0);
 	if (d->sock < 0)
 		goto fail;
+	if (kind == VF_MEM_FILE) {
+		d->mem_fd = open(mem_path, O_RDWR | O_CREAT | O_EXCL |
+		    O_CLOEXEC, 0600);
+		if (d->mem_fd >= 0)
+			unlink(mem_path);
+	} else {
+		d->mem_fd = memfd_create("vf-guest-ram", MFD_CLOEXEC |
+		    MFD_ALLOW_SEALING);
+	}
+	if (d->mem_fd < 0 || ftruncate(d->mem_fd, (off_t)mem_size) < 0)
+		goto fail;
 	/* Sealed against shrinking, as QEMU's memfd backend does. */
-	d->mem_fd = memfd_create("vf-guest-ram", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING);
-	if (d->mem_fd < 0 || ftruncate(d->mem_fd, (off_t)mem_size) < 0 ||
-	    fcntl(d->mem_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0)
+	if (kind == VF_MEM_SEALED && fcntl(d->mem_fd, F_ADD_SEALS,
+	    F_SEAL_SHRINK | F_SEAL_GROW) < 0)
 		goto fail;
 	d->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    d->mem_fd, 0);
@@ -282,15 +298,15 @@ vf_setup_rings(struct vf_dev *d, unsigned nq, unsigned qsize, uint64_t want)
 		errno = EINVAL;
 		return -1;
 	}
+	/* vhost-user.rst order: protocol features before SET_FEATURES. */
 	if (get_u64(d, VU_GET_FEATURES, &d->features) < 0)
 		return -1;
 	f = (d->features & want) | (d->features & ((1ull << VU_F_VERSION_1) |
 	    (1ull << VU_F_PROTOCOL_FEATURES)));
 	d->acked = f;
-	if (vf_msg(d, VU_SET_FEATURES, &f, sizeof(f), NULL, 0, false, NULL,
-	    NULL) < 0)
-		return -1;
 	if (f & (1ull << VU_F_PROTOCOL_FEATURES)) {
+		uint64_t n = 0;
+
 		if (get_u64(d, VU_GET_PROTOCOL_FEATURES, &pf) < 0)
 			return -1;
 		pf &= (1ull << VU_PF_REPLY_ACK) | (1ull << VU_PF_CONFIG) |
@@ -300,8 +316,17 @@ vf_setup_rings(struct vf_dev *d, unsigned nq, unsigned qsize, uint64_t want)
 		    0, false, NULL, NULL) < 0)
 			return -1;
 		d->protocol = pf;
+		if ((pf & (1ull << VU_PF_MQ)) &&
+		    get_u64(d, VU_GET_QUEUE_NUM, &n) < 0)
+			return -1;
+		if ((pf & (1ull << VU_PF_MQ)) && n < nq) {
+			errno = ENOTSUP;
+			return -1;
+		}
 	}
 	if (send_acked(d, VU_SET_OWNER, NULL, 0, NULL, 0) < 0)
+		return -1;
+	if (send_acked(d, VU_SET_FEATURES, &f, sizeof(f), NULL, 0) < 0)
 		return -1;
 	if ((d->protocol & (1ull << VU_PF_INFLIGHT_SHMFD)) &&
 	    setup_inflight(d, nq, qsize) < 0)

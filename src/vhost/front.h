@@ -4,11 +4,18 @@
  * benchmarks only: the hostile-VMM test, the block load generator and
  * later the switch benchmark drive Isles' daemons with it.
  *
- * Guest memory is one memfd mapped at guest physical address 0; the
+ * Guest memory is one file mapped at guest physical address 0 (a sealed
+ * memfd as QEMU's memory-backend-memfd, an unsealed memfd, or a file
+ * of the caller's, e.g. on hugetlbfs: enum vf_mem); the
  * caller allocates ring and buffer space in it with vf_alloc() and
  * builds descriptor chains itself (raw access is the point: the hostile
  * test writes rings no real driver would).  No event loop: calls block,
  * completions are waited for with poll() on the call eventfd.
+ *
+ * Negotiation follows the order of vhost-user.rst and QEMU: features and
+ * protocol features are read, protocol features set (REPLY_ACK, ...),
+ * queue number read, owner set (acked), and only then SET_FEATURES and
+ * the memory table and rings.
  *
  * Errors: 0 / -1 with errno.
  */
@@ -22,6 +29,12 @@
 #include "vhost/vu_proto.h"
 
 #define VF_MAX_QUEUES 16
+
+enum vf_mem {
+	VF_MEM_SEALED,		/* memfd sealed against shrinking (QEMU's) */
+	VF_MEM_UNSEALED,	/* memfd the front-end may still truncate */
+	VF_MEM_FILE,		/* a file at a path (hugetlbfs, /dev/shm) */
+};
 
 struct vf_ring {
 	unsigned num;
@@ -56,6 +69,14 @@ struct vf_dev {
 
 /* Connect to a back-end socket and create mem_size bytes of guest RAM. */
 int vf_open(struct vf_dev *d, const char *path, uint64_t mem_size);
+
+/*
+ * The same with the kind of guest memory: for VF_MEM_FILE, mem_path is
+ * a file to create (it is unlinked at once; the fd keeps it); ignored
+ * otherwise.
+ */
+int vf_open_mem(struct vf_dev *d, const char *path, uint64_t mem_size,
+    enum vf_mem kind, const char *mem_path);
 void vf_close(struct vf_dev *d);
 
 /*
