@@ -29,15 +29,23 @@ add_machine(const struct qemu_vm *q, struct strv *a)
 	strv_addf(a, "%s,process=isles-%s", q->vm->name, q->vm->name);
 }
 
-/* Guest RAM is a shared memfd: vhost-user back-ends map it. */
+/*
+ * Guest RAM is shared (vhost-user back-ends map it): a memfd, or a file
+ * on the VM's hugetlbfs mount.
+ */
 static void
 add_memory(const struct qemu_vm *q, struct strv *a)
 {
 	strv_add(a, "-m");
 	strv_addf(a, "%lluM", (unsigned long long)(q->vm->memory >> 20));
 	strv_add(a, "-object");
-	strv_addf(a, "memory-backend-memfd,id=mem,size=%llu,share=on",
-	    (unsigned long long)q->vm->memory);
+	if (q->vm->hugepages != NULL)
+		strv_addf(a, "memory-backend-file,id=mem,size=%llu,"
+		    "mem-path=%s,share=on", (unsigned long long)q->vm->memory,
+		    q->vm->hugepages);
+	else
+		strv_addf(a, "memory-backend-memfd,id=mem,size=%llu,share=on",
+		    (unsigned long long)q->vm->memory);
 	strv_add(a, "-numa");
 	strv_add(a, "node,memdev=mem");
 }

@@ -21,7 +21,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define SC_MIB (1ull << 20)
@@ -48,7 +50,7 @@ static const char *const sc_top_keys[] = { "name", "accel", "vms", "disks",
 static const char *const sc_reserved_keys[] = { "dataports", "consoles",
 	"vsock", "passthrough", NULL };
 static const char *const sc_vm_keys[] = { "name", "memory", "vcpus", "arch",
-	"kernel", "initrd", "cmdline", "disks", "nics", NULL };
+	"hugepages", "kernel", "initrd", "cmdline", "disks", "nics", NULL };
 static const char *const sc_grant_keys[] = { "disk", "partitions", "readonly",
 	NULL };
 static const char *const sc_nic_keys[] = { "switch", "mac", NULL };
@@ -1139,6 +1141,43 @@ sc_parse_nics(struct sc_ctx *c, struct sc_vm *vm, const char *subj,
 	}
 }
 
+/*
+ * hugepages = "DIR": guest RAM in a file on that hugetlbfs mount (what
+ * DPDK, SPDK and OVS document for vhost-user) instead of a memfd.
+ */
+static void
+sc_parse_hugepages(struct sc_ctx *c, struct sc_vm *vm, const char *subj,
+    const config_setting_t *g)
+{
+	const config_setting_t *s = config_setting_get_member(g, "hugepages");
+	struct statfs fs;
+	const char *str;
+	char *abs;
+
+	if (sc_get_str(c, g, "hugepages", subj, &str) != 1)
+		return;
+	if (str[0] == '\0' || strchr(str, ',') != NULL) {
+		sc_err(c, s, "%s: hugepages must name a hugetlbfs mount (a "
+		    "path without ',')", subj);
+		return;
+	}
+	if ((abs = sc_resolve(c, str)) == NULL)
+		return;
+	vm->hugepages = abs;
+	vm->hugepages_as_written = sc_strdup(c, str);
+	if (statfs(abs, &fs) != 0) {
+		sc_err(c, s, "%s: hugepages '%.80s': %s", subj, str,
+		    strerror(errno));
+	} else if (fs.f_type != HUGETLBFS_MAGIC) {
+		sc_err(c, s, "%s: hugepages '%.80s' is not a hugetlbfs mount "
+		    "(mount -t hugetlbfs nodev %.80s)", subj, str, str);
+	} else if (fs.f_bsize <= 0 || vm->memory % (uint64_t)fs.f_bsize != 0) {
+		sc_err(c, s, "%s: memory must be a multiple of the huge page "
+		    "size of '%.80s' (%ld KiB)", subj, str,
+		    (long)fs.f_bsize / 1024);
+	}
+}
+
 static void
 sc_parse_vm(struct sc_ctx *c, struct sc_vm *vm, const config_setting_t *g,
     size_t i)
@@ -1200,6 +1239,7 @@ sc_parse_vm(struct sc_ctx *c, struct sc_vm *vm, const config_setting_t *g,
 		sc_err(c, config_setting_get_member(g, "arch"),
 		    "%s: arch must be \"x86_64\", not \"%.20s\"", subj, str);
 
+	sc_parse_hugepages(c, vm, subj, g);
 	for (int k = 0; k < 2; k++) {
 		const char *key = k == 0 ? "kernel" : "initrd";
 		const config_setting_t *s = config_setting_get_member(g, key);
@@ -1538,6 +1578,8 @@ sc_free(struct sc_system *sys)
 		free(vm->kernel);
 		free(vm->initrd);
 		free(vm->kernel_as_written);
+		free(vm->hugepages);
+		free(vm->hugepages_as_written);
 		free(vm->initrd_as_written);
 		free(vm->cmdline);
 	}
@@ -1578,6 +1620,9 @@ sc_print(const struct sc_system *sys, FILE *out)
 		fprintf(out, "  memory: %" PRIu64 " MiB\n", (uint64_t)(vm->memory / SC_MIB));
 		fprintf(out, "  vcpus: %u\n", vm->vcpus);
 		fprintf(out, "  arch: x86_64\n");
+		if (vm->hugepages_as_written != NULL)
+			fprintf(out, "  hugepages: %s\n",
+			    vm->hugepages_as_written);
 		if (vm->kernel_as_written != NULL) {
 			fprintf(out, "  kernel: %s\n", vm->kernel_as_written);
 			fprintf(out, "  initrd: %s\n", vm->initrd_as_written ?

@@ -94,6 +94,8 @@ struct sc_vm {
 	uint64_t memory;	/* bytes */
 	unsigned vcpus;
 	enum sc_arch arch;
+	char *hugepages;	/* hugetlbfs mount for guest RAM, or NULL */
+	char *hugepages_as_written;
 	char *kernel;		/* absolute path, or NULL = Isles' guest image */
 	char *initrd;		/* absolute path, or NULL = Isles' guest image */
 	char *kernel_as_written;	/* as in the file, or NULL */

@@ -8,6 +8,9 @@
     make_system      factory: make_system(conf_text, name=...) -> System,
                      brought up by the test and always torn down (down,
                      then a check that no process names its run dir).
+    hugetlbfs        factory: hugetlbfs(pages) -> a private hugetlbfs
+                     mount with that many free 2 MiB pages reserved;
+                     unmounted and the reservation given back afterwards.
 
 A System is also usable directly, e.g. from a module-scoped fixture:
 
@@ -23,6 +26,7 @@ base, so systems of different tests never see each other.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -231,3 +235,36 @@ def make_system(built):
         except AssertionError as e:
             errors.append(str(e))
     assert not errors, "; ".join(errors)
+
+
+def free_hugepages():
+    with open("/proc/meminfo") as f:
+        return int(re.search(r"HugePages_Free:\s+(\d+)", f.read()).group(1))
+
+
+@pytest.fixture
+def hugetlbfs():
+    nr = "/proc/sys/vm/nr_hugepages"
+    with open(nr) as f:
+        before = int(f.read())
+    mounts = []
+
+    def make(pages):
+        if free_hugepages() < pages:
+            with open(nr) as f:
+                cur = int(f.read())
+            with open(nr, "w") as f:
+                f.write(str(cur + pages - free_hugepages()))
+        assert free_hugepages() >= pages, "cannot reserve %d hugepages" % pages
+        d = tempfile.mkdtemp(prefix="isl.hp.", dir="/tmp")
+        subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M",
+                        "nodev", d], check=True)
+        mounts.append(d)
+        return d
+
+    yield make
+    for d in mounts:
+        subprocess.run(["umount", d], check=False)
+        os.rmdir(d)
+    with open(nr, "w") as f:
+        f.write(str(before))

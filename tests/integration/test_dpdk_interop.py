@@ -33,35 +33,6 @@ import pytest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SWITCHD = os.path.join(ROOT, "build", "isles-switchd")
 TESTPMD = "/usr/bin/dpdk-testpmd"
-PAGES = 160          # 320 MiB: testpmd's memory and mbufs below
-
-
-@pytest.fixture
-def hugetlbfs():
-    """A private hugetlbfs mount with enough free 2 MiB pages."""
-    assert os.access(TESTPMD, os.X_OK), "dpdk-testpmd missing (package dpdk-dev)"
-    nr = "/proc/sys/vm/nr_hugepages"
-    with open(nr) as f:
-        before = int(f.read())
-
-    def free_pages():
-        with open("/proc/meminfo") as f:
-            return int(re.search(r"HugePages_Free:\s+(\d+)", f.read()).group(1))
-
-    if free_pages() < PAGES:
-        with open(nr, "w") as f:
-            f.write(str(before + PAGES - free_pages()))
-    assert free_pages() >= PAGES, "cannot reserve hugepages"
-    d = tempfile.mkdtemp(prefix="isl.hp.", dir="/tmp")
-    subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M",
-                    "nodev", d], check=True)
-    try:
-        yield d
-    finally:
-        subprocess.run(["umount", d], check=False)
-        os.rmdir(d)
-        with open(nr, "w") as f:
-            f.write(str(before))
 
 
 def stats(path):
@@ -85,6 +56,8 @@ def port_rx(text, port):
 
 
 def test_testpmd_virtio_user_through_switch(hugetlbfs):
+    assert os.access(TESTPMD, os.X_OK), "dpdk-testpmd missing (package dpdk-dev)"
+    hugetlbfs = hugetlbfs(160)      # 320 MiB: testpmd's memory and mbufs
     d = tempfile.mkdtemp(prefix="isl.", dir="/tmp")
     socks = [os.path.join(d, "p%d.sock" % i) for i in range(2)]
     macs = ["02:00:00:00:aa:01", "02:00:00:00:aa:02"]
