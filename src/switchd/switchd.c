@@ -150,7 +150,7 @@ forward(struct sw_switch *sw, unsigned in, const struct iovec *iov,
 	sw_count_rx(&sw->t, in, f->len);
 	if (f->hdr.gso_type != 0)
 		sw->t.ports[in].c.rx_gso_packets++;
-	v = sw_fwd_decide(&sw->t, in, f->eth);
+	v = sw_fwd_decide(&sw->t, in, f->head);
 	switch (v.action) {
 	case SW_ACT_DROP:
 		sw_count_drop(&sw->t, in, v.why);

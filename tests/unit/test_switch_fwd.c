@@ -201,13 +201,14 @@ test_counters_json(void **state)
 	sw_count_tx(&t, 1, 98);
 	sw_count_drop(&t, 0, SW_DROP_SPOOF);
 	sw_count_drop(&t, 0, SW_DROP_SPOOF);
+	sw_count_drop(&t, 0, SW_DROP_BADGSO);
 	sw_count_drop(&t, 1, SW_DROP_NOBUF);
 	sw_count_drop(&t, 1, SW_DROP_NONE);	/* ignored */
 	sw_count_drop(&t, 1, SW_DROP_MAX);	/* ignored */
 	assert_int_equal(t.ports[0].c.rx_packets, 2);
 	assert_int_equal(t.ports[0].c.rx_bytes, 1612);
 	assert_int_equal(t.ports[1].c.tx_packets, 1);
-	assert_int_equal(sw_drops_total(&t.ports[0].c), 2);
+	assert_int_equal(sw_drops_total(&t.ports[0].c), 3);
 	assert_int_equal(sw_drops_total(&t.ports[1].c), 1);
 
 	n = sw_stats_json(&t, "lan", buf, sizeof(buf));
@@ -216,8 +217,8 @@ test_counters_json(void **state)
 	assert_non_null(strstr(buf, "{\"switch\":\"lan\",\"ports\":[{\"name\":"
 	    "\"vm0.0\",\"kind\":\"vm\",\"mac\":\"02:00:00:00:aa:01\","
 	    "\"state\":\"up\",\"rx_packets\":2,\"rx_bytes\":1612,"
-	    "\"tx_packets\":0,\"tx_bytes\":0,\"rx_gso_packets\":1,\"drops\":2,\"drop\":{"
-	    "\"malformed\":0,\"spoofed_source\":2,"));
+	    "\"tx_packets\":0,\"tx_bytes\":0,\"rx_gso_packets\":1,\"drops\":3,\"drop\":{"
+	    "\"malformed\":0,\"bad_gso\":1,\"spoofed_source\":2,"));
 	assert_non_null(strstr(buf, "\"name\":\"vm1.0\",\"kind\":\"vm\","
 	    "\"mac\":\"02:00:00:00:aa:02\",\"state\":\"error\","
 	    "\"rx_packets\":0,\"rx_bytes\":0,\"tx_packets\":1,"
