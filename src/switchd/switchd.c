@@ -126,10 +126,13 @@ deliver(struct sw_switch *sw, unsigned dst, const struct sw_frame *f)
 				sw->touched[dst / 64] |= 1ull << (dst % 64);
 		}
 	}
-	if (why == SW_DROP_NONE)
+	if (why == SW_DROP_NONE) {
 		sw_count_tx(&sw->t, dst, f->len);
-	else
+		if (f->hdr.gso_type != 0)
+			sw->t.ports[dst].c.tx_gso_packets++;
+	} else {
 		sw_count_drop(&sw->t, dst, why);
+	}
 }
 
 /* One frame from port `in`, its readable segments in guest memory. */

@@ -339,6 +339,9 @@ test_forwarding(void **state)
 	assert_int_equal(stat_of(2, "malformed"), 1);
 
 	assert_int_equal(stat_of(0, "rx_gso_packets"), 2);
+	/* Delivered whole, as a TSO frame, once: to p1 (p2 dropped it). */
+	assert_int_equal(stat_of(1, "tx_gso_packets"), 1);
+	assert_int_equal(stat_of(2, "tx_gso_packets"), 0);
 	for (int i = 0; i < 3; i++)
 		vf_close(&p[i].d);
 }
@@ -420,6 +423,7 @@ test_bad_gso(void **state)
 	assert_int_equal(rh[8] | rh[9] << 8, 16);
 	assert_memory_equal(r, f, 600);
 	assert_int_equal(stat_of(0, "rx_gso_packets"), 1);
+	assert_int_equal(stat_of(1, "tx_gso_packets"), 1);
 	assert_int_equal(stat_of(0, "rx_packets"), 2);
 	assert_int_equal(stat_of(0, "bad_gso"), nbad);
 	vf_close(&p[0].d);
