@@ -425,9 +425,11 @@ def test_large_frames_and_tso_between_vms(lab):
                               "{ nc -l -p 5001 < /tmp/hold > /tmp/got; } & "
                               "exec 3>/tmp/hold; wait; "
                               "wc -c < /tmp/got; md5sum < /tmp/got; rm /tmp/got"])
-    # Listening (port 5001 = 0x1389 in state 0A) before the client starts.
-    vm0.ok("for i in $(seq 300); do grep -q ':1389 00000000:0000 0A' "
-           "/proc/net/tcp && exit 0; sleep 0.1; done; exit 1", timeout=60)
+    # Listening (port 5001 = 0x1389 in state 0A, on IPv4 or IPv6: busybox
+    # nc takes an IPv6 socket) before the client starts.
+    vm0.ok("for i in $(seq 300); do grep -qE ':1389 [0-9A-F]+:0000 0A' "
+           "/proc/net/tcp /proc/net/tcp6 2>/dev/null && exit 0; sleep 0.1; "
+           "done; exit 1", timeout=60)
     before = {p["name"]: p for p in lab.lan.stats()["ports"]}
     vm1.ok("nc 192.168.1.1 5001 < /tmp/blob; rm /tmp/blob", timeout=180)
     r = vm0.agent.wait(server, timeout=120)
@@ -447,6 +449,10 @@ def test_large_frames_and_tso_between_vms(lab):
     gso_in, gso_out = d["vm1.0"]["rx_gso_packets"], d["vm0.0"]["tx_gso_packets"]
     egress = sum(after["vm0.0"]["drop"][k] - before["vm0.0"]["drop"][k]
                  for k in ("no_buffers", "too_big", "offload", "port_down"))
+    print("TSO frames: %d from vm1, %d delivered to vm0, %d frames dropped "
+          "at vm0's port; %d frames, %d bytes from vm1" % (
+              gso_in, gso_out, egress, d["vm1.0"]["rx_packets"],
+              d["vm1.0"]["rx_bytes"]))
     assert gso_in > 0, "no TSO frame from vm1: %s" % d["vm1.0"]
     assert gso_out > 0, "no TSO frame delivered to vm0: %s" % d["vm0.0"]
     assert gso_in - egress <= gso_out <= gso_in, (gso_in, gso_out, egress)
