@@ -3,7 +3,8 @@
  * isles-blk-hostile: plays a malicious VMM against one isles-diskd
  * export, using the test front-end library (src/vhost/front.h).
  *
- *   isles-blk-hostile SOCKET [RO_SOCKET]
+ *   isles-blk-hostile SOCKET RO_SOCKET
+ *   isles-blk-hostile --list
  *
  * SOCKET's export must offer two queues (queues=2); RO_SOCKET's is
  * read-only.
@@ -17,12 +18,18 @@
  * The wrapper test (tests/integration/test_blk_hostile.py) checks that
  * the daemon stayed up and that the other partitions did not change.
  *
- * Prints "ok NAME" or "FAIL NAME: why" per case; exit status 1 on any
- * failure.
+ * The cases are the rows of one table (`cases` below), run in order; each
+ * prints exactly one line, "ok NAME" or "FAIL NAME: why", whatever
+ * happens inside it.  The last line is "cases: D defined, R run, P passed"
+ * with D counted from the table, so that the wrapper can check that every
+ * defined case ran and passed without knowing how many there are;
+ * --list prints the table's names, one a line.  Exit status 0 only when
+ * all D ran and passed; 1 otherwise; 2 for a bad command line.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,28 +58,52 @@ struct conn {
 };
 
 static const char *sock_path, *ro_path;
-static int failures;
+/* Why the running case failed, printed after its name. */
+static char reason[256];
 
-static void
-result(const char *name, int ok, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+struct hcase;
+typedef int (*attack_fn)(struct conn *c);
+/* One case: true when the daemon did what it must, else false with the
+ * reason set (verdict, fail). */
+typedef bool (*case_fn)(const struct hcase *hc);
 
-static void
-result(const char *name, int ok, const char *fmt, ...)
+struct hcase {
+	const char *name;
+	case_fn run;
+	attack_fn attack;	/* ring cases: the malformed ring to offer */
+};
+
+static bool
+vfail(const char *fmt, va_list ap)
+{
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	return false;
+}
+
+/* ok, or false with the reason formatted from fmt. */
+static bool __attribute__((format(printf, 2, 3)))
+verdict(bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (ok) {
-		printf("ok %s\n", name);
-	} else {
-		failures++;
-		printf("FAIL %s: ", name);
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		printf("\n");
-	}
-	fflush(stdout);
+	if (ok)
+		return true;
+	va_start(ap, fmt);
+	vfail(fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* false with the reason formatted from fmt. */
+static bool __attribute__((format(printf, 1, 2)))
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(fmt, ap);
+	va_end(ap);
+	return false;
 }
 
 static int
@@ -162,25 +193,27 @@ still_serving(void)
 	return st == S_OK;
 }
 
-typedef int (*attack_fn)(struct conn *c);
+/* A plain read works: the export is there to be attacked. */
+static bool
+baseline_case(const struct hcase *hc)
+{
+	return verdict(still_serving(), "a plain read failed");
+}
 
 /* A malformed ring: the back-end must never complete it. */
-static void
-ring_case(const char *name, attack_fn fn)
+static bool
+ring_case(const struct hcase *hc)
 {
 	struct conn c;
 	int st;
 
-	if (conn_open(&c, sock_path) < 0) {
-		result(name, 0, "connect: %s", strerror(errno));
-		return;
-	}
-	st = fn(&c);
+	if (conn_open(&c, sock_path) < 0)
+		return fail("connect: %s", strerror(errno));
+	st = hc->attack(&c);
 	conn_close(&c);
 	if (st != NO_ANSWER)
-		result(name, 0, "completed with status %d", st);
-	else
-		result(name, still_serving(), "daemon no longer serving");
+		return fail("completed with status %d", st);
+	return verdict(still_serving(), "daemon no longer serving");
 }
 
 static int
@@ -278,8 +311,8 @@ a_indirect_nested(struct conn *c)
 }
 
 /* The seed's bug: a request spilling 1..7 sectors past the partition. */
-static void
-spill_cases(void)
+static bool
+spill_case(const struct hcase *hc)
 {
 	struct conn c;
 	uint8_t *d, before[4096], after[4096];
@@ -287,16 +320,13 @@ spill_cases(void)
 	int st, ok = 1;
 	char why[128] = "";
 
-	if (conn_open(&c, sock_path) < 0) {
-		result("spill", 0, "connect: %s", strerror(errno));
-		return;
-	}
+	if (conn_open(&c, sock_path) < 0)
+		return fail("connect: %s", strerror(errno));
 	d = vf_ptr(&c.d, c.data);
 	/* The last 8 sectors inside the disk, as they are now. */
 	if (rw(&c, T_IN, c.cap - 8, 8) != S_OK) {
-		result("spill", 0, "reading the last sectors failed");
 		conn_close(&c);
-		return;
+		return fail("reading the last sectors failed");
 	}
 	memcpy(before, d, sizeof(before));
 	for (k = 1; k <= 7 && ok; k++) {
@@ -334,22 +364,20 @@ spill_cases(void)
 		ok = 0;
 	}
 	conn_close(&c);
-	result("spill-1-to-7-sectors", ok, "%s", why);
+	return verdict(ok, "%s", why);
 }
 
 /* Legal: the 16-byte header split over three descriptors. */
-static void
-split_header_case(void)
+static bool
+split_header_case(const struct hcase *hc)
 {
 	struct conn c;
 	uint8_t *d, *h;
 	uint64_t h2;
 	int st, ok;
 
-	if (conn_open(&c, sock_path) < 0) {
-		result("split-header", 0, "connect");
-		return;
-	}
+	if (conn_open(&c, sock_path) < 0)
+		return fail("connect: %s", strerror(errno));
 	d = vf_ptr(&c.d, c.data);
 	h = vf_ptr(&c.d, c.hdr);
 	h2 = vf_alloc(&c.d, 64, 64);
@@ -384,8 +412,7 @@ split_header_case(void)
 			ok = d[i] == (uint8_t)(i * 7 + 3);
 	}
 	conn_close(&c);
-	result("split-header-and-indirect", ok, "status %d or data differs",
-	    st);
+	return verdict(ok, "status %d or data differs", st);
 }
 
 /*
@@ -396,8 +423,8 @@ split_header_case(void)
  * inflight record would run B again and lose A.  The daemon must redo A
  * and only A.
  */
-static void
-inflight_case(void)
+static bool
+inflight_case(const struct hcase *hc)
 {
 	struct conn c;
 	struct vq_inflight *inf;
@@ -492,7 +519,7 @@ inflight_case(void)
 	ok = 1;
 out:
 	vf_close(&c.d);
-	result("inflight-resubmit-after-crash", ok, "%s", why);
+	return verdict(ok, "%s", why);
 }
 
 struct dseg {
@@ -514,8 +541,8 @@ seg_req(struct conn *c, uint32_t type, const void *segs, uint32_t len)
 }
 
 /* FLUSH, GET_ID, DISCARD and WRITE_ZEROES, legal and spilling. */
-static void
-other_requests_case(void)
+static bool
+other_requests_case(const struct hcase *hc)
 {
 	struct conn c;
 	struct dseg seg;
@@ -525,10 +552,8 @@ other_requests_case(void)
 	int ok = 0, st;
 	unsigned i;
 
-	if (conn_open(&c, sock_path) < 0) {
-		result("flush-getid-discard-writezeroes", 0, "connect");
-		return;
-	}
+	if (conn_open(&c, sock_path) < 0)
+		return fail("connect: %s", strerror(errno));
 	d = vf_ptr(&c.d, c.data);
 	header(&c, 4 /* FLUSH */, 0);
 	desc(&c, 0, c.hdr, 16, VQ_DESC_F_NEXT, 1);
@@ -594,12 +619,12 @@ other_requests_case(void)
 	ok = 1;
 out:
 	conn_close(&c);
-	result("flush-getid-discard-writezeroes", ok, "%s", why);
+	return verdict(ok, "%s", why);
 }
 
 /* Two virtqueues, I/O on both (the export must have queues=2). */
-static void
-multiqueue_case(void)
+static bool
+multiqueue_case(const struct hcase *hc)
 {
 	struct vf_dev d;
 	uint64_t hdr, data, st;
@@ -609,8 +634,7 @@ multiqueue_case(void)
 	if (vf_open(&d, sock_path, MEM_SIZE) < 0 ||
 	    vf_setup(&d, 2, QSIZE, 0) < 0) {
 		vf_close(&d);
-		result("multiqueue", 0, "two queues refused");
-		return;
+		return fail("two queues refused");
 	}
 	hdr = vf_alloc(&d, 64, 64);
 	data = vf_alloc(&d, 4096, 4096);
@@ -641,7 +665,7 @@ multiqueue_case(void)
 		ok = got && *(uint8_t *)vf_ptr(&d, st) == S_OK;
 	}
 	vf_close(&d);
-	result("multiqueue", ok, "no completion on queue %u", qi - 1);
+	return verdict(ok, "no completion on queue %u", qi - 1);
 }
 
 static double
@@ -658,8 +682,8 @@ mono(void)
  * daemon: another export answers at once, and a message that arrives in
  * pieces is still understood.
  */
-static void
-stall_case(void)
+static bool
+stall_case(const struct hcase *hc)
 {
 	struct vf_dev a;
 	struct vu_hdr h = { VU_GET_FEATURES, VU_VERSION, 0 };
@@ -669,8 +693,6 @@ stall_case(void)
 	int ok = 0, st = -1;
 	const char *why = "connect";
 
-	if (ro_path == NULL)
-		return;
 	if (vf_open(&a, sock_path, MEM_SIZE) < 0)
 		goto out0;
 	/* Half a header, then silence. */
@@ -706,8 +728,7 @@ stall_case(void)
 out1:
 	vf_close(&a);
 out0:
-	result("stalled-half-message", ok, "%s (%.2f s, status %d)", why, t,
-	    st);
+	return verdict(ok, "%s (%.2f s, status %d)", why, t, st);
 }
 
 /*
@@ -715,8 +736,8 @@ out0:
  * (a driver never does this): the daemon must bound its work and memory
  * and keep serving other exports.
  */
-static void
-recycled_heads_case(void)
+static bool
+recycled_heads_case(const struct hcase *hc)
 {
 	struct conn c;
 	double t, end;
@@ -724,8 +745,6 @@ recycled_heads_case(void)
 	int st = -1, ok = 0;
 	const char *why = "connect";
 
-	if (ro_path == NULL)
-		return;
 	if (conn_open(&c, sock_path) < 0)
 		goto out0;
 	header(&c, T_IN, 64);
@@ -762,31 +781,31 @@ recycled_heads_case(void)
 out1:
 	conn_close(&c);
 out0:
-	result("recycled-heads-flood", ok && still_serving(), "%s", why);
+	if (ok && !still_serving()) {
+		ok = 0;
+		why = "daemon no longer serving";
+	}
+	return verdict(ok, "%s", why);
 }
 
-static void
-ro_case(void)
+static bool
+ro_case(const struct hcase *hc)
 {
 	struct conn c;
 	int st;
 
-	if (ro_path == NULL)
-		return;
-	if (conn_open(&c, ro_path) < 0) {
-		result("read-only-export", 0, "connect");
-		return;
-	}
+	if (conn_open(&c, ro_path) < 0)
+		return fail("connect: %s", strerror(errno));
 	memset(vf_ptr(&c.d, c.data), 0xab, 4096);
 	st = rw(&c, T_OUT, 64, 8);
 	conn_close(&c);
-	result("read-only-export", st == S_IOERR, "write status %d", st);
+	return verdict(st == S_IOERR, "write status %d", st);
 }
 
 /* A malformed vhost-user message: the connection must be dropped. */
-static void
-msg_case(const char *name, uint32_t req, const void *p, uint32_t size,
-    const int *fds, unsigned nfds, bool setup)
+static bool
+msg_case(uint32_t req, const void *p, uint32_t size, const int *fds,
+    unsigned nfds, bool setup)
 {
 	struct vf_dev d;
 	uint8_t junk[64];
@@ -796,9 +815,8 @@ msg_case(const char *name, uint32_t req, const void *p, uint32_t size,
 
 	if (vf_open(&d, sock_path, MEM_SIZE) < 0 ||
 	    (setup && vf_setup(&d, 1, QSIZE, 0) < 0)) {
-		result(name, 0, "connect");
 		vf_close(&d);
-		return;
+		return fail("connect");
 	}
 	vf_msg(&d, req, p, size, fds, nfds, false, NULL, NULL);
 	/* Ask for something with a reply: a dropped connection gives EOF. */
@@ -810,124 +828,231 @@ msg_case(const char *name, uint32_t req, const void *p, uint32_t size,
 		    MSG_DONTWAIT) == 0;
 	vf_close(&d);
 	if (!closed)
-		result(name, 0, "connection kept after a malformed message");
-	else
-		result(name, still_serving(), "daemon no longer serving");
+		return fail("connection kept after a malformed message");
+	return verdict(still_serving(), "daemon no longer serving");
 }
 
-static void
-message_cases(void)
+static bool
+m_vring_index(const struct hcase *hc)
 {
-	struct vu_mem_table_msg mt;
 	struct vu_vring_state st = { 200, 16 };
-	struct vu_vring_addr a = { 0, 0, 1ull << 50, 1ull << 50, 1ull << 50, 0 };
-	struct vu_config_msg cfg;
-	uint64_t idx = 0, huge[64];
-	int efd[3], memfd;
 
-	memset(huge, 0, sizeof(huge));
-	msg_case("vring-index-out-of-range", VU_SET_VRING_NUM, &st,
-	    sizeof(st), NULL, 0, false);
-	st = (struct vu_vring_state){ 0, 100 };
-	msg_case("vring-size-not-power-of-two", VU_SET_VRING_NUM, &st,
-	    sizeof(st), NULL, 0, false);
-	msg_case("ring-outside-guest-memory", VU_SET_VRING_ADDR, &a, sizeof(a),
-	    NULL, 0, true);
+	return msg_case(VU_SET_VRING_NUM, &st, sizeof(st), NULL, 0, false);
+}
+
+static bool
+m_vring_size(const struct hcase *hc)
+{
+	struct vu_vring_state st = { 0, 100 };
+
+	return msg_case(VU_SET_VRING_NUM, &st, sizeof(st), NULL, 0, false);
+}
+
+static bool
+m_ring_outside(const struct hcase *hc)
+{
+	struct vu_vring_addr a = { 0, 0, 1ull << 50, 1ull << 50, 1ull << 50,
+	    0 };
+
+	return msg_case(VU_SET_VRING_ADDR, &a, sizeof(a), NULL, 0, true);
+}
+
+static bool
+m_config_range(const struct hcase *hc)
+{
+	struct vu_config_msg cfg;
+
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.offset = 200;
 	cfg.size = 100;
-	msg_case("config-out-of-range", VU_GET_CONFIG, &cfg,
-	    VU_CONFIG_HDR_SIZE + 100, NULL, 0, false);
-	msg_case("payload-size-mismatch", VU_SET_FEATURES, huge, 24, NULL, 0,
+	return msg_case(VU_GET_CONFIG, &cfg, VU_CONFIG_HDR_SIZE + 100, NULL, 0,
 	    false);
-	efd[0] = eventfd(0, 0);
-	efd[1] = eventfd(0, 0);
-	efd[2] = eventfd(0, 0);
-	msg_case("surplus-fds", VU_SET_VRING_CALL, &idx, sizeof(idx), efd, 3,
-	    false);
-	msg_case("fd-on-fdless-message", VU_SET_OWNER, NULL, 0, efd, 1, false);
-	close(efd[0]);
-	close(efd[1]);
-	close(efd[2]);
-	/* A region larger than its memfd: mapping it would SIGBUS. */
-	memfd = memfd_create("small", 0);
-	if (ftruncate(memfd, 4096) == 0) {
-		memset(&mt, 0, sizeof(mt));
-		mt.nregions = 1;
-		mt.r[0] = (struct vu_mem_region_msg){ 0, 1u << 30, 1ull << 40,
-		    0 };
-		msg_case("region-larger-than-its-file", VU_SET_MEM_TABLE, &mt,
-		    8 + 32, &memfd, 1, false);
-	}
-	close(memfd);
-	/* Large enough but not sealed: we could shrink it under the daemon. */
-	memfd = memfd_create("unsealed", 0);
-	if (ftruncate(memfd, 1 << 20) == 0) {
-		memset(&mt, 0, sizeof(mt));
-		mt.nregions = 1;
-		mt.r[0] = (struct vu_mem_region_msg){ 0, 1 << 20, 1ull << 40,
-		    0 };
-		msg_case("unsealed-guest-memory", VU_SET_MEM_TABLE, &mt,
-		    8 + 32, &memfd, 1, false);
-	}
-	close(memfd);
-	memset(&mt, 0, sizeof(mt));
-	mt.nregions = 2;
-	memfd = memfd_create("two", 0);
-	if (ftruncate(memfd, 1 << 20) == 0) {
-		int fds[2] = { memfd, memfd };
-
-		mt.r[0] = (struct vu_mem_region_msg){ 0, 1 << 20, 1ull << 40, 0 };
-		mt.r[1] = (struct vu_mem_region_msg){ 4096, 1 << 19,
-		    1ull << 41, 0 };
-		msg_case("overlapping-regions", VU_SET_MEM_TABLE, &mt, 8 + 64,
-		    fds, 2, false);
-	}
-	close(memfd);
-	{
-		/* A header announcing more than any message holds. */
-		struct vf_dev d;
-		struct vu_hdr h = { VU_SET_FEATURES, VU_VERSION, 1u << 20 };
-
-		if (vf_open(&d, sock_path, MEM_SIZE) == 0) {
-			if (write(d.sock, &h, sizeof(h)) != sizeof(h))
-				result("oversized-message", 0, "write");
-			vf_close(&d);
-			result("oversized-message", still_serving(),
-			    "daemon no longer serving");
-		}
-	}
 }
+
+static bool
+m_payload_size(const struct hcase *hc)
+{
+	uint64_t huge[64];
+
+	memset(huge, 0, sizeof(huge));
+	return msg_case(VU_SET_FEATURES, huge, 24, NULL, 0, false);
+}
+
+/* A message that carries nfds eventfds. */
+static bool
+msg_with_eventfds(uint32_t req, unsigned nfds)
+{
+	uint64_t idx = 0;
+	int efd[3];
+	bool ok;
+
+	for (unsigned i = 0; i < nfds; i++)
+		if ((efd[i] = eventfd(0, 0)) < 0) {
+			while (i-- > 0)
+				close(efd[i]);
+			return fail("eventfd: %s", strerror(errno));
+		}
+	if (req == VU_SET_OWNER)	/* a message without payload */
+		ok = msg_case(req, NULL, 0, efd, nfds, false);
+	else
+		ok = msg_case(req, &idx, sizeof(idx), efd, nfds, false);
+	for (unsigned i = 0; i < nfds; i++)
+		close(efd[i]);
+	return ok;
+}
+
+static bool
+m_surplus_fds(const struct hcase *hc)
+{
+	return msg_with_eventfds(VU_SET_VRING_CALL, 3);
+}
+
+static bool
+m_fd_on_fdless(const struct hcase *hc)
+{
+	return msg_with_eventfds(VU_SET_OWNER, 1);
+}
+
+/* SET_MEM_TABLE with n regions, all on one memfd of size bytes. */
+static bool
+mem_table_case(const char *what, uint64_t size, unsigned n,
+    const struct vu_mem_region_msg *r)
+{
+	struct vu_mem_table_msg mt;
+	int memfd, fds[2];
+	bool ok;
+
+	if ((memfd = memfd_create(what, 0)) < 0 ||
+	    ftruncate(memfd, (off_t)size) < 0) {
+		ok = fail("memfd: %s", strerror(errno));
+		goto out;
+	}
+	memset(&mt, 0, sizeof(mt));
+	mt.nregions = n;
+	for (unsigned i = 0; i < n; i++) {
+		mt.r[i] = r[i];
+		fds[i] = memfd;
+	}
+	ok = msg_case(VU_SET_MEM_TABLE, &mt, 8 + 32 * n, fds, n, false);
+out:
+	if (memfd >= 0)
+		close(memfd);
+	return ok;
+}
+
+/* A region larger than its memfd: mapping it would SIGBUS. */
+static bool
+m_region_larger(const struct hcase *hc)
+{
+	const struct vu_mem_region_msg r = { 0, 1u << 30, 1ull << 40, 0 };
+
+	return mem_table_case("small", 4096, 1, &r);
+}
+
+/* Large enough but not sealed: we could shrink it under the daemon. */
+static bool
+m_unsealed(const struct hcase *hc)
+{
+	const struct vu_mem_region_msg r = { 0, 1 << 20, 1ull << 40, 0 };
+
+	return mem_table_case("unsealed", 1 << 20, 1, &r);
+}
+
+static bool
+m_overlapping(const struct hcase *hc)
+{
+	const struct vu_mem_region_msg r[2] = {
+		{ 0, 1 << 20, 1ull << 40, 0 },
+		{ 4096, 1 << 19, 1ull << 41, 0 },
+	};
+
+	return mem_table_case("two", 1 << 20, 2, r);
+}
+
+/* A header announcing more than any message holds. */
+static bool
+m_oversized(const struct hcase *hc)
+{
+	struct vf_dev d;
+	struct vu_hdr h = { VU_SET_FEATURES, VU_VERSION, 1u << 20 };
+	bool wrote;
+
+	if (vf_open(&d, sock_path, MEM_SIZE) < 0)
+		return fail("connect");
+	wrote = write(d.sock, &h, sizeof(h)) == sizeof(h);
+	vf_close(&d);
+	if (!wrote)
+		return fail("write: %s", strerror(errno));
+	return verdict(still_serving(), "daemon no longer serving");
+}
+
+/* Every case, in the order they run. */
+static const struct hcase cases[] = {
+	{ "baseline-read", baseline_case, NULL },
+	{ "split-header-and-indirect", split_header_case, NULL },
+	{ "spill-1-to-7-sectors", spill_case, NULL },
+	{ "descriptor-outside-guest-memory", ring_case, a_outside_memory },
+	{ "descriptor-at-wrapping-address", ring_case, a_far_address },
+	{ "looping-chain", ring_case, a_loop },
+	{ "zero-length-descriptor", ring_case, a_zero_length },
+	{ "avail-idx-jump", ring_case, a_avail_jump },
+	{ "head-index-out-of-range", ring_case, a_head_out_of_range },
+	{ "chain-without-status-byte", ring_case, a_no_status },
+	{ "readable-after-writable", ring_case, a_readable_after_writable },
+	{ "indirect-table-outside-memory", ring_case, a_indirect_outside },
+	{ "nested-indirect-table", ring_case, a_indirect_nested },
+	{ "flush-getid-discard-writezeroes", other_requests_case, NULL },
+	{ "multiqueue", multiqueue_case, NULL },
+	{ "vring-index-out-of-range", m_vring_index, NULL },
+	{ "vring-size-not-power-of-two", m_vring_size, NULL },
+	{ "ring-outside-guest-memory", m_ring_outside, NULL },
+	{ "config-out-of-range", m_config_range, NULL },
+	{ "payload-size-mismatch", m_payload_size, NULL },
+	{ "surplus-fds", m_surplus_fds, NULL },
+	{ "fd-on-fdless-message", m_fd_on_fdless, NULL },
+	{ "region-larger-than-its-file", m_region_larger, NULL },
+	{ "unsealed-guest-memory", m_unsealed, NULL },
+	{ "overlapping-regions", m_overlapping, NULL },
+	{ "oversized-message", m_oversized, NULL },
+	{ "inflight-resubmit-after-crash", inflight_case, NULL },
+	{ "stalled-half-message", stall_case, NULL },
+	{ "recycled-heads-flood", recycled_heads_case, NULL },
+	{ "read-only-export", ro_case, NULL },
+};
+#define NCASES	(sizeof(cases) / sizeof(cases[0]))
 
 int
 main(int argc, char **argv)
 {
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: isles-blk-hostile SOCKET [RO_SOCKET]\n");
+	unsigned run = 0, passed = 0;
+
+	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+		for (size_t i = 0; i < NCASES; i++)
+			printf("%s\n", cases[i].name);
+		return 0;
+	}
+	if (argc != 3) {
+		fprintf(stderr, "usage: isles-blk-hostile SOCKET RO_SOCKET\n"
+		    "       isles-blk-hostile --list\n");
 		return 2;
 	}
 	sock_path = argv[1];
-	ro_path = argc == 3 ? argv[2] : NULL;
-	result("baseline-read", still_serving(), "a plain read failed");
-	split_header_case();
-	spill_cases();
-	ring_case("descriptor-outside-guest-memory", a_outside_memory);
-	ring_case("descriptor-at-wrapping-address", a_far_address);
-	ring_case("looping-chain", a_loop);
-	ring_case("zero-length-descriptor", a_zero_length);
-	ring_case("avail-idx-jump", a_avail_jump);
-	ring_case("head-index-out-of-range", a_head_out_of_range);
-	ring_case("chain-without-status-byte", a_no_status);
-	ring_case("readable-after-writable", a_readable_after_writable);
-	ring_case("indirect-table-outside-memory", a_indirect_outside);
-	ring_case("nested-indirect-table", a_indirect_nested);
-	other_requests_case();
-	multiqueue_case();
-	message_cases();
-	inflight_case();
-	stall_case();
-	recycled_heads_case();
-	ro_case();
-	printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
-	return failures ? 1 : 0;
+	ro_path = argv[2];
+	for (size_t i = 0; i < NCASES; i++) {
+		bool ok;
+
+		reason[0] = '\0';
+		ok = cases[i].run(&cases[i]);
+		run++;
+		if (ok) {
+			passed++;
+			printf("ok %s\n", cases[i].name);
+		} else {
+			printf("FAIL %s: %s\n", cases[i].name,
+			    reason[0] ? reason : "(no reason given)");
+		}
+		fflush(stdout);
+	}
+	printf("cases: %zu defined, %u run, %u passed\n", NCASES, run, passed);
+	return run == NCASES && passed == NCASES ? 0 : 1;
 }
