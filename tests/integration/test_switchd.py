@@ -17,13 +17,16 @@ pings it; killing the switch daemon and starting it again lets ping
 resume; an idle switch uses no CPU.
 """
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -470,18 +473,64 @@ exit 0
 """
 
 
-def test_uplink_dhcp_and_ping(lab):
-    vm0 = lab.vms[0]
+def dhcp_lease(vm0):
+    """udhcpc on eth1 (the wan switch); returns the address leased."""
     # The image has no udhcpc default script: give it a minimal one.
     code, out = vm0.sh("cat > /tmp/udhcpc.sh && chmod +x /tmp/udhcpc.sh",
                        stdin=UDHCPC_SCRIPT)
     assert code == 0, out
     out = vm0.ok("udhcpc -i eth1 -n -q -t 10 -T 2 -s /tmp/udhcpc.sh", timeout=60)
     addr = vm0.ok("ip -4 addr show dev eth1")
-    assert "inet 10.213.0.1" in addr, out + addr
+    m = re.search(r"inet (10\.213\.0\.1\d\d)/", addr)
+    assert m, out + addr
+    return m.group(1)
+
+
+def test_uplink_dhcp_and_ping(lab):
+    vm0 = lab.vms[0]
+    dhcp_lease(vm0)
     assert "3 packets received" in vm0.ok("ping -c 3 -W 5 10.213.0.1")
     up = lab.wan.port("uplink")
     assert up["state"] == "up" and up["tx_packets"] > 0 and up["rx_packets"] > 0, up
+
+
+def test_tcp_from_the_uplink_crosses_as_tso(lab):
+    """TCP from the far side of the uplink: the host kernel hands the switch
+    TSO super-frames (the TAP has TUNSETOFFLOAD), which pass the switch's
+    TSO header checks and reach vm0 whole, with the data intact."""
+    vm0 = lab.vms[0]
+    m = re.search(r"inet (10\.213\.0\.1\d\d)/", vm0.ok("ip -4 addr show dev eth1"))
+    ip = m.group(1) if m else dhcp_lease(vm0)
+    data = os.urandom(4 << 20)
+    server = vm0.agent.start(["/bin/sh", "-c",
+                              "rm -f /tmp/hold /tmp/got; mkfifo /tmp/hold; "
+                              "{ nc -l -p 5002 < /tmp/hold > /tmp/got; } & "
+                              "exec 3>/tmp/hold; wait; "
+                              "wc -c < /tmp/got; md5sum < /tmp/got; rm /tmp/got"])
+    vm0.ok("for i in $(seq 300); do grep -qE ':138A [0-9A-F]+:0000 0A' "
+           "/proc/net/tcp /proc/net/tcp6 2>/dev/null && exit 0; sleep 0.1; "
+           "done; exit 1", timeout=60)
+    before = {p["name"]: p for p in lab.wan.stats()["ports"]}
+    # The sender runs in the test's namespace, on the TAP's side.
+    send = ("import socket, sys\n"
+            "s = socket.create_connection((sys.argv[1], 5002), timeout=60)\n"
+            "s.sendall(sys.stdin.buffer.read())\n"
+            "s.shutdown(socket.SHUT_WR)\n"
+            "s.recv(1)\n")
+    subprocess.run(["ip", "netns", "exec", lab.netns, sys.executable, "-c",
+                    send, ip], input=data, check=True, timeout=180)
+    r = vm0.agent.wait(server, timeout=120)
+    after = {p["name"]: p for p in lab.wan.stats()["ports"]}
+    got = r.out.decode().split()
+    assert got[:2] == [str(len(data)), hashlib.md5(data).hexdigest()], (
+        r.out, json.dumps(lab.wan.stats()))
+    gso_in = after["uplink"]["rx_gso_packets"] - before["uplink"]["rx_gso_packets"]
+    gso_out = after["vm0.1"]["tx_gso_packets"] - before["vm0.1"]["tx_gso_packets"]
+    print("TSO frames from the uplink: %d, delivered to vm0: %d" % (gso_in, gso_out))
+    assert gso_in > 0 and gso_out > 0, (before, after)
+    for p in after.values():
+        for k in ("malformed", "bad_gso", "offload", "too_big"):
+            assert p["drop"][k] == 0, p
 
 
 def test_idle_switch_uses_no_cpu(lab):
