@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Run every Isles test; called by `make check` after both builds.
-#   1. unit tests (cmocka), plain build and ASan+UBSan build
+#   1. unit tests (cmocka), plain build and ASan+UBSan build: every
+#      tests/unit/test_*.c must have its binary in both
 #   2. golden-output tests of `isles check` (tests/golden)
 #   3. integration tests that boot VMs (pytest, tests/integration)
 # Ends with one summary line "N passed, M failed".
@@ -19,10 +20,24 @@ only=${ISLES_CHECK_ONLY:-}
 stage() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 
 if stage unit; then
+	# One binary per tests/unit/test_*.c in each build: a source whose
+	# binary is missing (an empty or failed build) fails, it is never
+	# passed over.
+	srcs=(tests/unit/test_*.c)
+	if [ ! -e "${srcs[0]}" ]; then
+		echo "no unit tests in tests/unit" >&2
+		failed=$((failed + 1))
+		failures+=("tests/unit")
+		srcs=()
+	fi
 	for build in build build/asan; do
-		for t in "$build"/tests/test_*; do
-			[ -x "$t" ] || continue
-			if "$t"; then
+		for src in "${srcs[@]}"; do
+			t=$build/tests/$(basename "$src" .c)
+			if [ ! -x "$t" ]; then
+				echo "$t: not built (make, make SANITIZE=1)" >&2
+				failed=$((failed + 1))
+				failures+=("$t (not built)")
+			elif "$t"; then
 				passed=$((passed + 1))
 			else
 				failed=$((failed + 1))

@@ -144,7 +144,7 @@ jstr(const char *o, const char *end, const char *key, char *out, size_t len)
 }
 
 static const char *const drop_reasons[] = {
-	"malformed", "spoofed_source", "unknown_unicast", "to_self",
+	"malformed", "bad_gso", "spoofed_source", "unknown_unicast", "to_self",
 	"link_local", "offload", "too_big", "no_buffers", "port_down",
 };
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sw_frame: frame classification and virtio-net header rules; see
- * sw_frame.h.  Pure functions over copies the caller made.
+ * sw_frame.h.  Pure functions over copies the caller made.  The TCP/IP
+ * header walk is written here rather than taken from a library: it is
+ * the dozen bounds checks below, and the packet libraries at hand parse
+ * kernel or mbuf structures, not a plain copy.
  */
 #include "sw_frame.h"
 
@@ -9,6 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
+#include <linux/if_ether.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
@@ -19,6 +25,7 @@
 static const char *const drop_names[SW_DROP_MAX] = {
 	[SW_DROP_NONE] = "none",
 	[SW_DROP_MALFORMED] = "malformed",
+	[SW_DROP_BADGSO] = "bad_gso",
 	[SW_DROP_SPOOF] = "spoofed_source",
 	[SW_DROP_UNKNOWN] = "unknown_unicast",
 	[SW_DROP_SELF] = "to_self",
@@ -163,13 +170,108 @@ sw_vnet_hdr_encode(const struct sw_vnet_hdr *h, uint8_t *out, size_t len)
 		le_put16(out + 10, h->num_buffers);
 }
 
+#define TCP_CSUM_OFF	16	/* offsetof(struct tcphdr, check) */
+#define MAX_VLAN_TAGS	2
+#define MAX_IPV6_EXT	8
+
+static uint16_t
+be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+bool
+sw_gso_parse(const uint8_t *head, size_t len, bool v6,
+    struct sw_gso_hdrs *o)
+{
+	size_t off = 12;	/* the EtherType of the untagged header */
+	uint16_t type;
+	uint8_t proto;
+
+	for (int tags = 0;; tags++) {
+		if (off + 2 > len)
+			return false;
+		type = be16(head + off);
+		if (type != ETH_P_8021Q && type != ETH_P_8021AD)
+			break;
+		if (tags == MAX_VLAN_TAGS)
+			return false;
+		off += 4;
+	}
+	off += 2;
+	o->l3 = off;
+	if (!v6) {
+		size_t ihl;
+
+		if (type != ETH_P_IP || off + 20 > len ||
+		    head[off] >> 4 != 4)
+			return false;
+		ihl = (size_t)(head[off] & 0x0f) * 4;
+		/* More fragments or a fragment offset: not a whole segment. */
+		if (ihl < 20 || off + ihl > len ||
+		    (be16(head + off + 6) & 0x3fff) != 0)
+			return false;
+		proto = head[off + 9];
+		off += ihl;
+	} else {
+		if (type != ETH_P_IPV6 || off + 40 > len ||
+		    head[off] >> 4 != 6)
+			return false;
+		proto = head[off + 6];
+		off += 40;
+		/* Hop-by-hop, routing, destination options: (n + 1) * 8. */
+		for (int n = 0; proto == IPPROTO_HOPOPTS ||
+		    proto == IPPROTO_ROUTING || proto == IPPROTO_DSTOPTS; n++) {
+			if (n == MAX_IPV6_EXT || off + 2 > len)
+				return false;
+			proto = head[off];
+			off += ((size_t)head[off + 1] + 1) * 8;
+		}
+	}
+	if (proto != IPPROTO_TCP || off + 20 > len)
+		return false;
+	o->l4 = off;
+	off += (size_t)(head[off + 12] >> 4) * 4;
+	if (off < o->l4 + 20 || off > len)
+		return false;
+	o->end = off;
+	return true;
+}
+
+/* The TSO header against the frame it came with; see sw_frame.h. */
+static enum sw_drop
+check_gso(struct sw_vnet_hdr *h, bool v6, const uint8_t *head,
+    size_t head_len, size_t frame_len)
+{
+	struct sw_gso_hdrs o;
+
+	if (h->gso_size < SW_GSO_MIN_SIZE)
+		return SW_DROP_BADGSO;
+	if (head_len > frame_len)
+		head_len = frame_len;
+	if (!sw_gso_parse(head, head_len, v6, &o))
+		return SW_DROP_BADGSO;
+	if (h->hdr_len != 0 && (h->hdr_len < o.end || h->hdr_len > frame_len))
+		return SW_DROP_BADGSO;
+	if (h->csum_start != o.l4 || h->csum_offset != TCP_CSUM_OFF)
+		return SW_DROP_BADGSO;
+	if (frame_len - o.end <= h->gso_size) {
+		/* One segment or less: an ordinary partial-checksum frame. */
+		h->gso_type = VIRTIO_NET_HDR_GSO_NONE;
+		h->gso_size = 0;
+		h->hdr_len = 0;
+	}
+	return SW_DROP_NONE;
+}
+
 enum sw_drop
 sw_vnet_hdr_check_tx(struct sw_vnet_hdr *h, uint64_t features,
-    size_t frame_len)
+    const uint8_t *head, size_t head_len, size_t frame_len)
 {
 	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
 	bool ecn = (h->gso_type & VIRTIO_NET_HDR_GSO_ECN) != 0;
 	bool csum = (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0;
+	enum sw_drop why;
 
 	if (frame_len < SW_ETH_HLEN || frame_len > SW_MAX_FRAME)
 		return SW_DROP_MALFORMED;
@@ -193,8 +295,12 @@ sw_vnet_hdr_check_tx(struct sw_vnet_hdr *h, uint64_t features,
 			return SW_DROP_MALFORMED;
 		if (ecn && !(features & BIT(VIRTIO_NET_F_HOST_ECN)))
 			return SW_DROP_MALFORMED;
-		if (!csum || h->gso_size == 0)
+		if (!csum)
 			return SW_DROP_MALFORMED;
+		why = check_gso(h, gso == VIRTIO_NET_HDR_GSO_TCPV6, head,
+		    head_len, frame_len);
+		if (why != SW_DROP_NONE)
+			return why;
 		break;
 	default:
 		return SW_DROP_MALFORMED;

@@ -12,7 +12,7 @@
  * Nothing here touches guest memory: callers copy the header bytes out of
  * the guest first (no double fetch) and pass the copy.  Everything a guest
  * wrote is treated as hostile: every field is checked, nothing is
- * assert()ed.  Called by sw_fwd.c, the data path (sw_port.c, sw_tap.c)
+ * assert()ed.  Called by sw_fwd.c, the data path (sw_net.c, sw_tap.c)
  * and the unit tests (tests/unit/test_switch_frame.c).
  *
  * Conventions: predicates return bool; checks return an enum sw_drop
@@ -37,12 +37,31 @@
 #define SW_VNET_HDR_LEN		12u
 #define SW_VNET_HDR_LEN_LEGACY	10u
 #define SW_MAC_STRLEN		18	/* "02:00:00:00:aa:01" + NUL */
+/*
+ * Bytes of a TSO frame's start the switch copies out and checks: Ethernet
+ * (14) + two VLAN tags (8) + IPv4 with options (60) or IPv6 (40) with some
+ * extension headers + TCP with options (60).  A TSO frame whose TCP header
+ * ends beyond this is refused (bad_gso).
+ */
+#define SW_HEAD_MAX		256u
+/*
+ * Smallest gso_size (TCP payload bytes per segment) accepted.  Linux never
+ * sends less: its sender MSS floor, net.ipv4.tcp_min_snd_mss (at least
+ * TCP_MIN_SND_MSS = 48), is counted with the TCP options, and at most 40
+ * bytes of options leave 8 bytes of data (tcp_output.c __tcp_mtu_to_mss:
+ * "reserve room for full set of TCP options and 8 bytes of data").  A
+ * smaller gso_size only serves to make whoever segments the frame (the
+ * host kernel behind the uplink, a receiving guest that forwards it) emit
+ * up to 64 Ki packets for one frame.
+ */
+#define SW_GSO_MIN_SIZE		8u
 
 /* Why a frame was dropped; counted per port (see sw_fwd.h for which port). */
 enum sw_drop {
 	SW_DROP_NONE = 0,
 	/* Counted on the port the frame came from. */
 	SW_DROP_MALFORMED,	/* runt, bad virtio-net header, bad chain */
+	SW_DROP_BADGSO,		/* TSO header that does not fit its frame */
 	SW_DROP_SPOOF,		/* source MAC is not the port's own MAC */
 	SW_DROP_UNKNOWN,	/* unicast to an unknown MAC and no uplink */
 	SW_DROP_SELF,		/* unicast to the sender's own MAC */
@@ -103,21 +122,58 @@ void sw_vnet_hdr_encode(const struct sw_vnet_hdr *h, uint8_t *out, size_t len);
 
 /*
  * Check the header a sender wrote for a frame of frame_len bytes (Ethernet
- * header included) against the features the sender negotiated:
- *   - frame_len in [SW_ETH_HLEN, SW_MAX_FRAME],
- *   - NEEDS_CSUM only with VIRTIO_NET_F_CSUM, and csum_start + csum_offset
- *     + 2 within the frame,
- *   - GSO TCPV4/TCPV6 only with HOST_TSO4/HOST_TSO6, the ECN bit only with
- *     HOST_ECN, always with NEEDS_CSUM and a non-zero gso_size; UDP and
- *     unknown GSO types never (the switch does not offer them),
- *   - a non-GSO frame is at most SW_MAX_FRAME bytes (no MTU is imposed).
+ * header included) against the features the sender negotiated and, for
+ * TSO, against the frame itself.  head[0..head_len) is the caller's copy
+ * of the frame's first bytes: at least min(frame_len, SW_HEAD_MAX) bytes
+ * for a TSO header, only read for one.
+ *   SW_DROP_MALFORMED:
+ *   - frame_len outside [SW_ETH_HLEN, SW_MAX_FRAME] (no MTU is imposed),
+ *   - NEEDS_CSUM without VIRTIO_NET_F_CSUM, or csum_start + csum_offset
+ *     + 2 beyond the frame,
+ *   - GSO TCPV4/TCPV6 without HOST_TSO4/HOST_TSO6, the ECN bit without
+ *     HOST_ECN or without a GSO type, GSO without NEEDS_CSUM; UDP and
+ *     unknown GSO types always (the switch does not offer them).
+ *   SW_DROP_BADGSO, a TSO header that does not fit its frame (see
+ *   sw_gso_parse for what the frame must be):
+ *   - gso_size below SW_GSO_MIN_SIZE,
+ *   - not an Ethernet (up to two VLAN tags) + IPv4 / IPv6 + TCP frame of
+ *     the GSO type's family whose headers end within SW_HEAD_MAX bytes,
+ *   - hdr_len, when not 0, short of the end of the TCP header or beyond
+ *     the frame (virtio 1.2 5.1.6.2: "not less than the length of the
+ *     headers, including the transport header"; 0 is what senders that
+ *     do not fill it in send),
+ *   - csum_start other than the TCP header's offset or csum_offset other
+ *     than 16 (the TCP checksum): segmentation rewrites that checksum.
+ * A TSO frame whose payload fits in one segment (at most gso_size bytes
+ * after the TCP header) is passed as the single segment it is: its GSO
+ * type, gso_size and hdr_len are cleared, NEEDS_CSUM kept.  Linux's own
+ * virtio_net_hdr_to_skb does the same ("Too small packets are not really
+ * GSO ones"); it refused them for a while and went back to this.
  * On success the header is normalised in place: flags other than
  * NEEDS_CSUM are cleared (DATA_VALID means nothing on transmit),
- * num_buffers is zeroed, and SW_DROP_NONE is returned; otherwise
- * SW_DROP_MALFORMED.
+ * num_buffers is zeroed, and SW_DROP_NONE is returned.
  */
 enum sw_drop sw_vnet_hdr_check_tx(struct sw_vnet_hdr *h, uint64_t features,
-    size_t frame_len);
+    const uint8_t *head, size_t head_len, size_t frame_len);
+
+/* Where the headers of a TCP/IP frame lie, from its first byte. */
+struct sw_gso_hdrs {
+	size_t l3;	/* IP header: after Ethernet and VLAN tags */
+	size_t l4;	/* TCP header */
+	size_t end;	/* first payload byte: end of the TCP header */
+};
+
+/*
+ * Parse the headers of a TCP over IPv4 (v6 false) or IPv6 (v6 true) frame
+ * from its first len bytes: Ethernet, at most two 802.1Q / 802.1ad tags,
+ * then an IPv4 header (version 4, IHL >= 5, protocol TCP, not a fragment)
+ * or an IPv6 header (version 6; hop-by-hop, routing and destination
+ * options extension headers are walked, at most 8) followed by TCP, and a
+ * TCP header with data offset >= 5.  Every header must end within len.
+ * Returns true with o filled, or false.  Pure; reads only head[0..len).
+ */
+bool sw_gso_parse(const uint8_t *head, size_t len, bool v6,
+    struct sw_gso_hdrs *o);
 
 /*
  * Can a receiver with negotiated `features` take a frame with this

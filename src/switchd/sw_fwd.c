@@ -244,13 +244,15 @@ sw_stats_json(const struct sw_table *t, const char *switch_name,
 			emit(&o, "\"kind\":\"vm\",\"mac\":\"%s\",", mac);
 		emit(&o, "\"state\":\"%s\",\"rx_packets\":%llu,"
 		    "\"rx_bytes\":%llu,\"tx_packets\":%llu,\"tx_bytes\":%llu,"
-		    "\"rx_gso_packets\":%llu,\"drops\":%llu,\"drop\":{",
+		    "\"rx_gso_packets\":%llu,\"tx_gso_packets\":%llu,"
+		    "\"drops\":%llu,\"drop\":{",
 		    sw_port_state_name(p->state),
 		    (unsigned long long)p->c.rx_packets,
 		    (unsigned long long)p->c.rx_bytes,
 		    (unsigned long long)p->c.tx_packets,
 		    (unsigned long long)p->c.tx_bytes,
 		    (unsigned long long)p->c.rx_gso_packets,
+		    (unsigned long long)p->c.tx_gso_packets,
 		    (unsigned long long)sw_drops_total(&p->c));
 		for (int d = 1; d < SW_DROP_MAX; d++)
 			emit(&o, "%s\"%s\":%llu", d > 1 ? "," : "",

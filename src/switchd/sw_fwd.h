@@ -44,7 +44,8 @@
  * switch counts): rx = frames the switch received from the port (the VM
  * sent them), tx = frames the switch delivered to the port (the VM
  * received them).  Bytes are Ethernet frame bytes, virtio-net header
- * excluded; a TSO super-frame counts once with its full length.
+ * excluded; a TSO super-frame counts once with its full length, and also
+ * in rx_gso_packets / tx_gso_packets.
  */
 struct sw_counters {
 	uint64_t rx_packets;
@@ -52,6 +53,7 @@ struct sw_counters {
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
 	uint64_t rx_gso_packets;	/* of rx_packets: TSO super-frames */
+	uint64_t tx_gso_packets;	/* of tx_packets: TSO super-frames */
 	uint64_t drops[SW_DROP_MAX];	/* [SW_DROP_NONE] unused */
 };
 
@@ -127,7 +129,8 @@ uint64_t sw_drops_total(const struct sw_counters *c);
  * Render the switch's state as one JSON object (no trailing newline):
  *   {"switch":"lan","ports":[{"name":"vm0.0","mac":"02:..","kind":"vm",
  *    "state":"up","rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
- *    "rx_gso_packets":N,"drops":N,"drop":{"malformed":N,...}}, ...]}
+ *    "rx_gso_packets":N,"tx_gso_packets":N,"drops":N,
+ *    "drop":{"malformed":N,...}}, ...]}
  * Returns the length written (excluding the NUL), or -1 with errno
  * ENOSPC when `size` is too small.
  */

@@ -114,8 +114,13 @@ sw_frame_parse(struct sw_frame *f, const struct iovec *iov, unsigned niov,
 	cur_init(&c, iov, niov);
 	cur_read(&c, raw, hdr_len);
 	sw_vnet_hdr_decode(raw, hdr_len, &f->hdr);
-	cur_read(&c, f->eth, SW_ETH_HLEN);
 	f->len = total - hdr_len;
+	/* A TSO header is checked against the IP and TCP headers: copy
+	 * those out too, so that the receiver gets what was checked. */
+	f->head_len = SW_ETH_HLEN;
+	if (f->hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		f->head_len = f->len < SW_HEAD_MAX ? f->len : SW_HEAD_MAX;
+	cur_read(&c, f->head, f->head_len);
 	/* The rest of the frame, from the cursor on. */
 	f->niov = 0;
 	while (cur_room(&c) > 0) {
@@ -125,15 +130,16 @@ sw_frame_parse(struct sw_frame *f, const struct iovec *iov, unsigned niov,
 		c.i++;
 		c.off = 0;
 	}
-	return sw_vnet_hdr_check_tx(&f->hdr, features, f->len);
+	return sw_vnet_hdr_check_tx(&f->hdr, features, f->head, f->head_len,
+	    f->len);
 }
 
 size_t
 sw_frame_flatten(const struct sw_frame *f, uint8_t *out)
 {
-	size_t pos = SW_ETH_HLEN;
+	size_t pos = f->head_len;
 
-	memcpy(out, f->eth, SW_ETH_HLEN);
+	memcpy(out, f->head, f->head_len);
 	for (unsigned i = 0; i < f->niov; i++) {
 		memcpy(out + pos, f->iov[i].iov_base, f->iov[i].iov_len);
 		pos += f->iov[i].iov_len;
@@ -157,9 +163,9 @@ sw_vq_push_n(struct vq *q, const uint16_t *heads, const uint32_t *lens,
 }
 
 /*
- * Fill one receive chain from the frame: the Ethernet header from our
- * copy, then the payload from the sender's segments.  *pos counts frame
- * bytes written so far.  Returns bytes written into the chain.
+ * Fill one receive chain from the frame: the head from our copy, then
+ * the rest from the sender's segments.  *pos counts frame bytes written
+ * so far.  Returns bytes written into the chain.
  */
 static size_t
 fill_chain(struct cursor *dst, const struct sw_frame *f, struct cursor *src,
@@ -167,11 +173,11 @@ fill_chain(struct cursor *dst, const struct sw_frame *f, struct cursor *src,
 {
 	size_t done = 0, k;
 
-	if (*pos < SW_ETH_HLEN) {
-		k = cur_write(dst, f->eth + *pos, SW_ETH_HLEN - *pos);
+	if (*pos < f->head_len) {
+		k = cur_write(dst, f->head + *pos, f->head_len - *pos);
 		*pos += k;
 		done += k;
-		if (*pos < SW_ETH_HLEN)
+		if (*pos < f->head_len)
 			return done;
 	}
 	k = cur_copy(dst, src, f->len - *pos);

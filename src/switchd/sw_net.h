@@ -5,9 +5,11 @@
  *
  *   sw_frame_parse()  takes the readable segments of a transmit chain
  *                     (virtio-net header + Ethernet frame, in the sender's
- *                     guest memory), copies the header and the Ethernet
- *                     header out once, checks them, and keeps the rest as
- *                     segments to copy from.
+ *                     guest memory), copies the header and the frame's
+ *                     head (the Ethernet header; for TSO, the first
+ *                     SW_HEAD_MAX bytes: Ethernet, IP and TCP headers) out
+ *                     once, checks them, and keeps the rest as segments to
+ *                     copy from.
  *   sw_rx_deliver()   copies a parsed frame into a receiver's receive
  *                     queue: one chain, or several with MRG_RXBUF
  *                     (num_buffers set in the first), published with one
@@ -16,12 +18,13 @@
  *                     never truncated; buffers taken for it are given
  *                     back (last_avail rewound).
  *
- * What the switch decides on (the header and the Ethernet addresses) is
- * copied out and checked, and the receiver gets those copies, never a
- * second read of the sender's memory: a sender cannot change its source
- * MAC after the anti-spoofing check.  The payload after the Ethernet
- * header is copied straight from the sender's memory (whatever the sender
- * scribbles there only hurts its own frame).  All guest memory access goes
+ * What the switch decides on (the header, the Ethernet addresses, and the
+ * IP and TCP headers a TSO header is checked against) is copied out and
+ * checked, and the receiver gets those copies, never a second read of the
+ * sender's memory: a sender cannot change its source MAC after the
+ * anti-spoofing check, nor its TCP header after the TSO check.  The
+ * payload after the head is copied straight from the sender's memory
+ * (whatever the sender scribbles there only hurts its own frame).  All guest memory access goes
  * through the iovecs that vq.c built with vu_mem_gpa().
  *
  * Pure apart from guest memory: no syscalls, so the unit tests
@@ -45,7 +48,11 @@
 /* One frame on its way through the switch. */
 struct sw_frame {
 	struct sw_vnet_hdr hdr;		/* checked, normalised copy */
-	uint8_t eth[SW_ETH_HLEN];	/* copy of the Ethernet header */
+	/* Copy of the frame's first head_len bytes: the Ethernet header
+	 * (head_len = SW_ETH_HLEN), or for a TSO header min(len,
+	 * SW_HEAD_MAX) bytes. */
+	uint8_t head[SW_HEAD_MAX];
+	size_t head_len;
 	size_t len;			/* frame bytes, Ethernet header included */
 	unsigned niov;			/* the rest of the frame, in place */
 	struct iovec iov[VQ_MAX_IOV];
@@ -55,9 +62,10 @@ struct sw_frame {
  * Parse a transmitted frame: iov[0..niov) are the readable segments of
  * the chain, starting with a hdr_len-byte virtio-net header (hdr_len from
  * sw_vnet_hdr_len(features)), then the Ethernet frame.  The header is
- * checked against the sender's negotiated features
- * (sw_vnet_hdr_check_tx).  Returns SW_DROP_NONE with f filled, or
- * SW_DROP_MALFORMED (short, oversized, bad header).
+ * checked against the sender's negotiated features and, for TSO, against
+ * the frame's head (sw_vnet_hdr_check_tx).  Returns SW_DROP_NONE with f
+ * filled, SW_DROP_MALFORMED (short, oversized, bad header) or
+ * SW_DROP_BADGSO (a TSO header that does not fit the frame).
  */
 enum sw_drop sw_frame_parse(struct sw_frame *f, const struct iovec *iov,
     unsigned niov, size_t hdr_len, uint64_t features);

@@ -68,8 +68,8 @@ sw_tap_send(int fd, const struct sw_frame *f)
 	sw_vnet_hdr_encode(&h, raw, sizeof(raw));
 	iov[0].iov_base = raw;
 	iov[0].iov_len = sizeof(raw);
-	iov[1].iov_base = (void *)f->eth;
-	iov[1].iov_len = SW_ETH_HLEN;
+	iov[1].iov_base = (void *)f->head;
+	iov[1].iov_len = f->head_len;
 	memcpy(iov + 2, f->iov, f->niov * sizeof(struct iovec));
 	do {
 		n = writev(fd, iov, (int)f->niov + 2);

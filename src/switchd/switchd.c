@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,10 +127,13 @@ deliver(struct sw_switch *sw, unsigned dst, const struct sw_frame *f)
 				sw->touched[dst / 64] |= 1ull << (dst % 64);
 		}
 	}
-	if (why == SW_DROP_NONE)
+	if (why == SW_DROP_NONE) {
 		sw_count_tx(&sw->t, dst, f->len);
-	else
+		if (f->hdr.gso_type != 0)
+			sw->t.ports[dst].c.tx_gso_packets++;
+	} else {
 		sw_count_drop(&sw->t, dst, why);
+	}
 }
 
 /* One frame from port `in`, its readable segments in guest memory. */
@@ -150,7 +154,7 @@ forward(struct sw_switch *sw, unsigned in, const struct iovec *iov,
 	sw_count_rx(&sw->t, in, f->len);
 	if (f->hdr.gso_type != 0)
 		sw->t.ports[in].c.rx_gso_packets++;
-	v = sw_fwd_decide(&sw->t, in, f->eth);
+	v = sw_fwd_decide(&sw->t, in, f->head);
 	switch (v.action) {
 	case SW_ACT_DROP:
 		sw_count_drop(&sw->t, in, v.why);
@@ -426,8 +430,50 @@ parse_port(const char *s, struct port_arg *pa)
 	return 0;
 }
 
+/*
+ * Put every port and the uplink of the command line into the table
+ * before anything is opened.  Returns 0, or -1 with the reason printed: a
+ * bad command line, exit status 2.
+ */
 static int
-port_open(struct sw_switch *sw, const struct port_arg *pa)
+table_fill(struct sw_switch *sw, const struct port_arg *pargs,
+    unsigned nports)
+{
+	for (unsigned i = 0; i < nports; i++) {
+		const struct port_arg *pa = &pargs[i];
+
+		if (!sw_mac_valid_station(pa->mac)) {
+			fprintf(stderr, "isles-switchd: port %s: not a unicast "
+			    "MAC\n", pa->name);
+			return -1;
+		}
+		if (sw_table_add_port(&sw->t, pa->name, pa->mac) < 0) {
+			fprintf(stderr, "isles-switchd: port %s: %s\n",
+			    pa->name, errno == EEXIST ? "name or MAC given twice" :
+			    errno == EINVAL ? "bad name ([A-Za-z0-9_.-])" :
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (sw->tap_name != NULL) {
+		if (*sw->tap_name == '\0' || strlen(sw->tap_name) >= IFNAMSIZ) {
+			fprintf(stderr, "isles-switchd: --uplink \"%s\": not an "
+			    "interface name (1 to %d bytes)\n", sw->tap_name,
+			    IFNAMSIZ - 1);
+			return -1;
+		}
+		if (sw_table_add_uplink(&sw->t, "uplink") < 0) {
+			fprintf(stderr, "isles-switchd: --uplink: %s\n",
+			    errno == ENOSPC ? "too many ports" : strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Open port idx of the table, from its command-line argument pa. */
+static int
+port_open(struct sw_switch *sw, const struct port_arg *pa, int idx)
 {
 	struct vu_loop vl = {
 		.watch = sw_loop_vu_watch,
@@ -435,13 +481,9 @@ port_open(struct sw_switch *sw, const struct port_arg *pa)
 		.loop = &sw->loop,
 	};
 	struct sw_port *p;
-	int idx, lfd = -1, cfd = -1, acc = 0;
+	int lfd = -1, cfd = -1, acc = 0;
 	socklen_t sl = sizeof(acc);
 
-	if ((idx = sw_table_add_port(&sw->t, pa->name, pa->mac)) < 0) {
-		log_warn("port %s", pa->name);
-		return -1;
-	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("calloc");
 	p->sw = sw;
@@ -646,6 +688,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	sw_table_init(&sw.t);
+	if (table_fill(&sw, pargs, nports) < 0)
+		return 2;
 
 	log_init("isles-switchd", sw.name);
 	log_setverbose(verbose);
@@ -661,7 +706,6 @@ main(int argc, char **argv)
 				log_warn("RLIMIT_NOFILE");
 		}
 	}
-	sw_table_init(&sw.t);
 	if (sw_loop_init(&sw.loop) < 0)
 		fatal("epoll");
 	if (setup_signals(&sw) < 0)
@@ -669,16 +713,11 @@ main(int argc, char **argv)
 	if ((sw.stats_buf = malloc(STATS_MAX)) == NULL)
 		fatal("malloc");
 	for (unsigned i = 0; i < nports; i++)
-		if (port_open(&sw, &pargs[i]) < 0) {
+		if (port_open(&sw, &pargs[i], (int)i) < 0) {
 			rc = 1;
 			goto out;
 		}
 	if (sw.tap_name != NULL) {
-		if (sw_table_add_uplink(&sw.t, "uplink") < 0) {
-			log_warn("uplink");
-			rc = 1;
-			goto out;
-		}
 		if ((sw.tap_buf = malloc(SW_VNET_HDR_LEN + SW_MAX_FRAME)) ==
 		    NULL)
 			fatal("malloc");

@@ -66,6 +66,32 @@ fail:
 	return -1;
 }
 
+int
+vf_open_shared(struct vf_dev *d, const char *path, const struct vf_dev *o)
+{
+	unsigned i;
+
+	memset(d, 0, sizeof(*d));
+	d->sock = d->mem_fd = d->reply_fd = d->inflight_fd = -1;
+	for (i = 0; i < VF_MAX_QUEUES; i++)
+		d->q[i].kick_fd = d->q[i].call_fd = -1;
+	if ((d->sock = unixsock_connect(path, 0)) < 0 ||
+	    (d->mem_fd = fcntl(o->mem_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		goto fail;
+	d->mem = mmap(NULL, o->mem_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    d->mem_fd, 0);
+	if (d->mem == MAP_FAILED) {
+		d->mem = NULL;
+		goto fail;
+	}
+	d->mem_size = o->mem_size;
+	d->brk = o->brk;	/* allocations go after the other's */
+	return 0;
+fail:
+	vf_close(d);
+	return -1;
+}
+
 void
 vf_close(struct vf_dev *d)
 {

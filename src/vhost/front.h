@@ -77,6 +77,13 @@ int vf_open(struct vf_dev *d, const char *path, uint64_t mem_size);
  */
 int vf_open_mem(struct vf_dev *d, const char *path, uint64_t mem_size,
     enum vf_mem kind, const char *mem_path);
+
+/*
+ * Connect to path with the very memory of o (same guest addresses, as
+ * two devices of one VM): d allocates after o's allocations, which must
+ * all be made by then.
+ */
+int vf_open_shared(struct vf_dev *d, const char *path, const struct vf_dev *o);
 void vf_close(struct vf_dev *d);
 
 /*

@@ -4,9 +4,11 @@
 The hostile front-end attacks vm0's export (partition 1) with malformed
 rings, descriptor chains, vhost-user messages and requests spilling past
 the partition's end, and checks the daemon's answer to each (see
-tests/hostile/blk_hostile.c).  Here, around it: the daemon (plain and
-ASan+UBSan builds) is still running afterwards, and partitions 2 and 3
-and every byte outside the partitions are byte-for-byte unchanged.
+tests/hostile/blk_hostile.c).  Here, around it: every case the program
+defines (its --list) ran once and passed, the daemon (plain and ASan+UBSan
+builds, both required: `make` and `make SANITIZE=1`) is still running
+afterwards, and partitions 2 and 3 and every byte outside the partitions
+are byte-for-byte unchanged.
 
 Run: /usr/bin/python3 -m pytest -v tests/integration/test_blk_hostile.py
 """
@@ -26,12 +28,19 @@ HOSTILE = os.path.join(ROOT, "build", "isles-blk-hostile")
 MiB = 1 << 20
 
 
-def builds():
-    out = [os.path.join(ROOT, "build", "isles-diskd")]
-    asan = os.path.join(ROOT, "build", "asan", "isles-diskd")
-    if os.access(asan, os.X_OK):
-        out.append(asan)
-    return out
+# Both daemons, whether built or not: a missing one fails its test.
+BUILDS = [os.path.join(ROOT, "build", "isles-diskd"),
+          os.path.join(ROOT, "build", "asan", "isles-diskd")]
+
+
+def defined_cases():
+    """The cases the hostile program defines, by its own --list."""
+    r = subprocess.run([HOSTILE, "--list"], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode == 0, r
+    names = r.stdout.split()
+    assert names and len(names) == len(set(names)), names
+    return names
 
 
 def regions(disk):
@@ -45,11 +54,19 @@ def regions(disk):
     return hs, hashlib.sha256(rest).hexdigest()
 
 
-@pytest.mark.parametrize("diskd", builds(), ids=lambda p: os.path.relpath(p, ROOT))
+@pytest.mark.parametrize("diskd", BUILDS, ids=lambda p: os.path.relpath(p, ROOT))
 def test_hostile_front_end(diskd):
-    assert os.access(HOSTILE, os.X_OK), "run make"
+    assert os.access(HOSTILE, os.X_OK), "%s missing: run make" % HOSTILE
+    assert os.access(diskd, os.X_OK), "%s missing: run make and make SANITIZE=1" % diskd
+    cases = defined_cases()
     d = tempfile.mkdtemp(prefix="isl.", dir="/tmp")
-    disk = os.path.join(d, "d.img")
+    # The disk lives on a file system of its own, which one case freezes.
+    fs, fsimg = os.path.join(d, "fs"), os.path.join(d, "fs.img")
+    os.mkdir(fs)
+    subprocess.run(["truncate", "-s", "96M", fsimg], check=True)
+    subprocess.run(["/sbin/mkfs.ext4", "-q", "-F", fsimg], check=True)
+    subprocess.run(["mount", "-o", "loop", fsimg, fs], check=True)
+    disk = os.path.join(fs, "d.img")
     socks = [os.path.join(d, "vm%d.sock" % i) for i in range(3)]
     env = dict(os.environ, ASAN_OPTIONS="abort_on_error=0:exitcode=66")
     proc = subprocess.Popen(
@@ -69,18 +86,26 @@ def test_hostile_front_end(diskd):
                 f.seek(s)
                 f.write(bytes([0x40 + i]) * (8 * MiB))
         before, rest_before = regions(disk)
-        r = subprocess.run([HOSTILE, socks[0], socks[2]], capture_output=True,
-                           text=True, timeout=120)
+        r = subprocess.run([HOSTILE, socks[0], socks[2], socks[1], fs],
+                           capture_output=True, text=True, timeout=180)
         print(r.stdout)
         assert r.returncode == 0, r.stdout + r.stderr
-        assert r.stdout.count("\nok ") + r.stdout.startswith("ok ") >= 20
+        lines = r.stdout.splitlines()
+        # Every defined case ran exactly once and passed, nothing else did.
+        ok = [l[3:] for l in lines if l.startswith("ok ")]
+        assert ok == cases, r.stdout
+        assert not [l for l in lines if l.startswith("FAIL")], r.stdout
+        n = len(cases)
+        assert lines[-1] == "cases: %d defined, %d run, %d passed" % (n, n, n), r.stdout
         assert proc.poll() is None, "the daemon died"
         after, rest_after = regions(disk)
         assert after[1:] == before[1:], "another VM's partition changed"
         assert rest_after == rest_before, "bytes outside the partitions changed"
     finally:
+        subprocess.run(["fsfreeze", "-u", fs], capture_output=True)
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=10)
+        subprocess.run(["umount", fs], check=False)
         shutil.rmtree(d, ignore_errors=True)
     assert proc.returncode == 0, err.decode(errors="replace")[-3000:]

@@ -17,13 +17,16 @@ pings it; killing the switch daemon and starting it again lets ping
 resume; an idle switch uses no CPU.
 """
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -409,35 +412,56 @@ def test_large_frames_and_tso_between_vms(lab):
     finally:
         for vm in (vm0, vm1):
             vm.ok("ip link set eth0 mtu 1500")
-    # TCP between VMs is not segmented on the way: with TSO the switch
-    # carries super-frames, so the average frame from vm1 is far above
-    # the 1514-byte MTU frame.
+    # TCP between VMs: with TSO, vm1's stack hands the switch super-frames
+    # (a TCG guest sends small ones: TCP sizes them to about 1 ms of its
+    # sending rate), which must reach vm0 whole, as TSO frames, with the
+    # data intact.  How many there are and how large they are depend on
+    # how busy the machine is; what is asserted does not.
     size = 8 << 20
+    vm1.ok("dd if=/dev/urandom of=/tmp/blob bs=65536 count=%d 2>/dev/null"
+           % (size // 65536), timeout=120)
+    want = vm1.ok("md5sum < /tmp/blob").split()[0]
     # busybox nc quits when its stdin ends: hold the server's stdin open
     # with a fifo until it has seen the client's end of stream.
     server = vm0.agent.start(["/bin/sh", "-c",
-                              "rm -f /tmp/hold; mkfifo /tmp/hold; "
-                              "{ nc -l -p 5001 < /tmp/hold | wc -c; } & "
-                              "exec 3>/tmp/hold; wait"])
-    time.sleep(0.5)
-    before = lab.lan.port("vm1.0")
-    vm1.ok("dd if=/dev/zero bs=65536 count=%d 2>/dev/null | nc 192.168.1.1 5001"
-           % (size // 65536), timeout=120)
-    r = vm0.agent.wait(server, timeout=60)
-    if int(r.out.decode().strip()) != size:
-        pytest.fail("received %r of %d bytes; switch: %s" % (
-            r.out, size, json.dumps(lab.lan.stats())))
-    after = lab.lan.port("vm1.0")
-    frames = after["rx_packets"] - before["rx_packets"]
-    carried = after["rx_bytes"] - before["rx_bytes"]
-    assert carried >= size
-    # TSO super-frames crossed the switch whole (a TCG guest sends small
-    # ones: TCP sizes them to about 1 ms of its sending rate).
-    gso = after["rx_gso_packets"] - before["rx_gso_packets"]
-    assert gso > 0, "no TSO frame from vm1"
-    assert carried / frames > 1514, "%d bytes in %d frames: segmented" % (carried, frames)
+                              "rm -f /tmp/hold /tmp/got; mkfifo /tmp/hold; "
+                              "{ nc -l -p 5001 < /tmp/hold > /tmp/got; } & "
+                              "exec 3>/tmp/hold; wait; "
+                              "wc -c < /tmp/got; md5sum < /tmp/got; rm /tmp/got"])
+    # Listening (port 5001 = 0x1389 in state 0A, on IPv4 or IPv6: busybox
+    # nc takes an IPv6 socket) before the client starts.
+    vm0.ok("for i in $(seq 300); do grep -qE ':1389 [0-9A-F]+:0000 0A' "
+           "/proc/net/tcp /proc/net/tcp6 2>/dev/null && exit 0; sleep 0.1; "
+           "done; exit 1", timeout=60)
+    before = {p["name"]: p for p in lab.lan.stats()["ports"]}
+    vm1.ok("nc 192.168.1.1 5001 < /tmp/blob; rm /tmp/blob", timeout=180)
+    r = vm0.agent.wait(server, timeout=120)
+    after = {p["name"]: p for p in lab.lan.stats()["ports"]}
+    got = r.out.decode().split()
+    # The stream arrived whole and unchanged: nothing was cut or lost.
+    if got[:2] != [str(size), want]:
+        pytest.fail("received %r, sent %d bytes with md5 %s; switch: %s" % (
+            r.out, size, want, json.dumps(lab.lan.stats())))
+    d = {n: {k: v - before[n][k] for k, v in after[n].items()
+             if isinstance(v, int)} for n in after}
+    assert d["vm1.0"]["rx_bytes"] >= size, d["vm1.0"]
+    # Super-frames entered the switch from vm1 and left it as super-frames
+    # for vm0 (the only port they are addressed to; nobody else sends TSO
+    # to vm0 here): each was delivered whole, as one TSO frame, or dropped
+    # at vm0's port and counted there; none was segmented or duplicated.
+    gso_in, gso_out = d["vm1.0"]["rx_gso_packets"], d["vm0.0"]["tx_gso_packets"]
+    egress = sum(after["vm0.0"]["drop"][k] - before["vm0.0"]["drop"][k]
+                 for k in ("no_buffers", "too_big", "offload", "port_down"))
+    print("TSO frames: %d from vm1, %d delivered to vm0, %d frames dropped "
+          "at vm0's port; %d frames, %d bytes from vm1" % (
+              gso_in, gso_out, egress, d["vm1.0"]["rx_packets"],
+              d["vm1.0"]["rx_bytes"]))
+    assert gso_in > 0, "no TSO frame from vm1: %s" % d["vm1.0"]
+    assert gso_out > 0, "no TSO frame delivered to vm0: %s" % d["vm0.0"]
+    assert gso_in - egress <= gso_out <= gso_in, (gso_in, gso_out, egress)
     for p in lab.lan.stats()["ports"]:
-        assert p["drop"]["offload"] == 0 and p["drop"]["too_big"] == 0, p
+        for k in ("offload", "too_big", "malformed", "bad_gso"):
+            assert p["drop"][k] == 0, p
 
 
 UDHCPC_SCRIPT = b"""#!/bin/sh
@@ -449,18 +473,64 @@ exit 0
 """
 
 
-def test_uplink_dhcp_and_ping(lab):
-    vm0 = lab.vms[0]
+def dhcp_lease(vm0):
+    """udhcpc on eth1 (the wan switch); returns the address leased."""
     # The image has no udhcpc default script: give it a minimal one.
     code, out = vm0.sh("cat > /tmp/udhcpc.sh && chmod +x /tmp/udhcpc.sh",
                        stdin=UDHCPC_SCRIPT)
     assert code == 0, out
     out = vm0.ok("udhcpc -i eth1 -n -q -t 10 -T 2 -s /tmp/udhcpc.sh", timeout=60)
     addr = vm0.ok("ip -4 addr show dev eth1")
-    assert "inet 10.213.0.1" in addr, out + addr
+    m = re.search(r"inet (10\.213\.0\.1\d\d)/", addr)
+    assert m, out + addr
+    return m.group(1)
+
+
+def test_uplink_dhcp_and_ping(lab):
+    vm0 = lab.vms[0]
+    dhcp_lease(vm0)
     assert "3 packets received" in vm0.ok("ping -c 3 -W 5 10.213.0.1")
     up = lab.wan.port("uplink")
     assert up["state"] == "up" and up["tx_packets"] > 0 and up["rx_packets"] > 0, up
+
+
+def test_tcp_from_the_uplink_crosses_as_tso(lab):
+    """TCP from the far side of the uplink: the host kernel hands the switch
+    TSO super-frames (the TAP has TUNSETOFFLOAD), which pass the switch's
+    TSO header checks and reach vm0 whole, with the data intact."""
+    vm0 = lab.vms[0]
+    m = re.search(r"inet (10\.213\.0\.1\d\d)/", vm0.ok("ip -4 addr show dev eth1"))
+    ip = m.group(1) if m else dhcp_lease(vm0)
+    data = os.urandom(4 << 20)
+    server = vm0.agent.start(["/bin/sh", "-c",
+                              "rm -f /tmp/hold /tmp/got; mkfifo /tmp/hold; "
+                              "{ nc -l -p 5002 < /tmp/hold > /tmp/got; } & "
+                              "exec 3>/tmp/hold; wait; "
+                              "wc -c < /tmp/got; md5sum < /tmp/got; rm /tmp/got"])
+    vm0.ok("for i in $(seq 300); do grep -qE ':138A [0-9A-F]+:0000 0A' "
+           "/proc/net/tcp /proc/net/tcp6 2>/dev/null && exit 0; sleep 0.1; "
+           "done; exit 1", timeout=60)
+    before = {p["name"]: p for p in lab.wan.stats()["ports"]}
+    # The sender runs in the test's namespace, on the TAP's side.
+    send = ("import socket, sys\n"
+            "s = socket.create_connection((sys.argv[1], 5002), timeout=60)\n"
+            "s.sendall(sys.stdin.buffer.read())\n"
+            "s.shutdown(socket.SHUT_WR)\n"
+            "s.recv(1)\n")
+    subprocess.run(["ip", "netns", "exec", lab.netns, sys.executable, "-c",
+                    send, ip], input=data, check=True, timeout=180)
+    r = vm0.agent.wait(server, timeout=120)
+    after = {p["name"]: p for p in lab.wan.stats()["ports"]}
+    got = r.out.decode().split()
+    assert got[:2] == [str(len(data)), hashlib.md5(data).hexdigest()], (
+        r.out, json.dumps(lab.wan.stats()))
+    gso_in = after["uplink"]["rx_gso_packets"] - before["uplink"]["rx_gso_packets"]
+    gso_out = after["vm0.1"]["tx_gso_packets"] - before["vm0.1"]["tx_gso_packets"]
+    print("TSO frames from the uplink: %d, delivered to vm0: %d" % (gso_in, gso_out))
+    assert gso_in > 0 and gso_out > 0, (before, after)
+    for p in after.values():
+        for k in ("malformed", "bad_gso", "offload", "too_big"):
+            assert p["drop"][k] == 0, p
 
 
 def test_idle_switch_uses_no_cpu(lab):
@@ -501,16 +571,39 @@ def test_print_capabilities():
 
 
 def test_bad_command_lines_exit_2():
-    for args in (["--port", "vm0.0=/tmp/x.sock"],
-                 ["--port", "vm0.0:02:00:00:00:aa:0g=/tmp/x.sock"],
-                 ["--port", "vm0.0:02:00:00:00:aa:01="],
-                 ["--port", "vm0.0:02:00:00:00:aa:01=fd:x"],
-                 ["--socket-path", "/tmp/x.sock", "--mac", "ff:ff:ff:ff:ff:ff"],
-                 []):
-        r = subprocess.run([SWITCHD] + args, capture_output=True, timeout=10)
-        # A broadcast MAC parses but is refused when the port is added: 1.
-        assert r.returncode in (1, 2), (args, r)
-        assert r.returncode == 2 or b"port0" in r.stderr, (args, r)
+    """Every bad command line is exit status 2 (docs/switch.md), with a
+    message naming what is wrong, before any socket is made."""
+    run = tempfile.mkdtemp(prefix="isl.", dir="/tmp")
+    a, b = os.path.join(run, "a.sock"), os.path.join(run, "b.sock")
+    try:
+        for args, says in (
+                (["--port", "vm0.0=" + a], b"bad --port"),
+                (["--port", "vm0.0:02:00:00:00:aa:0g=" + a], b"bad --port"),
+                (["--port", "vm0.0:02:00:00:00:aa:01="], b"bad --port"),
+                (["--port", "vm0.0:02:00:00:00:aa:01=fd:x"], b"bad --port"),
+                (["--port", "vm0.0:01:00:5e:00:00:01=" + a], b"not a unicast MAC"),
+                (["--socket-path", a, "--mac", "ff:ff:ff:ff:ff:ff"],
+                 b"port0: not a unicast MAC"),
+                (["--port", "v/0:02:00:00:00:aa:01=" + a], b"bad name"),
+                (["--port", "vm0.0:02:00:00:00:aa:01=" + a,
+                  "--port", "vm0.0:02:00:00:00:aa:02=" + b], b"given twice"),
+                (["--port", "vm0.0:02:00:00:00:aa:01=" + a,
+                  "--port", "vm1.0:02:00:00:00:aa:01=" + b], b"given twice"),
+                (["--port", "vm0.0:02:00:00:00:aa:01=" + a,
+                  "--uplink", "a-tap-name-too-long"], b"not an interface name"),
+                (["--port", "vm0.0:02:00:00:00:aa:01=" + a, "extra"], b"usage"),
+                ([], b"usage")):
+            r = subprocess.run([SWITCHD] + args, capture_output=True, timeout=10)
+            assert r.returncode == 2, (args, r)
+            assert says in r.stderr, (args, r.stderr)
+            assert os.listdir(run) == [], (args, os.listdir(run))
+        # A socket that cannot be made is not a command-line error: 1.
+        r = subprocess.run([SWITCHD, "--port", "vm0.0:02:00:00:00:aa:01=" +
+                            os.path.join(run, "no", "such", "dir.sock")],
+                           capture_output=True, timeout=10)
+        assert r.returncode == 1, r
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
 
 
 def test_inherited_listening_fd():

@@ -159,37 +159,86 @@ test_qemu_devices(void **state)
 	sc_free(sys);
 }
 
-static bool
-host_has_kvm(void)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[8192];
-	bool hvm = false;
-	int fd;
+/* Shortened /proc/cpuinfo texts of the hosts Isles meets. */
+static const char intel[] =
+    "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) "
+    "Xeon(R) (vmx-capable)\nflags\t\t: fpu vme de pse tsc msr pae vmx smx "
+    "est tm2\nvmx flags\t: vnmi preemption_timer invvpid ept_x_only\n"
+    "bugs\t\t: spectre_v1\n\nprocessor\t: 1\nflags\t\t: fpu vme\n";
+static const char amd[] =
+    "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu vme de pse "
+    "tsc msr pae mce cx8 apic svm extapic cr8_legacy abm sse4a\n";
+/* FACTS.md: the paravirtual nested KVM here shows neither. */
+static const char pvm[] =
+    "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vme de pse "
+    "tsc msr pae hypervisor svm_lock vmxe nsvm x2apic\nbugs\t\t: "
+    "vmx svm\n";
 
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "flags", 5) == 0 && (strstr(line, " vmx") ||
-		    strstr(line, " svm")))
-			hvm = true;
-	if (f != NULL)
-		fclose(f);
-	fd = open("/dev/kvm", O_RDWR);
-	if (fd >= 0)
-		close(fd);
-	return hvm && fd >= 0;
+static void
+test_accel_cpuinfo(void **state)
+{
+	(void)state;
+	assert_true(accel_cpuinfo_hvm(intel));
+	assert_true(accel_cpuinfo_hvm(amd));
+	/* Neither flag: only look-alike words, or vmx/svm on other lines. */
+	assert_false(accel_cpuinfo_hvm(pvm));
+	assert_false(accel_cpuinfo_hvm("flags\t\t: fpu vme\nvmx flags\t: ept\n"));
+	assert_false(accel_cpuinfo_hvm("model name\t: vmx svm\n"));
+	/* The first flags line decides (every CPU has the same). */
+	assert_false(accel_cpuinfo_hvm("flags\t: fpu\nflags\t: vmx\n"));
+	/* First and last word, no trailing newline, tabs. */
+	assert_true(accel_cpuinfo_hvm("flags\t:\tvmx fpu"));
+	assert_true(accel_cpuinfo_hvm("flags : fpu\tsvm"));
+	/* Nothing to read, or no flags line at all. */
+	assert_false(accel_cpuinfo_hvm(NULL));
+	assert_false(accel_cpuinfo_hvm(""));
+	assert_false(accel_cpuinfo_hvm("processor\t: 0\n"));
+	assert_false(accel_cpuinfo_hvm("flags vmx svm\n"));	/* no ':' */
+	assert_false(accel_cpuinfo_hvm("flagsvmx : vmx\n"));
 }
 
 static void
-test_accel(void **state)
+test_accel_detect(void **state)
 {
 	(void)state;
+	/* KVM only with vmx or svm and an opening /dev/kvm. */
+	assert_int_equal(accel_detect(intel, true), SC_ACCEL_KVM);
+	assert_int_equal(accel_detect(amd, true), SC_ACCEL_KVM);
+	assert_int_equal(accel_detect(pvm, true), SC_ACCEL_TCG);
+	assert_int_equal(accel_detect(intel, false), SC_ACCEL_TCG);
+	assert_int_equal(accel_detect(amd, false), SC_ACCEL_TCG);
+	assert_int_equal(accel_detect(pvm, false), SC_ACCEL_TCG);
+	assert_int_equal(accel_detect(NULL, true), SC_ACCEL_TCG);
+}
+
+static void
+test_accel_override(void **state)
+{
+	static const enum sc_accel files[] = { SC_ACCEL_AUTO, SC_ACCEL_KVM,
+	    SC_ACCEL_TCG };
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		/* No variable (or an empty one): the system file decides. */
+		assert_int_equal(accel_wanted(files[i], NULL), files[i]);
+		assert_int_equal(accel_wanted(files[i], ""), files[i]);
+		/* The variable wins over the file, whatever it says. */
+		assert_int_equal(accel_wanted(files[i], "kvm"), SC_ACCEL_KVM);
+		assert_int_equal(accel_wanted(files[i], "tcg"), SC_ACCEL_TCG);
+		assert_int_equal(accel_wanted(files[i], "auto"), SC_ACCEL_AUTO);
+		errno = 0;
+		assert_int_equal(accel_wanted(files[i], "fast"), -1);
+		assert_int_equal(errno, EINVAL);
+		assert_int_equal(accel_wanted(files[i], "KVM"), -1);
+	}
+
+	/* accel_resolve: an explicit choice never looks at the host. */
 	unsetenv("ISLES_ACCEL");
 	assert_int_equal(accel_resolve(SC_ACCEL_TCG), SC_ACCEL_TCG);
 	assert_int_equal(accel_resolve(SC_ACCEL_KVM), SC_ACCEL_KVM);
-	assert_int_equal(accel_resolve(SC_ACCEL_AUTO),
-	    host_has_kvm() ? SC_ACCEL_KVM : SC_ACCEL_TCG);
 	setenv("ISLES_ACCEL", "tcg", 1);
 	assert_int_equal(accel_resolve(SC_ACCEL_KVM), SC_ACCEL_TCG);
+	assert_int_equal(accel_resolve(SC_ACCEL_AUTO), SC_ACCEL_TCG);
 	setenv("ISLES_ACCEL", "kvm", 1);
 	assert_int_equal(accel_resolve(SC_ACCEL_TCG), SC_ACCEL_KVM);
 	setenv("ISLES_ACCEL", "fast", 1);
@@ -197,6 +246,7 @@ test_accel(void **state)
 	unsetenv("ISLES_ACCEL");
 	assert_string_equal(accel_name(SC_ACCEL_KVM), "kvm");
 	assert_string_equal(accel_name(SC_ACCEL_TCG), "tcg");
+	assert_string_equal(accel_name(SC_ACCEL_AUTO), "auto");
 }
 
 /* Frames survive partial writes in order, byte for byte. */
@@ -285,7 +335,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_argv),
 		cmocka_unit_test(test_qemu_devices),
-		cmocka_unit_test(test_accel),
+		cmocka_unit_test(test_accel_cpuinfo),
+		cmocka_unit_test(test_accel_detect),
+		cmocka_unit_test(test_accel_override),
 		cmocka_unit_test(test_outq_partial_writes),
 		cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_child_status_str),

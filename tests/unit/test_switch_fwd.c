@@ -199,15 +199,17 @@ test_counters_json(void **state)
 	sw_count_rx(&t, 0, 1514);
 	t.ports[0].c.rx_gso_packets++;
 	sw_count_tx(&t, 1, 98);
+	t.ports[1].c.tx_gso_packets++;
 	sw_count_drop(&t, 0, SW_DROP_SPOOF);
 	sw_count_drop(&t, 0, SW_DROP_SPOOF);
+	sw_count_drop(&t, 0, SW_DROP_BADGSO);
 	sw_count_drop(&t, 1, SW_DROP_NOBUF);
 	sw_count_drop(&t, 1, SW_DROP_NONE);	/* ignored */
 	sw_count_drop(&t, 1, SW_DROP_MAX);	/* ignored */
 	assert_int_equal(t.ports[0].c.rx_packets, 2);
 	assert_int_equal(t.ports[0].c.rx_bytes, 1612);
 	assert_int_equal(t.ports[1].c.tx_packets, 1);
-	assert_int_equal(sw_drops_total(&t.ports[0].c), 2);
+	assert_int_equal(sw_drops_total(&t.ports[0].c), 3);
 	assert_int_equal(sw_drops_total(&t.ports[1].c), 1);
 
 	n = sw_stats_json(&t, "lan", buf, sizeof(buf));
@@ -216,12 +218,13 @@ test_counters_json(void **state)
 	assert_non_null(strstr(buf, "{\"switch\":\"lan\",\"ports\":[{\"name\":"
 	    "\"vm0.0\",\"kind\":\"vm\",\"mac\":\"02:00:00:00:aa:01\","
 	    "\"state\":\"up\",\"rx_packets\":2,\"rx_bytes\":1612,"
-	    "\"tx_packets\":0,\"tx_bytes\":0,\"rx_gso_packets\":1,\"drops\":2,\"drop\":{"
-	    "\"malformed\":0,\"spoofed_source\":2,"));
+	    "\"tx_packets\":0,\"tx_bytes\":0,\"rx_gso_packets\":1,\"tx_gso_packets\":0,\"drops\":3,\"drop\":{"
+	    "\"malformed\":0,\"bad_gso\":1,\"spoofed_source\":2,"));
 	assert_non_null(strstr(buf, "\"name\":\"vm1.0\",\"kind\":\"vm\","
 	    "\"mac\":\"02:00:00:00:aa:02\",\"state\":\"error\","
 	    "\"rx_packets\":0,\"rx_bytes\":0,\"tx_packets\":1,"
-	    "\"tx_bytes\":98,\"rx_gso_packets\":0,\"drops\":1,"));
+	    "\"tx_bytes\":98,\"rx_gso_packets\":0,\"tx_gso_packets\":1,"
+	    "\"drops\":1,"));
 	assert_non_null(strstr(buf, "\"no_buffers\":1"));
 	assert_non_null(strstr(buf, "{\"name\":\"uplink\",\"kind\":\"uplink\","
 	    "\"state\":\"down\""));

@@ -6,7 +6,9 @@
  * receive queue with and without MRG_RXBUF (num_buffers, one used->idx
  * update, 64 KiB TSO frames), frames that do not fit (dropped, buffers
  * given back, never truncated), offloads the receiver did not negotiate,
- * and a hostile receive ring (the queue breaks, nothing is written).
+ * a hostile receive ring (the queue breaks, nothing is written), and TSO
+ * headers checked against the frame: bad ones refused (bad_gso), the
+ * checked IP and TCP headers delivered from the switch's copy.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -21,6 +23,7 @@
 #include <linux/virtio_net.h>
 
 #include "switchd/sw_net.h"
+#include "tcpframe.h"
 
 #define F(n)		(1ull << (n))
 #define MEM_SIZE	(1u << 20)
@@ -29,6 +32,10 @@
 #define AVAIL_GPA	0x1000u
 #define USED_GPA	0x2000u
 #define BUF_GPA		0x10000u	/* receive buffers from here */
+
+/* The addresses mkframe writes. */
+static const uint8_t mac_dst[6] = { 0x02, 0, 0, 0, 0xaa, 0x02 };
+static const uint8_t mac_src[6] = { 0x02, 0, 0, 0, 0xaa, 0x01 };
 
 struct guest {
 	uint8_t *mem;
@@ -157,7 +164,8 @@ test_parse(void **state)
 
 	assert_int_equal(sw_frame_parse(&sf, iov, 5, 12, all), SW_DROP_NONE);
 	assert_int_equal(sf.len, 1514);
-	assert_memory_equal(sf.eth, frame, 14);
+	assert_int_equal(sf.head_len, 14);
+	assert_memory_equal(sf.head, frame, 14);
 	assert_int_equal(sf.niov, 1);
 	assert_int_equal(sw_frame_flatten(&sf, flat), 1514);
 	assert_memory_equal(flat, frame, 1514);
@@ -282,6 +290,7 @@ test_deliver_mergeable_tso(void **state)
 	unsigned need = (unsigned)((len + 12 + 1535) / 1536);
 	struct sw_vnet_hdr h;
 
+	tf_tcp4(frame, len, mac_dst, mac_src);
 	tx_parse(&sf, hdr, 12, frame, len, all, SW_DROP_NONE);
 	/* Too few buffers: nothing consumed, nothing published. */
 	post_rx(g, need - 1, 1536);
@@ -372,6 +381,95 @@ test_hostile_receiver(void **state)
 	free(frame);
 }
 
+/* Set the 12-byte header of a TSO frame. */
+static void
+tso_hdr(uint8_t *hdr, uint8_t gso, uint16_t hdr_len, uint16_t gso_size,
+    uint16_t csum_start)
+{
+	struct sw_vnet_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	    .gso_type = gso, .hdr_len = hdr_len, .gso_size = gso_size,
+	    .csum_start = csum_start, .csum_offset = 16 };
+
+	sw_vnet_hdr_encode(&h, hdr, 12);
+}
+
+/*
+ * TSO headers against the frame they came with: the IP and TCP headers
+ * are copied out (even split over descriptors) and checked; bad headers
+ * are refused as bad_gso whatever the frame; the receiver gets the
+ * checked copy even if the sender rewrites its memory afterwards.
+ */
+static void
+test_parse_tso(void **state)
+{
+	static struct sw_frame sf;
+	static struct sw_rx_scratch s;
+	static uint8_t flat[SW_MAX_FRAME], out[70000];
+	uint64_t all = sw_net_features();
+	struct guest *g = guest_new();
+	size_t len = 20000;
+	uint8_t *frame = mkframe(len), hdr[12];
+	struct sw_vnet_hdr h;
+
+	tf_tcp4(frame, len, mac_dst, mac_src);
+	/* The TCP header split over three descriptors. */
+	tso_hdr(hdr, VIRTIO_NET_HDR_GSO_TCPV4, 66, 1448, 34);
+	struct iovec iov[5] = {
+		{ hdr, 12 }, { frame, 40 }, { frame + 40, 10 },
+		{ frame + 50, 300 }, { frame + 350, len - 350 },
+	};
+	assert_int_equal(sw_frame_parse(&sf, iov, 5, 12, all), SW_DROP_NONE);
+	assert_int_equal(sf.len, len);
+	assert_int_equal(sf.head_len, SW_HEAD_MAX);
+	assert_memory_equal(sf.head, frame, SW_HEAD_MAX);
+	assert_int_equal(sf.hdr.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(sw_frame_flatten(&sf, flat), len);
+	assert_memory_equal(flat, frame, len);
+
+	/* The sender rewrites its TCP header after the check: the receiver
+	 * still gets the headers that were checked. */
+	frame[34 + 12] = 0x10;			/* data offset 1 */
+	frame[30] = 0xee;			/* destination address */
+	post_rx(g, 20, 1536);
+	assert_int_equal(sw_rx_deliver(&g->q, all, &sf, &s), SW_DROP_NONE);
+	sw_vnet_hdr_decode(g->mem + BUF_GPA, 12, &h);
+	assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(collect(g, 0, h.num_buffers, 1536, out, 12), len);
+	assert_int_equal(out[34 + 12], 0x80);
+	assert_int_equal(out[30], 0);
+	assert_memory_equal(out + SW_HEAD_MAX, frame + SW_HEAD_MAX,
+	    len - SW_HEAD_MAX);
+	tf_tcp4(frame, len, mac_dst, mac_src);
+
+	/* Bad TSO headers: refused, whatever else is right. */
+	tso_hdr(hdr, VIRTIO_NET_HDR_GSO_TCPV4, 66, 1, 34);
+	tx_parse(&sf, hdr, 12, frame, len, all, SW_DROP_BADGSO);
+	tso_hdr(hdr, VIRTIO_NET_HDR_GSO_TCPV4, 66, 0, 34);
+	tx_parse(&sf, hdr, 12, frame, len, all, SW_DROP_BADGSO);
+	tso_hdr(hdr, VIRTIO_NET_HDR_GSO_TCPV4, (uint16_t)(len + 1), 1448, 34);
+	tx_parse(&sf, hdr, 12, frame, len, all, SW_DROP_BADGSO);
+	tso_hdr(hdr, VIRTIO_NET_HDR_GSO_TCPV4, 20, 1448, 34);
+	tx_parse(&sf, hdr, 12, frame, len, all, SW_DROP_BADGSO);
+	tso_hdr(hdr, VIRTIO_NET_HDR_GSO_TCPV4, 66, 1448, 14);
+	tx_parse(&sf, hdr, 12, frame, len, all, SW_DROP_BADGSO);
+	tso_hdr(hdr, VIRTIO_NET_HDR_GSO_TCPV6, 66, 1448, 34);
+	tx_parse(&sf, hdr, 12, frame, len, all, SW_DROP_BADGSO);
+	/* A frame that is not TCP/IP (the counting pattern). */
+	free(frame);
+	frame = mkframe(len);
+	tso_hdr(hdr, VIRTIO_NET_HDR_GSO_TCPV4, 66, 1448, 34);
+	tx_parse(&sf, hdr, 12, frame, len, all, SW_DROP_BADGSO);
+	/* A TSO frame shorter than SW_HEAD_MAX: all of it is the head. */
+	tf_tcp4(frame, 200, mac_dst, mac_src);
+	tso_hdr(hdr, VIRTIO_NET_HDR_GSO_TCPV4, 66, 100, 34);
+	tx_parse(&sf, hdr, 12, frame, 200, all, SW_DROP_NONE);
+	assert_int_equal(sf.head_len, 200);
+	assert_int_equal(sf.niov, 0);
+	assert_int_equal(sf.hdr.gso_size, 100);
+	free(frame);
+	guest_free(g);
+}
+
 int
 main(void)
 {
@@ -379,6 +477,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_deliver_single),
 		cmocka_unit_test(test_deliver_mergeable_tso),
+		cmocka_unit_test(test_parse_tso),
 		cmocka_unit_test(test_hostile_receiver),
 	};
 

@@ -6,8 +6,10 @@
  * build/asan/isles-switchd for the sanitizer build) is started with four
  * ports and a stats socket.  Checked: unicast delivery with the header
  * and frame intact, flooding, anti-spoofing, a TSO frame to a port that
- * did not negotiate TSO (dropped, counted), a frame larger than a
- * receiver's buffer without MRG_RXBUF (dropped, never truncated), and
+ * did not negotiate TSO (dropped, counted), TSO headers that do not fit
+ * their frame (refused, counted as bad_gso, the sender keeps working), a
+ * frame larger than a receiver's buffer without MRG_RXBUF (dropped, never
+ * truncated), and
  * hostile front-ends (a looping transmit chain, a receive chain with a
  * readable descriptor): the hostile port goes into the error state and
  * the other ports keep forwarding.
@@ -33,6 +35,7 @@
 #include <linux/virtio_net.h>
 
 #include "vhost/front.h"
+#include "tcpframe.h"
 
 #define F(n)	(1ull << (n))
 #define QSIZE	64
@@ -315,26 +318,116 @@ test_forwarding(void **state)
 
 	/* A TSO frame: taken by p1, dropped for p2 (no GUEST_TSO4). */
 	uint8_t tso[HDR] = { VIRTIO_NET_HDR_F_NEEDS_CSUM,
-	    VIRTIO_NET_HDR_GSO_TCPV4, 54, 0, 0xa8, 0x05, 34, 0, 16, 0, 0, 0 };
-	n = mkframe(f, macs[1], macs[0], 1800);
+	    VIRTIO_NET_HDR_GSO_TCPV4, 66, 0, 0xa8, 0x05, 34, 0, 16, 0, 0, 0 };
+	tf_tcp4(f, 1800, macs[1], macs[0]);
+	n = 1800;
 	port_send(&p[0], tso, f, n);
 	assert_int_equal(port_recv(&p[1], rh, r, 1000), 1800);
 	assert_int_equal(rh[1], VIRTIO_NET_HDR_GSO_TCPV4);
 	assert_int_equal(rh[4] | rh[5] << 8, 1448);
 	assert_memory_equal(r, f, 1800);
-	n = mkframe(f, macs[2], macs[0], 1800);
+	tf_tcp4(f, 1800, macs[2], macs[0]);
+	n = 1800;
 	port_send(&p[0], tso, f, n);
 	assert_int_equal(port_recv(&p[2], rh, r, 100), -1);
 	assert_int_equal(stat_of(2, "offload"), 1);
 	/* p2 cannot send TSO either: it did not negotiate HOST_TSO4. */
-	n = mkframe(f, macs[0], macs[2], 1800);
+	tf_tcp4(f, 1800, macs[0], macs[2]);
+	n = 1800;
 	port_send(&p[2], tso, f, n);
 	assert_int_equal(port_recv(&p[0], rh, r, 100), -1);
 	assert_int_equal(stat_of(2, "malformed"), 1);
 
 	assert_int_equal(stat_of(0, "rx_gso_packets"), 2);
+	/* Delivered whole, as a TSO frame, once: to p1 (p2 dropped it). */
+	assert_int_equal(stat_of(1, "tx_gso_packets"), 1);
+	assert_int_equal(stat_of(2, "tx_gso_packets"), 0);
 	for (int i = 0; i < 3; i++)
 		vf_close(&p[i].d);
+}
+
+/*
+ * TSO headers that do not fit their frame never reach a peer: each is
+ * refused at the sender's port and counted as bad_gso there; the sender's
+ * port stays up and its good frames keep going.
+ */
+static void
+test_bad_gso(void **state)
+{
+	static struct port p[2];
+	uint8_t rh[HDR], f[2048], r[2048];
+	static const struct {
+		const char *what;
+		uint8_t hdr[HDR];
+		bool tcp;		/* a TCP/IP frame, else junk */
+	} bad[] = {
+		{ "gso_size 1", { VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		    VIRTIO_NET_HDR_GSO_TCPV4, 66, 0, 1, 0, 34, 0, 16 }, true },
+		{ "gso_size 0", { VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		    VIRTIO_NET_HDR_GSO_TCPV4, 66, 0, 0, 0, 34, 0, 16 }, true },
+		{ "hdr_len 20", { VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		    VIRTIO_NET_HDR_GSO_TCPV4, 20, 0, 0xa8, 0x05, 34, 0, 16 },
+		    true },
+		{ "hdr_len past the frame", { VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		    VIRTIO_NET_HDR_GSO_TCPV4, 0xff, 0xff, 0xa8, 0x05, 34, 0, 16 },
+		    true },
+		{ "csum_start not TCP", { VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		    VIRTIO_NET_HDR_GSO_TCPV4, 66, 0, 0xa8, 0x05, 14, 0, 16 },
+		    true },
+		{ "TCPV6 on IPv4", { VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		    VIRTIO_NET_HDR_GSO_TCPV6, 66, 0, 0xa8, 0x05, 34, 0, 16 },
+		    true },
+		{ "not a TCP frame", { VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		    VIRTIO_NET_HDR_GSO_TCPV4, 66, 0, 0xa8, 0x05, 34, 0, 16 },
+		    false },
+	};
+	const size_t nbad = sizeof(bad) / sizeof(bad[0]);
+	uint8_t good[HDR] = { VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	    VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN, 66, 0,
+	    0xa8, 0x05, 34, 0, 16, 0, 0, 0 };
+	uint64_t want = WANT | F(VIRTIO_NET_F_HOST_ECN) |
+	    F(VIRTIO_NET_F_GUEST_ECN) | F(VIRTIO_NET_F_HOST_TSO6);
+
+	port_open(&p[0], 0, want, BUFSZ);
+	port_open(&p[1], 1, want, BUFSZ);
+	for (size_t i = 0; i < nbad; i++) {
+		if (bad[i].tcp)
+			tf_tcp4(f, 1800, macs[1], macs[0]);
+		else
+			mkframe(f, macs[1], macs[0], 1800);
+		port_send(&p[0], bad[i].hdr, f, 1800);
+		if (port_recv(&p[1], rh, r, 100) != -1)
+			fail_msg("%s: delivered", bad[i].what);
+		assert_int_equal(stat_of(0, "bad_gso"), i + 1);
+	}
+	assert_int_equal(stat_of(0, "rx_packets"), 0);
+	assert_int_equal(stat_of(0, "malformed"), 0);
+	assert_int_equal(stat_of(0, "state"), 1);
+
+	/* A good TSO frame (with ECN) from the same port goes through. */
+	tf_tcp4(f, 1800, macs[1], macs[0]);
+	port_send(&p[0], good, f, 1800);
+	assert_int_equal(port_recv(&p[1], rh, r, 1000), 1800);
+	assert_memory_equal(rh, good, 10);
+	assert_memory_equal(r, f, 1800);
+	assert_int_equal(stat_of(0, "rx_gso_packets"), 1);
+	/* One segment's worth under a TSO header: delivered as the plain
+	 * partial-checksum frame it is. */
+	tf_tcp4(f, 600, macs[1], macs[0]);
+	port_send(&p[0], good, f, 600);
+	assert_int_equal(port_recv(&p[1], rh, r, 1000), 600);
+	assert_int_equal(rh[0], VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(rh[1], VIRTIO_NET_HDR_GSO_NONE);
+	assert_int_equal(rh[4] | rh[5] << 8, 0);
+	assert_int_equal(rh[6] | rh[7] << 8, 34);
+	assert_int_equal(rh[8] | rh[9] << 8, 16);
+	assert_memory_equal(r, f, 600);
+	assert_int_equal(stat_of(0, "rx_gso_packets"), 1);
+	assert_int_equal(stat_of(1, "tx_gso_packets"), 1);
+	assert_int_equal(stat_of(0, "rx_packets"), 2);
+	assert_int_equal(stat_of(0, "bad_gso"), nbad);
+	vf_close(&p[0].d);
+	vf_close(&p[1].d);
 }
 
 static void
@@ -420,6 +513,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_forwarding, start_daemon,
+		    stop_daemon),
+		cmocka_unit_test_setup_teardown(test_bad_gso, start_daemon,
 		    stop_daemon),
 		cmocka_unit_test_setup_teardown(test_too_big_without_mergeable,
 		    start_daemon, stop_daemon),
