@@ -253,7 +253,7 @@ test_unknown_keys(void **state)
 	    "vms, disks, switches)");
 	expect_error("vms = ( { name = \"vm0\";\n memroy = \"256M\"; } );", 2,
 	    "unknown key 'memroy' in vm 'vm0' (expected one of: name, memory, "
-	    "vcpus, arch, kernel, initrd, cmdline, disks, nics)");
+	    "vcpus, arch, hugepages, kernel, initrd, cmdline, disks, nics)");
 	expect_error("disks = ( { name = \"d\"; path = \"d.img\"; size = \"1G\";"
 	    " sise = 1; } );\nvms = ( { name = \"a\"; } );", 1,
 	    "unknown key 'sise' in disk 'd' (expected one of: name, path, "
