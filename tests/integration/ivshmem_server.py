@@ -24,6 +24,13 @@ and every other connected peer is sent i + eventfd N times.  When client
 i disconnects the others get i without an fd; its eventfds are replaced
 before it may connect again.  QEMU never writes to the socket.
 
+Beware reconnects: QEMU frees a peer's eventfd array on that disconnect
+message without clearing the pointer, and the connect of the same ID
+writes into it (hw/misc/ivshmem.c, close_peer_eventfds / process_msg_
+connect).  Isles' IDs are fixed by list position, so a real server must
+not announce a restarting VM's disconnect and reconnect to the others;
+the tests that use this double never reconnect a VM.
+
     srv = IvshmemServer(size=65536, sockets=[p0, p1], vectors=1)
     srv.start()                 # listening when this returns
     srv.mem[0:16]               # the shared memory, mapped in the test
