@@ -38,9 +38,15 @@ if [ "${1:-}" = "--force" ]; then
 	shift
 fi
 [ $# -eq 3 ] || die "usage: mkimage.sh [--force] OUTDIR SRCDIR AGENT"
-OUT=$1
-SRC=$2
+# Absolute paths: the module build runs make -C elsewhere.
+mkdir -p "$1" || die "cannot create $1"
+OUT=$(cd "$1" && pwd) || die "cannot enter $1"
+SRC=$(cd "$2" && pwd) || die "no source tree $2"
 AGENT=$3
+case $AGENT in
+/*) ;;
+*) AGENT=$(pwd)/$AGENT ;;
+esac
 WORK=$OUT/work
 GUEST=$SRC/src/guest
 
@@ -330,6 +336,7 @@ grep -q "^CC = .*)$KCC\$" "$hobj/.kernelvariables" 2>/dev/null ||
 # copied there first; M= paths may not contain spaces or colons.
 kbdir=$WORK/kbuild
 kbsrc=$GUEST/dataport/kmod
+[ -f "$kbsrc/Kbuild" ] || die "no kernel module sources in $kbsrc"
 kbsum=$(cd "$kbsrc" && find . -type f -print | LC_ALL=C sort | xargs sha256sum | sha256sum)
 kbstamp="kbuild1 $kpkg $kver $KCC $kccver ${kbsum%% *}"
 case $kbdir in

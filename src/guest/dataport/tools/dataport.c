@@ -327,9 +327,9 @@ cmd_pingpong(int argc, char **argv)
 	if (argc < 4 || argc > 5)
 		usage("NAME serve|start COUNT [TIMEOUT_MS]   (start it after "
 		    "the serving side printed ready)");
-	if (strcmp(argv[2], "serve") != 0 && strcmp(argv[2], "start") != 0)
+	serve = strcmp(argv[2], "serve") == 0;
+	if (!serve && strcmp(argv[2], "start") != 0)
 		die("'%s' is neither serve nor start", argv[2]);
-	serve = argv[2][0] == 's' && argv[2][1] == 'e';
 	count = (unsigned)arg_num("COUNT", argv[3], 100000000);
 	if (argc > 4)
 		timeout = (int)arg_num("TIMEOUT_MS", argv[4], INT_MAX);
