@@ -6,7 +6,9 @@
 # `make check` and `make demo` on a fresh Debian 12 machine (as root).
 set -eu
 
-PKGS="gcc make pkg-config
+# gcc-12 and libelf1 (objtool): building the guest kernel module against
+# Debian's linux-headers (src/guest/image/mkimage.sh).
+PKGS="gcc gcc-12 libelf1 make pkg-config
 libconfig-dev liburing-dev libseccomp-dev libcmocka-dev
 qemu-system-x86 qemu-utils
 busybox-static kmod cpio dpkg-dev fdisk e2fsprogs

@@ -13,17 +13,20 @@
 #   SRCDIR  the Isles source tree (its src/guest/ is part of the key)
 #   AGENT   the built static guest agent (build/guest/isles-agent); the
 #           other executables in its directory go to /usr/bin, *.ko there
-#           to /lib/modules/RELEASE/extra
+#           to /lib/modules/RELEASE/extra (as does isles_dataport.ko)
 #
 # Kernel and modules come from Debian's linux-image-amd64 (the versioned
 # package it depends on), downloaded with apt-get and unpacked with
-# dpkg-deb under OUTDIR/work; never installed on the host.  Userland is the
-# host's busybox-static plus e2fsprogs and iperf3 with their shared
-# libraries.  The
-# image is keyed by the package versions and the sha256 of every file
-# under src/guest/ and of the agent: when the key matches, nothing is done
-# (the check takes a fraction of a second).  Progress and errors go to
-# stderr as "isles image: ...".  Exit status 0 = image ready.
+# dpkg-deb under OUTDIR/work; never installed on the host.  Isles' own
+# kernel module (src/guest/dataport/kmod, isles_dataport.ko) is built
+# against the same kernel's linux-headers, -common and linux-kbuild
+# packages, unpacked the same way into a private root under OUTDIR/work.
+# Userland is the host's busybox-static plus e2fsprogs and iperf3 with
+# their shared libraries.  The image is keyed by the package versions, the
+# kernel compiler's version and the sha256 of every file under src/guest/
+# (the module's sources included) and of the agent: when the key matches,
+# nothing is done (the check takes a fraction of a second).  Progress and
+# errors go to stderr as "isles image: ...".  Exit status 0 = image ready.
 set -eu
 
 say() { echo "isles image: $*" >&2; }
@@ -35,9 +38,15 @@ if [ "${1:-}" = "--force" ]; then
 	shift
 fi
 [ $# -eq 3 ] || die "usage: mkimage.sh [--force] OUTDIR SRCDIR AGENT"
-OUT=$1
-SRC=$2
+# Absolute paths: the module build runs make -C elsewhere.
+mkdir -p "$1" || die "cannot create $1"
+OUT=$(cd "$1" && pwd) || die "cannot enter $1"
+SRC=$(cd "$2" && pwd) || die "no source tree $2"
 AGENT=$3
+case $AGENT in
+/*) ;;
+*) AGENT=$(pwd)/$AGENT ;;
+esac
 WORK=$OUT/work
 GUEST=$SRC/src/guest
 
@@ -55,7 +64,11 @@ HOSTBINS="/usr/bin/iperf3"
 
 [ -x "$AGENT" ] || die "guest agent $AGENT is missing: run make first"
 [ -d "$GUEST" ] || die "no guest sources in $GUEST"
-for tool in dpkg-deb depmod cpio gzip apt-get apt-cache; do
+# The compiler Debian built the guest kernel with (its linux-headers
+# package names it): out-of-tree modules must use the same.
+KCC=gcc-12
+
+for tool in dpkg-deb depmod modinfo cpio gzip apt-get apt-cache make $KCC; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		die "$tool is missing (run scripts/deps.sh as root)"
 done
@@ -126,6 +139,8 @@ ipver=$(dpkg-query -W -f='${Version}' iperf3 2>/dev/null) ||
 # libiperf0 is the package that changes with a security update.
 libipver=$(dpkg-query -W -f='${Version}' libiperf0 2>/dev/null) ||
 	die "libiperf0 is not installed (run scripts/deps.sh as root)"
+kccver=$(dpkg-query -W -f='${Version}' "$KCC" 2>/dev/null) ||
+	die "$KCC is not installed (run scripts/deps.sh as root)"
 
 # Other guest programs built next to the agent (GUEST_PROGS: build/guest/)
 # and out-of-tree kernel modules put there (*.ko) go into the image too.
@@ -145,8 +160,11 @@ key() {
 	echo "busybox-static $bbver"
 	echo "e2fsprogs $e2ver"
 	echo "iperf3 $ipver libiperf0 $libipver"
+	echo "kbuild $KCC $kccver"
 	(cd "$GUEST" && find . -type f ! -name '*.o' ! -name '*.d' -print |
 		LC_ALL=C sort | xargs -r sha256sum)
+	(cd "$GUEST" && find . -type l -print | LC_ALL=C sort |
+		while read -r l; do echo "link $l -> $(readlink "$l")"; done)
 	echo "agent $(sha256sum <"$AGENT")"
 	guest_extras | while read -r f; do
 		echo "guest $(basename "$f") $(sha256sum <"$f")"
@@ -179,23 +197,29 @@ start=$(date +%s)
 
 debs=$WORK/debs
 mkdir -p "$debs"
-deb=$(ls "$debs/${kpkg}_"*"_amd64.deb" 2>/dev/null | while read -r f; do
-	v=$(dpkg-deb -f "$f" Version 2>/dev/null) && [ "$v" = "$kver" ] &&
-		echo "$f"; done | head -n 1)
-if [ -z "$deb" ]; then
-	say "downloading $kpkg $kver ..."
-	if ! (cd "$debs" && apt-get download -q "$kpkg=$kver" >/dev/null 2>&1); then
-		say "download failed: running apt-get update and retrying ..."
-		apt-get update -q >/dev/null 2>&1 || true
-		(cd "$debs" && apt-get download -q "$kpkg=$kver" >/dev/null 2>&1) ||
-			die "cannot download $kpkg $kver (apt-get download failed)"
+
+# fetch_deb PKG: the path of PKG's .deb at version $kver in $debs,
+# downloaded if it is not there yet.  Every package fetched is pinned to
+# the kernel's version: the headers and kbuild come from the same source
+# package as the kernel.
+fetch_deb() {
+	f=$(ls "$debs/${1}_"*.deb 2>/dev/null | while read -r c; do
+		v=$(dpkg-deb -f "$c" Version 2>/dev/null) && [ "$v" = "$kver" ] &&
+			echo "$c"; done | head -n 1)
+	if [ -z "$f" ]; then
+		say "downloading $1 $kver ..."
+		if ! (cd "$debs" && apt-get download -q "$1=$kver" >/dev/null 2>&1); then
+			say "download failed: running apt-get update and retrying ..."
+			apt-get update -q >/dev/null 2>&1 || true
+			(cd "$debs" && apt-get download -q "$1=$kver" >/dev/null 2>&1) ||
+				die "cannot download $1 $kver (apt-get download failed)"
+		fi
+		f=$(ls -t "$debs/${1}_"*.deb | head -n 1)
 	fi
-	deb=$(ls -t "$debs/${kpkg}_"*"_amd64.deb" | head -n 1)
-	# Older kernels are of no further use.
-	for f in "$debs"/*.deb; do
-		[ "$f" = "$deb" ] || rm -f "$f"
-	done
-fi
+	echo "$f"
+}
+
+deb=$(fetch_deb "$kpkg")
 
 # The unpacked kernel is cached in work/kernel, keyed by the package and
 # the module list, and pruned to the modules the image takes (the whole
@@ -261,6 +285,87 @@ if [ ! -e "$kdir/.done" ] || [ "$(cat "$kdir/.done")" != "$kstamp" ]; then
 	echo "$kstamp" >"$kdir/.done"
 fi
 
+# --- Guest kernel module: isles_dataport -----------------------------------
+
+# Out-of-tree modules are built against the guest kernel's own headers:
+# linux-headers-RELEASE (the build tree: .config, Module.symvers, generated
+# headers), the -common package it names (the source tree's headers and
+# top Makefile) and linux-kbuild-X.Y (scripts, modpost, objtool, built for
+# the host).  They are unpacked under work/headers, a private root that is
+# never installed: the only absolute path in them, the build tree's
+# "include /usr/src/linux-headers-...-common/Makefile", is resolved below
+# by running the -common Makefile with -f from the build tree (which is
+# what kbuild's own sub-make does), and their other links are relative.
+hdir=$WORK/headers
+hstamp="hcache1 $kpkg $kver"
+hobj=$hdir/usr/src/linux-headers-$krel
+if [ ! -e "$hdir/.done" ] || [ "$(cat "$hdir/.done")" != "$hstamp" ]; then
+	hdeb=$(fetch_deb "linux-headers-$krel")
+	# linux-headers-RELEASE depends on its -common and on linux-kbuild.
+	hdeps=$(dpkg-deb -f "$hdeb" Depends | tr ',' '\n' |
+		awk '$1 ~ /^linux-(headers|kbuild)-/ { print $1 }')
+	[ -n "$hdeps" ] || die "linux-headers-$krel names no -common or kbuild package"
+	rm -rf "$hdir"
+	mkdir -p "$hdir"
+	for p in "linux-headers-$krel" $hdeps; do
+		f=$(fetch_deb "$p")
+		say "extracting $(basename "$f") ..."
+		dpkg-deb -x "$f" "$hdir" || die "cannot extract $f"
+	done
+	rm -rf "$hdir/usr/share" "$hdir/lib"
+	[ -f "$hobj/Makefile" ] || die "no build tree $hobj in linux-headers-$krel"
+	echo "$hstamp" >"$hdir/.done"
+fi
+# Packages of other kernel versions are of no further use.
+for f in "$debs"/*.deb; do
+	v=$(dpkg-deb -f "$f" Version 2>/dev/null) || v=""
+	[ "$v" = "$kver" ] || rm -f "$f"
+done
+
+hsrcmk=$(sed -n 's|^include \(/usr/src/[^ ]*/Makefile\)$|\1|p' "$hobj/Makefile")
+[ -n "$hsrcmk" ] && [ -f "$hdir$hsrcmk" ] ||
+	die "$hobj/Makefile does not include a source tree Makefile under $hdir/usr/src"
+hsrcmk=$hdir$hsrcmk
+grep -qx "#define UTS_RELEASE \"$krel\"" "$hobj/include/generated/utsrelease.h" 2>/dev/null ||
+	die "linux-headers-$krel is not for kernel $krel (UTS_RELEASE)"
+grep -q "^CC = .*)$KCC\$" "$hobj/.kernelvariables" 2>/dev/null ||
+	die "linux-headers-$krel wants a compiler other than $KCC: update KCC in mkimage.sh and scripts/deps.sh"
+
+# The module is cached in work/kbuild, keyed like the image (kernel,
+# compiler, its sources).  Kbuild writes next to the sources, so they are
+# copied there first; M= paths may not contain spaces or colons.
+kbdir=$WORK/kbuild
+kbsrc=$GUEST/dataport/kmod
+[ -f "$kbsrc/Kbuild" ] || die "no kernel module sources in $kbsrc"
+kbsum=$(cd "$kbsrc" && find . -type f -print | LC_ALL=C sort | xargs sha256sum | sha256sum)
+kbstamp="kbuild1 $kpkg $kver $KCC $kccver ${kbsum%% *}"
+case $kbdir in
+*[\ :]*) die "the image directory $OUT has a space or colon: kbuild cannot build there" ;;
+esac
+if [ ! -e "$kbdir/.done" ] || [ "$(cat "$kbdir/.done")" != "$kbstamp" ]; then
+	say "building isles_dataport.ko against linux-headers-$krel ..."
+	kbstart=$(date +%s.%N)
+	rm -rf "$kbdir"
+	mkdir -p "$kbdir/src"
+	cp -R "$kbsrc/." "$kbdir/src/"
+	# A clean environment: no MAKEFLAGS (jobserver) of a calling make, no
+	# ARCH, CROSS_COMPILE, KBUILD_* or CFLAGS of the user's.
+	if ! env -i PATH="$PATH" LC_ALL=C make -C "$hobj" -f "$hsrcmk" \
+	    M="$kbdir/src" modules >"$kbdir/build.log" 2>&1; then
+		tail -n 30 "$kbdir/build.log" >&2
+		die "building isles_dataport.ko failed (log: $kbdir/build.log)"
+	fi
+	# The module must load into this kernel: same vermagic as its own.
+	want=$(modinfo -F vermagic "$kmod/kernel/drivers/uio/uio.ko")
+	got=$(modinfo -F vermagic "$kbdir/src/isles_dataport.ko")
+	[ -n "$want" ] && [ "$got" = "$want" ] ||
+		die "isles_dataport.ko has vermagic '$got', the kernel '$want'"
+	cp "$kbdir/src/isles_dataport.ko" "$kbdir/isles_dataport.ko"
+	echo "$kbstamp" >"$kbdir/.done"
+	say "built isles_dataport.ko in $(echo "$kbstart $(date +%s.%N)" |
+		awk '{ printf "%.1f", $2 - $1 }') s"
+fi
+
 # --- Root file system ----------------------------------------------------
 
 say "assembling the initramfs ..."
@@ -316,6 +421,10 @@ guest_extras | while read -r f; do
 	*) cp "$f" "$root/usr/bin/" ;;
 	esac
 done
+
+# Isles' own module (built above); depmod below gives it its PCI alias.
+mkdir -p "$root/lib/modules/$krel/extra"
+cp "$kbdir/isles_dataport.ko" "$root/lib/modules/$krel/extra/"
 
 # Kernel modules: the closure of $MODULES, computed above.
 while read -r ko; do
