@@ -31,6 +31,7 @@
 #include <sys/uio.h>
 
 #include "log.h"
+#include "vhost/iov.h"
 
 /* virtio 1.2 5.2.3 feature bits */
 #define BLK_F_SIZE_MAX		1
@@ -144,55 +145,6 @@ blk_free_pool(struct diskd *dd)
 	while ((r = dd->free_reqs) != NULL) {
 		dd->free_reqs = r->next_free;
 		free(r);
-	}
-}
-
-/* Copy up to len bytes at offset off of an iovec array into buf. */
-static uint64_t
-iov_to_buf(const struct iovec *iov, unsigned n, uint64_t off, void *buf,
-    uint64_t len)
-{
-	uint64_t done = 0;
-	unsigned i;
-
-	for (i = 0; i < n && done < len; i++) {
-		uint64_t l = iov[i].iov_len, k;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		k = l - off < len - done ? l - off : len - done;
-		memcpy((char *)buf + done, (char *)iov[i].iov_base + off, k);
-		done += k;
-		off = 0;
-	}
-	return done;
-}
-
-/* Copy buf (or zeros if buf is NULL) into the iovec array at off. */
-static void
-buf_to_iov(const struct iovec *iov, unsigned n, uint64_t off, const void *buf,
-    uint64_t len)
-{
-	uint64_t done = 0;
-	unsigned i;
-
-	for (i = 0; i < n && done < len; i++) {
-		uint64_t l = iov[i].iov_len, k;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		k = l - off < len - done ? l - off : len - done;
-		if (buf != NULL)
-			memcpy((char *)iov[i].iov_base + off,
-			    (const char *)buf + done, k);
-		else
-			memset((char *)iov[i].iov_base + off, 0, k);
-		done += k;
-		off = 0;
 	}
 }
 
@@ -383,7 +335,7 @@ do_rw(struct blk_req *r, const struct blk_outhdr *h, bool write)
 		if (segs[i].kind != VD_PHYS) {
 			/* Sectors 0..63: synthesized; writes ignored. */
 			if (!write)
-				buf_to_iov(iov, n, off, segs[i].kind == VD_MBR ?
+				iov_from_buf(iov, n, off, segs[i].kind == VD_MBR ?
 				    r->ex->vd.mbr : NULL, segs[i].len);
 			continue;
 		}
@@ -489,7 +441,7 @@ blk_start(struct blk_export *ex, unsigned qi, struct blk_req *r)
 
 		if (n > BLK_ID_BYTES)
 			n = BLK_ID_BYTES;
-		buf_to_iov(c->iov + c->nout, c->nin, 0, ex->serial, n);
+		iov_from_buf(c->iov + c->nout, c->nin, 0, ex->serial, n);
 		r->written = (uint32_t)n + 1;
 		st = BLK_S_OK;
 		break;

@@ -16,7 +16,7 @@
  *                     used->idx update so the guest never sees part of a
  *                     merged frame.  A frame that does not fit is dropped,
  *                     never truncated; buffers taken for it are given
- *                     back (last_avail rewound).
+ *                     back (vq_unpop).
  *
  * What the switch decides on (the header, the Ethernet addresses, and the
  * IP and TCP headers a TSO header is checked against) is copied out and
@@ -102,13 +102,5 @@ struct sw_rx_scratch {
  */
 enum sw_drop sw_rx_deliver(struct vq *q, uint64_t features,
     const struct sw_frame *f, struct sw_rx_scratch *s);
-
-/*
- * Publish n used entries with a single used->idx store (the entries are
- * written first).  The split-ring counterpart of vq_push for merged
- * receive buffers; q must not use inflight tracking.
- */
-void sw_vq_push_n(struct vq *q, const uint16_t *heads, const uint32_t *lens,
-    unsigned n);
 
 #endif

@@ -263,6 +263,38 @@ vq_push(struct vq *q, uint16_t head, uint32_t len)
 	}
 }
 
+void
+vq_push_n(struct vq *q, const uint16_t *heads, const uint32_t *lens,
+    unsigned n)
+{
+	struct vq_inflight *inf = q->inflight;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct vq_used_elem *e =
+		    &q->used->ring[(uint16_t)(q->used_idx + i) & (q->num - 1)];
+
+		e->id = heads[i];
+		e->len = lens[i];
+		if (inf != NULL)
+			inf->last_batch_head = heads[i];
+	}
+	q->used_idx = (uint16_t)(q->used_idx + n);
+	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+	if (inf != NULL) {
+		for (unsigned i = 0; i < n; i++)
+			if (heads[i] < q->num)
+				inf->desc[heads[i]].inflight = 0;
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		inf->used_idx = q->used_idx;
+	}
+}
+
+void
+vq_unpop(struct vq *q, uint16_t n)
+{
+	q->last_avail = (uint16_t)(q->last_avail - n);
+}
+
 bool
 vq_need_notify(struct vq *q)
 {

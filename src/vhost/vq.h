@@ -145,6 +145,22 @@ int vq_walk(struct vq *q, uint16_t head, struct vq_chain *c);
 void vq_push(struct vq *q, uint16_t head, uint32_t len);
 
 /*
+ * Return n finished requests with one used->idx store (the entries are
+ * written first), so the driver sees all of them or none: merged receive
+ * buffers of one frame, a batch of completions.
+ */
+void vq_push_n(struct vq *q, const uint16_t *heads, const uint32_t *lens,
+    unsigned n);
+
+/*
+ * Give back the last n chains popped from the avail ring (not pushed):
+ * the next pops return them again.  For a device that took buffers for
+ * something it then could not finish (a frame that did not fit).  Not
+ * for resubmitted chains; n at most what was popped since.
+ */
+void vq_unpop(struct vq *q, uint16_t n);
+
+/*
  * Whether the guest wants an interrupt for what was pushed since the
  * last call (EVENT_IDX or the NO_INTERRUPT flag).
  */

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "vhost/iov.h"
 #include "vhost/vq.h"
 
 #define QN	8
@@ -550,11 +551,75 @@ test_random_rings(void **state)
 	assert_true(ok > 100 && bad > 100);
 }
 
+/* The iov cursor: reads, writes, copies and skips stop at the end. */
+static void
+test_iov_cursor(void **state)
+{
+	uint8_t a[3] = { 1, 2, 3 }, b[5] = { 4, 5, 6, 7, 8 }, c[4], out[16];
+	struct iovec src[2] = { { a, 3 }, { b, 5 } }, dst[1] = { { c, 4 } };
+	struct iov_cur s, d;
+
+	iov_cur_init(&s, src, 2);
+	assert_int_equal(iov_cur_skip(&s, 2), 2);
+	assert_int_equal(iov_cur_read(&s, out, 4), 4);
+	assert_memory_equal(out, ((uint8_t[]){ 3, 4, 5, 6 }), 4);
+	assert_int_equal(iov_cur_read(&s, out, 16), 2);	/* only 7, 8 left */
+	assert_int_equal(iov_cur_room(&s), 0);
+	assert_int_equal(iov_cur_skip(&s, 1), 0);
+	iov_cur_init(&s, src, 2);
+	iov_cur_init(&d, dst, 1);
+	assert_int_equal(iov_cur_copy(&d, &s, 100), 4);	/* dst is full */
+	assert_memory_equal(c, ((uint8_t[]){ 1, 2, 3, 4 }), 4);
+	iov_cur_init(&d, dst, 1);
+	assert_int_equal(iov_cur_write(&d, NULL, 9), 4);	/* zeros */
+	assert_memory_equal(c, ((uint8_t[]){ 0, 0, 0, 0 }), 4);
+	assert_int_equal(iov_from_buf(src, 2, 2, "xyz", 3), 3);
+	assert_memory_equal(a, "\x01\x02x", 3);
+	assert_memory_equal(b, "yz", 2);
+	assert_int_equal(iov_to_buf(src, 2, 7, out, 16), 1);
+	assert_int_equal(out[0], 8);
+	assert_int_equal(iov_to_buf(src, 2, 9, out, 16), 0);	/* past the end */
+}
+
+/* vq_push_n publishes a batch with one used->idx; vq_unpop gives back. */
+static void
+test_push_n_and_unpop(void **state)
+{
+	struct fx *f = *state;
+	struct vq_used *u = host(f, USED);
+	uint16_t heads[3];
+	uint32_t lens[3] = { 10, 20, 30 };
+
+	for (uint16_t i = 0; i < 3; i++) {
+		set_desc(desc(f, i), DATA + 64 * i, 64, VQ_DESC_F_WRITE, 0);
+		offer(f, i);
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(vq_pop(&f->q, &f->c), 1);
+		heads[i] = f->c.head;
+	}
+	/* Two given back: popped again, in the same order. */
+	vq_unpop(&f->q, 2);
+	assert_int_equal(vq_pop(&f->q, &f->c), 1);
+	assert_int_equal(f->c.head, 1);
+	assert_int_equal(vq_pop(&f->q, &f->c), 1);
+	assert_int_equal(f->c.head, 2);
+	assert_int_equal(vq_pop(&f->q, &f->c), 0);
+	vq_push_n(&f->q, heads, lens, 3);
+	assert_int_equal(u->idx, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(u->ring[i].id, heads[i]);
+		assert_int_equal(u->ring[i].len, lens[i]);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
+		cmocka_unit_test(test_iov_cursor),
+		T(test_push_n_and_unpop),
 		T(test_mem_accessor),
 		T(test_mem_check),
 		T(test_set_rings),
