@@ -43,6 +43,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from agentclient import AgentClient, EXIT, STDERR, STDOUT  # noqa: E402
+from dataportd import Dataportd  # noqa: E402
 from ivshmem_server import IvshmemServer  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -130,13 +131,19 @@ class VM:
         self.log.close()
 
 
-@pytest.fixture(scope="module")
-def rig(image):
+@pytest.fixture(scope="module", params=["isles-dataportd", "test-double"])
+def rig(image, request):
     d = tempfile.mkdtemp(prefix="isl.", dir="/tmp")
     sock = lambda dp, vm: os.path.join(d, "%s.%s.sock" % (dp, vm))  # noqa: E731
     # Socket i of a server is peer ID i: the dataport's VM list order.
-    ctl = IvshmemServer(CTL_SIZE, [sock("ctl", "vm0"), sock("ctl", "vm1")])
-    bulk = IvshmemServer(BULK_SIZE, [sock("bulk", "vm1"), sock("bulk", "vm0")])
+    if request.param == "isles-dataportd":
+        ctl = Dataportd("ctl", CTL_SIZE, [sock("ctl", "vm0"), sock("ctl", "vm1")],
+                        ["vm0", "vm1"])
+        bulk = Dataportd("bulk", BULK_SIZE, [sock("bulk", "vm1"),
+                                              sock("bulk", "vm0")], ["vm1", "vm0"])
+    else:
+        ctl = IvshmemServer(CTL_SIZE, [sock("ctl", "vm0"), sock("ctl", "vm1")])
+        bulk = IvshmemServer(BULK_SIZE, [sock("bulk", "vm1"), sock("bulk", "vm0")])
     ctl.start()
     bulk.start()
     vms = {}
