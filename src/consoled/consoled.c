@@ -97,6 +97,7 @@ struct cd_client {
 	bool readonly;
 	bool out_watch;
 	bool closing;			/* flush the queue, then close */
+	bool overrun;			/* queue refused a reply: close now */
 	struct coutq q;
 	struct proto_rx *rx;
 };
@@ -170,6 +171,10 @@ client_update_watch(struct cd_client *c)
 static void
 client_flush(struct cd_client *c)
 {
+	if (c->overrun) {
+		client_close(c);
+		return;
+	}
 	for (;;) {
 		size_t len;
 		const uint8_t *p = coutq_peek(&c->q, &len);
@@ -196,12 +201,26 @@ client_flush(struct cd_client *c)
 	client_update_watch(c);
 }
 
+/*
+ * Queue a frame for c.  Output that does not fit is dropped by the queue
+ * (and reported to c); a reply or notice that does not fit means the queue
+ * holds nothing but replies c never read while it kept sending requests:
+ * c is disconnected by the client_flush that follows every send.
+ */
 static void
 client_send(struct cd_client *c, uint16_t type, uint16_t flags, uint32_t chan,
     const void *payload, size_t len)
 {
-	if (coutq_push(&c->q, type, flags, chan, payload, len) == -1)
-		log_warn("client %d: queue", c->fd);
+	if (coutq_push(&c->q, type, flags, chan, payload, len) == 0)
+		return;
+	if (errno == ENOBUFS) {
+		if (!c->overrun)
+			log_warnx("client %d: does not read its replies; "
+			    "disconnected", c->fd);
+		c->overrun = true;
+		return;
+	}
+	log_warn("client %d: queue", c->fd);
 }
 
 /* Refuse a request; `fatal_err` closes the client once the ERROR is out. */
@@ -386,7 +405,8 @@ client_read(struct cd_client *c)
 		client_close(c);
 		return;
 	}
-	while (!c->closing && proto_rx_next(c->rx, &h, &p) == 1)
+	while (!c->closing && !c->overrun &&
+	    proto_rx_next(c->rx, &h, &p) == 1)
 		client_frame(c, &h, p);
 	if (c->rx->skipped > 0) {
 		client_error(c, true, "bad framing");
