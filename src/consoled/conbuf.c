@@ -139,8 +139,12 @@ ring_get(const struct coutq *q, size_t off, void *out, size_t len)
 static void
 ring_set(struct coutq *q, size_t off, const void *in, size_t len)
 {
-	size_t at = ring_index(q, off), first = q->cap - at;
+	size_t at, first;
 
+	if (len == 0)
+		return;		/* in may be NULL: a frame without payload */
+	at = ring_index(q, off);
+	first = q->cap - at;
 	if (first > len)
 		first = len;
 	memcpy(q->buf + at, in, first);
