@@ -1432,7 +1432,7 @@ sc_parse_top(struct sc_ctx *c, const config_setting_t *root)
 	if (r == 1 && (sys->console_log_max < SC_MIN_CONSOLE_LOG ||
 	    sys->console_log_max > SC_MAX_CONSOLE_LOG))
 		sc_err(c, config_setting_get_member(root, "console_log_max"),
-		    "console_log_max must be 64K to 1G, not \"%.40s\"",
+		    "console_log_max must be 64K to 256M, not \"%.40s\"",
 		    config_setting_get_string(config_setting_get_member(root,
 		    "console_log_max")));
 	sc_parse_switches(c, root);

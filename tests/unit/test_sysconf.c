@@ -256,13 +256,13 @@ test_console_log_max(void **state)
 	sys = load_ok("console_log_max = \"64K\";\nvms = ( { name = \"a\"; } );");
 	assert_true(sys->console_log_max == 64ull << 10);
 	sc_free(sys);
-	sys = load_ok("console_log_max = \"1G\";\nvms = ( { name = \"a\"; } );");
-	assert_true(sys->console_log_max == 1ull << 30);
+	sys = load_ok("console_log_max = \"256M\";\nvms = ( { name = \"a\"; } );");
+	assert_true(sys->console_log_max == 256ull << 20);
 	sc_free(sys);
 	expect_error("console_log_max = \"65535\";\nvms = ( { name = \"a\"; } );",
-	    1, "console_log_max must be 64K to 1G, not \"65535\"");
-	expect_error("vms = ( { name = \"a\"; } );\nconsole_log_max = \"2G\";",
-	    2, "console_log_max must be 64K to 1G, not \"2G\"");
+	    1, "console_log_max must be 64K to 256M, not \"65535\"");
+	expect_error("vms = ( { name = \"a\"; } );\nconsole_log_max = \"257M\";",
+	    2, "console_log_max must be 64K to 256M, not \"257M\"");
 	expect_error("console_log_max = \"4 MiB\";\nvms = ( { name = \"a\"; } );",
 	    1, "console_log_max \"4 MiB\" is not a size");
 	expect_error("console_log_max = 4096;\nvms = ( { name = \"a\"; } );",
