@@ -332,7 +332,6 @@ push_one(struct coutq *q, uint16_t type, uint16_t flags, uint32_t chan,
 	if (ring_reserve(q, need) == -1) {
 		if (out)
 			count_dropped(q, chan, len);
-		errno = ENOMEM;
 		return -1;
 	}
 	if (merge) {
