@@ -3,14 +3,21 @@
  * conbuf: replay ring and bounded per-client output queue of
  * isles-consoled; see conbuf.h.  Called only by consoled.c and unit
  * tests; the bytes it holds are guest output and are never interpreted.
+ *
+ * The output queue is a byte ring of frames written here, so the headers
+ * read back from it are our own; walks over them are still bounded by
+ * the frame count and the bytes held.  Offsets called `off` are logical
+ * (bytes from rd, the next byte to write out); ring indices are not.
  */
 #include "conbuf.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define COUTQ_MERGE_MAX	(16u * 1024u)	/* merge OUTPUT frames up to this */
+#define COUTQ_MIN_CAP	4096u		/* first ring allocation */
+#define COUTQ_NO_LAST	SIZE_MAX	/* newest frame unknown: do not merge */
 
 int
 cring_init(struct cring *r, size_t cap)
@@ -77,32 +84,170 @@ coutq_init(struct coutq *q, size_t limit)
 {
 	memset(q, 0, sizeof(*q));
 	q->limit = limit;
+	q->last = COUTQ_NO_LAST;
 }
 
+/* Give the ring back; pending drop counts stay. */
 static void
-frame_free(struct coutq_frame *f)
+ring_release(struct coutq *q)
 {
-	free(f->data);
-	free(f);
+	free(q->buf);
+	q->buf = NULL;
+	q->cap = q->rd = q->bytes = q->part = q->frames = 0;
+	q->last = COUTQ_NO_LAST;
 }
 
 void
 coutq_free(struct coutq *q)
 {
-	struct coutq_frame *f, *next;
-
-	for (f = q->head; f != NULL; f = next) {
-		next = f->next;
-		frame_free(f);
-	}
-	q->head = q->tail = NULL;
-	q->bytes = q->frames = 0;
+	ring_release(q);
+	memset(q->dropped, 0, sizeof(q->dropped));
 }
 
 static int
 is_output(uint16_t type, uint32_t chan)
 {
 	return type == CON_OUTPUT && chan < CON_MAX_VMS;
+}
+
+static void
+count_dropped(struct coutq *q, uint32_t chan, size_t n)
+{
+	q->dropped[chan] += n;
+	q->dropped_total += n;
+}
+
+static size_t
+ring_index(const struct coutq *q, size_t off)
+{
+	return (q->rd + off) % q->cap;
+}
+
+/* Copy len bytes at logical offset off out of the ring. */
+static void
+ring_get(const struct coutq *q, size_t off, void *out, size_t len)
+{
+	size_t at = ring_index(q, off), first = q->cap - at;
+
+	if (first > len)
+		first = len;
+	memcpy(out, q->buf + at, first);
+	memcpy((uint8_t *)out + first, q->buf, len - first);
+}
+
+/* Copy len bytes into the ring at logical offset off (within cap). */
+static void
+ring_set(struct coutq *q, size_t off, const void *in, size_t len)
+{
+	size_t at, first;
+
+	if (len == 0)
+		return;		/* in may be NULL: a frame without payload */
+	at = ring_index(q, off);
+	first = q->cap - at;
+	if (first > len)
+		first = len;
+	memcpy(q->buf + at, in, first);
+	memcpy(q->buf, (const uint8_t *)in + first, len - first);
+}
+
+/* The header of the frame at logical offset off (one of ours). */
+static void
+hdr_get(const struct coutq *q, size_t off, struct proto_hdr *h)
+{
+	uint8_t b[PROTO_HDR_SIZE];
+
+	ring_get(q, off, b, sizeof(b));
+	h->magic = (uint32_t)con_get_le(b, 4);
+	h->type = (uint16_t)con_get_le(b + 4, 2);
+	h->flags = (uint16_t)con_get_le(b + 6, 2);
+	h->chan = (uint32_t)con_get_le(b + 8, 4);
+	h->len = (uint32_t)con_get_le(b + 12, 4);
+}
+
+static void
+hdr_set(struct coutq *q, size_t off, uint16_t type, uint16_t flags,
+    uint32_t chan, size_t len)
+{
+	uint8_t b[PROTO_HDR_SIZE];
+
+	proto_hdr_encode(b, type, flags, chan, (uint32_t)len);
+	ring_set(q, off, b, sizeof(b));
+}
+
+/* Nothing held: give the ring back, so an idle client costs nothing. */
+static void
+release_if_empty(struct coutq *q)
+{
+	if (q->bytes == 0)
+		ring_release(q);
+}
+
+/*
+ * Make room for `need` more bytes: grow the ring (doubling, at most to
+ * limit + COUTQ_RESERVE), keeping the held bytes in order.  Returns 0, or
+ * -1 with ENOBUFS (over the bound) or ENOMEM.
+ */
+static int
+ring_reserve(struct coutq *q, size_t need)
+{
+	size_t max = q->limit + COUTQ_RESERVE, want = q->bytes + need;
+	size_t ncap = q->cap != 0 ? q->cap : COUTQ_MIN_CAP;
+	uint8_t *nb;
+
+	if (want <= q->cap)
+		return 0;
+	if (want > max) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	while (ncap < want)
+		ncap *= 2;
+	if (ncap > max)
+		ncap = max;
+	nb = realloc(q->buf, ncap);
+	if (nb == NULL)
+		return -1;
+	if (q->rd + q->bytes > q->cap) {
+		/* Wrapped: move the older part [rd, cap) to the new end. */
+		size_t top = q->cap - q->rd;
+
+		memmove(nb + ncap - top, nb + q->rd, top);
+		if (q->last != COUTQ_NO_LAST && q->last >= q->rd)
+			q->last += ncap - q->cap;
+		q->rd = ncap - top;
+	}
+	q->buf = nb;
+	q->cap = ncap;
+	return 0;
+}
+
+/*
+ * Remove the `by` bytes at logical offset plen by moving the plen bytes
+ * before them forward (the last byte first, in pieces that wrap neither
+ * source nor destination).  plen is what precedes the oldest droppable
+ * frame: the rest of a partly written frame and control frames, both
+ * small, so a drop costs little whatever the queue holds.
+ */
+static void
+ring_cut(struct coutq *q, size_t plen, size_t by)
+{
+	size_t left = plen;
+
+	while (left > 0) {
+		size_t s = ring_index(q, left - 1);
+		size_t d = ring_index(q, by + left - 1);
+		size_t k = left;
+
+		if (k > s + 1)
+			k = s + 1;
+		if (k > d + 1)
+			k = d + 1;
+		memmove(q->buf + d + 1 - k, q->buf + s + 1 - k, k);
+		left -= k;
+	}
+	q->rd = ring_index(q, by);
+	q->bytes -= by;
 }
 
 /*
@@ -112,59 +257,98 @@ is_output(uint16_t type, uint32_t chan)
 static int
 drop_oldest(struct coutq *q)
 {
-	struct coutq_frame **pp, *prev = NULL;
+	size_t off = q->part;
 
-	for (pp = &q->head; *pp != NULL; prev = *pp, pp = &(*pp)->next) {
-		struct coutq_frame *f = *pp;
+	for (size_t i = q->part > 0 ? 1 : 0; i < q->frames; i++) {
+		struct proto_hdr h;
+		size_t sz;
 
-		if (f->off > 0 || !is_output(f->type, f->chan))
-			continue;
-		*pp = f->next;
-		if (q->tail == f)
-			q->tail = prev;
-		q->bytes -= f->len;
-		q->frames--;
-		q->dropped[f->chan] += f->len;
-		q->dropped_total += f->len;
-		frame_free(f);
-		return 1;
+		if (off + PROTO_HDR_SIZE > q->bytes)
+			break;
+		hdr_get(q, off, &h);
+		sz = PROTO_HDR_SIZE + h.len;
+		if (off + sz > q->bytes)
+			break;
+		if (is_output(h.type, h.chan)) {
+			if (ring_index(q, off) == q->last)
+				q->last = COUTQ_NO_LAST;
+			ring_cut(q, off, sz);
+			q->frames--;
+			count_dropped(q, h.chan, h.len);
+			release_if_empty(q);
+			return 1;
+		}
+		off += sz;
 	}
 	return 0;
 }
 
-static struct coutq_frame *
-frame_new(uint16_t type, uint16_t flags, uint32_t chan, const void *payload,
-    size_t len)
+/* Can len OUTPUT bytes join the newest frame (same VM, not yet started)? */
+static bool
+can_merge(const struct coutq *q, uint16_t flags, uint32_t chan, size_t len)
 {
-	struct coutq_frame *f = calloc(1, sizeof(*f));
+	struct proto_hdr h;
 
-	if (f == NULL)
-		return NULL;
-	f->data = malloc(PROTO_HDR_SIZE + len);
-	if (f->data == NULL) {
-		free(f);
-		return NULL;
-	}
-	f->type = type;
-	f->flags = flags;
-	f->chan = chan;
-	f->len = len;
-	proto_hdr_encode(f->data, type, flags, chan, (uint32_t)len);
-	if (len > 0)
-		memcpy(f->data + PROTO_HDR_SIZE, payload, len);
-	return f;
+	if (q->last == COUTQ_NO_LAST || q->frames == 0 ||
+	    (q->frames == 1 && q->part > 0))
+		return false;
+	hdr_get(q, (q->last + q->cap - q->rd) % q->cap, &h);
+	return h.type == CON_OUTPUT && h.flags == flags && h.chan == chan &&
+	    h.len + len <= COUTQ_FRAME_MAX;
 }
 
-static void
-append(struct coutq *q, struct coutq_frame *f)
+/* Queue one frame of at most COUTQ_FRAME_MAX (OUTPUT) payload bytes. */
+static int
+push_one(struct coutq *q, uint16_t type, uint16_t flags, uint32_t chan,
+    const uint8_t *p, size_t len)
 {
-	if (q->tail != NULL)
-		q->tail->next = f;
-	else
-		q->head = f;
-	q->tail = f;
-	q->bytes += f->len;
-	q->frames++;
+	bool out = is_output(type, chan), merge;
+	size_t need;
+
+	for (;;) {
+		merge = out && can_merge(q, flags, chan, len);
+		need = (merge ? 0 : PROTO_HDR_SIZE) + len;
+		if (q->bytes + need <= q->limit || !drop_oldest(q))
+			break;
+	}
+	if (q->bytes + need > q->limit) {
+		/* Nothing left to drop (control frames or a partly written
+		 * one): drop the oldest part of this chunk. */
+		size_t room = q->limit > q->bytes ? q->limit - q->bytes : 0;
+		size_t hdr = merge ? 0 : PROTO_HDR_SIZE;
+		size_t keep = room > hdr ? room - hdr : 0;
+
+		if (!out) {
+			errno = ENOBUFS;
+			return -1;
+		}
+		count_dropped(q, chan, len - keep);
+		p += len - keep;
+		len = keep;
+		need = hdr + len;
+		if (len == 0)
+			return 0;
+	}
+	if (ring_reserve(q, need) == -1) {
+		if (out)
+			count_dropped(q, chan, len);
+		return -1;
+	}
+	if (merge) {
+		size_t at = (q->last + q->cap - q->rd) % q->cap;
+		struct proto_hdr h;
+
+		hdr_get(q, at, &h);
+		ring_set(q, q->bytes, p, len);
+		hdr_set(q, at, type, flags, chan, h.len + len);
+	} else {
+		hdr_set(q, q->bytes, type, flags, chan, len);
+		ring_set(q, q->bytes + PROTO_HDR_SIZE, p, len);
+		q->last = ring_index(q, q->bytes);
+		q->frames++;
+	}
+	q->bytes += need;
+	return 0;
 }
 
 int
@@ -172,123 +356,126 @@ coutq_push(struct coutq *q, uint16_t type, uint16_t flags, uint32_t chan,
     const void *payload, size_t len)
 {
 	const uint8_t *p = payload;
-	int out = is_output(type, chan);
 
 	if (len > PROTO_MAX_PAYLOAD) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (out && len > q->limit) {
+	if (!is_output(type, chan))
+		return push_one(q, type, flags, chan, p, len);
+	if (len > q->limit) {
 		/* Keep only the newest bytes of an oversized chunk. */
-		q->dropped[chan] += len - q->limit;
-		q->dropped_total += len - q->limit;
+		count_dropped(q, chan, len - q->limit);
 		p += len - q->limit;
 		len = q->limit;
 	}
-	while (q->bytes + len > q->limit && drop_oldest(q))
-		;
-	if (out && q->bytes + len > q->limit) {
-		/* Nothing left to drop (only control frames or a partly
-		 * written one): drop the oldest part of this chunk. */
-		size_t room = q->limit > q->bytes ? q->limit - q->bytes : 0;
+	while (len > 0) {
+		size_t n = len < COUTQ_FRAME_MAX ? len : COUTQ_FRAME_MAX;
 
-		q->dropped[chan] += len - room;
-		q->dropped_total += len - room;
-		p += len - room;
-		len = room;
-		if (len == 0)
-			return 0;
-	}
-
-	/* Merge into the tail if it is the same VM's unwritten output. */
-	struct coutq_frame *t = q->tail;
-
-	if (out && t != NULL && t->off == 0 && t->type == type &&
-	    t->flags == flags && t->chan == chan &&
-	    t->len + len <= COUTQ_MERGE_MAX) {
-		uint8_t *nd = realloc(t->data, PROTO_HDR_SIZE + t->len + len);
-
-		if (nd != NULL) {
-			memcpy(nd + PROTO_HDR_SIZE + t->len, p, len);
-			t->data = nd;
-			t->len += len;
-			proto_hdr_encode(t->data, type, flags, chan,
-			    (uint32_t)t->len);
-			q->bytes += len;
-			return 0;
+		if (push_one(q, type, flags, chan, p, n) == -1) {
+			count_dropped(q, chan, len - n);
+			return -1;
 		}
+		p += n;
+		len -= n;
 	}
-
-	struct coutq_frame *f = frame_new(type, flags, chan, p, len);
-
-	if (f == NULL) {
-		if (out) {
-			q->dropped[chan] += len;
-			q->dropped_total += len;
-		}
-		errno = ENOMEM;
-		return -1;
-	}
-	append(q, f);
 	return 0;
+}
+
+/*
+ * Report the drops of VM vm: add them to its NOTICE(DROPPED) if one leads
+ * the queue (inserted notices always do: nothing else is inserted at the
+ * head), else insert one at the head.  Only while no frame is partly
+ * written.
+ */
+static void
+notice_dropped(struct coutq *q, uint32_t vm)
+{
+	uint8_t pl[CON_NOTICE_SIZE];
+	size_t off = 0;
+
+	for (size_t i = 0; i < q->frames; i++) {
+		struct proto_hdr h;
+		struct con_notice nt;
+
+		hdr_get(q, off, &h);
+		if (h.type != CON_NOTICE || h.len != CON_NOTICE_SIZE)
+			break;
+		ring_get(q, off + PROTO_HDR_SIZE, pl, sizeof(pl));
+		if (con_notice_decode(pl, sizeof(pl), &nt) == -1 ||
+		    nt.kind != CON_NOTICE_DROPPED)
+			break;
+		if (h.chan == vm) {
+			con_notice_encode(pl, CON_NOTICE_DROPPED,
+			    nt.count + q->dropped[vm]);
+			ring_set(q, off + PROTO_HDR_SIZE, pl, sizeof(pl));
+			q->dropped[vm] = 0;
+			return;
+		}
+		off += PROTO_HDR_SIZE + CON_NOTICE_SIZE;
+	}
+	if (ring_reserve(q, PROTO_HDR_SIZE + CON_NOTICE_SIZE) == -1)
+		return;	/* report it on a later call */
+	q->rd = (q->rd + q->cap - PROTO_HDR_SIZE - CON_NOTICE_SIZE) % q->cap;
+	q->bytes += PROTO_HDR_SIZE + CON_NOTICE_SIZE;
+	if (q->frames++ == 0)
+		q->last = q->rd;
+	con_notice_encode(pl, CON_NOTICE_DROPPED, q->dropped[vm]);
+	hdr_set(q, 0, CON_NOTICE, 0, vm, sizeof(pl));
+	ring_set(q, PROTO_HDR_SIZE, pl, sizeof(pl));
+	q->dropped[vm] = 0;
 }
 
 const uint8_t *
 coutq_peek(struct coutq *q, size_t *len)
 {
-	if (q->head == NULL || q->head->off == 0) {
-		for (uint32_t vm = 0; vm < CON_MAX_VMS; vm++) {
-			uint8_t pl[CON_NOTICE_SIZE];
-			struct coutq_frame *f;
+	bool pending = false;
 
-			if (q->dropped[vm] == 0)
-				continue;
-			con_notice_encode(pl, CON_NOTICE_DROPPED, q->dropped[vm]);
-			f = frame_new(CON_NOTICE, 0, vm, pl, sizeof(pl));
-			if (f == NULL)
-				break;	/* report it on a later call */
-			q->dropped[vm] = 0;
-			/* At the head: right where the gap is. */
-			f->next = q->head;
-			q->head = f;
-			if (q->tail == NULL)
-				q->tail = f;
-			q->bytes += f->len;
-			q->frames++;
-			break;
-		}
+	/* Highest VM first, so that the lowest one's notice leads. */
+	for (uint32_t vm = CON_MAX_VMS; vm-- > 0; ) {
+		if (q->dropped[vm] == 0)
+			continue;
+		pending = true;
+		if (q->part == 0)
+			notice_dropped(q, vm);
 	}
-	if (q->head == NULL)
+	if (q->bytes == 0)
 		return NULL;
-	*len = PROTO_HDR_SIZE + q->head->len - q->head->off;
-	return q->head->data + q->head->off;
+	*len = q->cap - q->rd < q->bytes ? q->cap - q->rd : q->bytes;
+	/* The gap is right after a partly written frame: only its rest,
+	 * then the notices (on the next call). */
+	if (pending && q->part > 0 && *len > q->part)
+		*len = q->part;
+	return q->buf + q->rd;
 }
 
 void
 coutq_advance(struct coutq *q, size_t n)
 {
-	while (n > 0 && q->head != NULL) {
-		struct coutq_frame *f = q->head;
-		size_t left = PROTO_HDR_SIZE + f->len - f->off;
+	while (n > 0 && q->bytes > 0) {
+		size_t k;
 
-		if (n < left) {
-			f->off += n;
-			return;
+		if (q->part == 0) {
+			struct proto_hdr h;
+
+			hdr_get(q, 0, &h);
+			q->part = PROTO_HDR_SIZE + h.len;
 		}
-		n -= left;
-		q->head = f->next;
-		if (q->head == NULL)
-			q->tail = NULL;
-		q->bytes -= f->len;
-		q->frames--;
-		frame_free(f);
+		k = n < q->part ? n : q->part;
+		q->rd = ring_index(q, k);
+		q->bytes -= k;
+		q->part -= k;
+		n -= k;
+		if (q->part == 0)
+			q->frames--;
 	}
+	release_if_empty(q);
 }
 
 int
 coutq_empty(const struct coutq *q)
 {
-	if (q->head != NULL)
+	if (q->bytes != 0)
 		return 0;
 	for (uint32_t vm = 0; vm < CON_MAX_VMS; vm++)
 		if (q->dropped[vm] != 0)

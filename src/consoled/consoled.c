@@ -2,17 +2,20 @@
 /*
  * isles-consoled: the serial console server of one Isles system.
  *
- *   isles-consoled (--socket PATH | --fd N) [--log-dir DIR] [-v|-q]
- *                  NAME=SERIAL_SOCKET ...
+ *   isles-consoled (--socket PATH | --fd N) [--log NAME=fd:N ...]
+ *                  [--log-max BYTES] [-v|-q] NAME=SERIAL_SOCKET ...
  *
  * Started by the supervisor (never daemonizes; exits cleanly on SIGTERM,
  * SIGINT or SIGHUP).  VMs are given in system-file order, so the Nth
  * NAME=PATH is console number N.  For each VM it connects to QEMU's serial
  * chardev socket (QEMU is the server), reconnecting with a timerfd backoff
  * while QEMU is not up or after it restarted; keeps the last 64 KiB the VM
- * printed in a replay ring; optionally appends everything to
- * DIR/NAME/console.log (when QEMU's own chardev logfile= is not used); and
- * serves clients on the console socket with the protocol of conproto.h.
+ * printed in a replay ring; writes everything to the VM's console.log
+ * through the fd the supervisor opened for it (`--log NAME=fd:N`), capped
+ * at --log-max bytes, newest output kept (conlog.h); and serves clients
+ * on the console socket with the protocol of conproto.h.  It connects to
+ * every serial port whether or not a client is attached, so the logs miss
+ * only what a guest prints while its serial port is not connected.
  *
  * Trust: argv comes from the supervisor.  Serial output is written by the
  * guest and is hostile: it is only copied (ring, log, client queues),
@@ -22,8 +25,9 @@
  * output (counted, reported by NOTICE) when the client does not keep up,
  * and QEMU's serial socket is read whenever it has data.
  *
- * Lock-down: after its sockets, timers and logs are open, it closes every
- * other inherited fd, sets no_new_privs and installs a seccomp allowlist
+ * Lock-down: it closes every inherited fd but the console socket and the
+ * logs, and after its sockets and timers are open sets no_new_privs and
+ * installs a seccomp allowlist
  * (lockdown()), so a bug reachable from guest output can do little more
  * than what the daemon does anyway.
  *
@@ -49,6 +53,7 @@
 #include <unistd.h>
 
 #include "conbuf.h"
+#include "conlog.h"
 #include "conproto.h"
 #include "log.h"
 #include "monotime.h"
@@ -81,7 +86,8 @@ struct cd_vm {
 	int timer;			/* reconnect backoff / read batching */
 	int backoff_ms;
 	bool was_up;			/* connected at least once */
-	int log;			/* console.log, -1 if not ours */
+	struct clog log;		/* console.log (fd -1: none given) */
+	bool log_failed;		/* last write failed (logged once) */
 	struct cring ring;
 	uint8_t in[CD_INPUT_MAX];	/* input not yet accepted by QEMU */
 	size_t in_len;
@@ -97,6 +103,7 @@ struct cd_client {
 	bool readonly;
 	bool out_watch;
 	bool closing;			/* flush the queue, then close */
+	bool overrun;			/* queue refused a reply: close now */
 	struct coutq q;
 	struct proto_rx *rx;
 };
@@ -109,7 +116,6 @@ static struct {
 	struct cd_vm vms[CON_MAX_VMS];
 	unsigned nvms;
 	struct cd_client *clients[CD_MAX_CLIENTS];
-	const char *log_dir;
 	const char *sock_path;		/* unlinked at exit if we bound it */
 	bool quit;
 } cd;
@@ -118,7 +124,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: isles-consoled (--socket PATH | --fd N) "
-	    "[--log-dir DIR] [-v|-q] NAME=SERIAL_SOCKET ...\n");
+	    "[--log NAME=fd:N ...] [--log-max BYTES] [-v|-q] "
+	    "NAME=SERIAL_SOCKET ...\n");
 	exit(2);
 }
 
@@ -170,6 +177,10 @@ client_update_watch(struct cd_client *c)
 static void
 client_flush(struct cd_client *c)
 {
+	if (c->overrun) {
+		client_close(c);
+		return;
+	}
 	for (;;) {
 		size_t len;
 		const uint8_t *p = coutq_peek(&c->q, &len);
@@ -196,12 +207,26 @@ client_flush(struct cd_client *c)
 	client_update_watch(c);
 }
 
+/*
+ * Queue a frame for c.  Output that does not fit is dropped by the queue
+ * (and reported to c); a reply or notice that does not fit means the queue
+ * holds nothing but replies c never read while it kept sending requests:
+ * c is disconnected by the client_flush that follows every send.
+ */
 static void
 client_send(struct cd_client *c, uint16_t type, uint16_t flags, uint32_t chan,
     const void *payload, size_t len)
 {
-	if (coutq_push(&c->q, type, flags, chan, payload, len) == -1)
-		log_warn("client %d: queue", c->fd);
+	if (coutq_push(&c->q, type, flags, chan, payload, len) == 0)
+		return;
+	if (errno == ENOBUFS) {
+		if (!c->overrun)
+			log_warnx("client %d: does not read its replies; "
+			    "disconnected", c->fd);
+		c->overrun = true;
+		return;
+	}
+	log_warn("client %d: queue", c->fd);
 }
 
 /* Refuse a request; `fatal_err` closes the client once the ERROR is out. */
@@ -386,7 +411,8 @@ client_read(struct cd_client *c)
 		client_close(c);
 		return;
 	}
-	while (!c->closing && proto_rx_next(c->rx, &h, &p) == 1)
+	while (!c->closing && !c->overrun &&
+	    proto_rx_next(c->rx, &h, &p) == 1)
 		client_frame(c, &h, p);
 	if (c->rx->skipped > 0) {
 		client_error(c, true, "bad framing");
@@ -564,12 +590,14 @@ vm_read(struct cd_vm *vm)
 		return;
 	}
 	cring_put(&vm->ring, buf, (size_t)n);
-	if (vm->log != -1) {
-		/* A regular file: writes do not block on anyone. */
-		ssize_t w = write(vm->log, buf, (size_t)n);
-
-		if (w != n)
+	/* A regular file: writes do not block on anyone. */
+	if (clog_write(&vm->log, buf, (size_t)n) == -1) {
+		if (!vm->log_failed)
 			log_warn("%s: console.log", vm->name);
+		vm->log_failed = true;
+	} else if (vm->log_failed) {
+		log_info("%s: console.log written again", vm->name);
+		vm->log_failed = false;
 	}
 	broadcast(vm->index, CON_OUTPUT, buf, (size_t)n);
 
@@ -608,29 +636,6 @@ vm_timer(struct cd_vm *vm)
 
 /* ---- set-up ----------------------------------------------------------- */
 
-static int
-open_log(struct cd_vm *vm)
-{
-	char path[PATH_MAX];
-	int n;
-
-	n = snprintf(path, sizeof(path), "%s/%s", cd.log_dir, vm->name);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (mkdir(path, 0755) == -1 && errno != EEXIST)
-		return -1;
-	n = snprintf(path, sizeof(path), "%s/%s/console.log", cd.log_dir,
-	    vm->name);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	vm->log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	return vm->log == -1 ? -1 : 0;
-}
-
 static void
 add_vm(const char *arg)
 {
@@ -655,7 +660,7 @@ add_vm(const char *arg)
 	vm->serial_tag.kind = CD_SERIAL;
 	vm->timer_tag.kind = CD_TIMER;
 	vm->fd = -1;
-	vm->log = -1;
+	vm->log.fd = -1;
 	vm->backoff_ms = CD_BACKOFF_MIN_MS;
 	if (cring_init(&vm->ring, CON_REPLAY_SIZE) == -1)
 		fatal("replay ring");
@@ -663,6 +668,83 @@ add_vm(const char *arg)
 	if (vm->timer == -1)
 		fatal("timerfd_create");
 	cd.nvms++;
+}
+
+/* A --log NAME=fd:N argument, applied once the VMs are known. */
+struct cd_logarg {
+	const char *name;
+	size_t namelen;
+	int fd;
+};
+
+static void
+parse_log_arg(const char *arg, struct cd_logarg *la)
+{
+	const char *eq = strchr(arg, '=');
+	char *end;
+	long v;
+
+	if (eq == NULL || strncmp(eq + 1, "fd:", 3) != 0)
+		fatalx("bad --log '%s' (want NAME=fd:N)", arg);
+	errno = 0;
+	v = strtol(eq + 4, &end, 10);
+	if (errno != 0 || end == eq + 4 || *end != '\0' || v <= 2 ||
+	    v > INT_MAX)
+		fatalx("bad --log '%s': fd must be a number above 2", arg);
+	la->name = arg;
+	la->namelen = (size_t)(eq - arg);
+	la->fd = (int)v;
+}
+
+/* Give each VM the log fd named for it; refuse names no VM has. */
+static void
+open_logs(const struct cd_logarg *logs, size_t nlogs, uint64_t max)
+{
+	for (size_t i = 0; i < nlogs; i++) {
+		const struct cd_logarg *la = &logs[i];
+		struct cd_vm *vm = NULL;
+
+		for (unsigned v = 0; v < cd.nvms; v++)
+			if (strlen(cd.vms[v].name) == la->namelen &&
+			    strncmp(cd.vms[v].name, la->name, la->namelen) == 0)
+				vm = &cd.vms[v];
+		if (vm == NULL)
+			fatalx("--log %.*s: no such VM", (int)la->namelen,
+			    la->name);
+		if (vm->log.fd != -1)
+			fatalx("--log %s: given twice", vm->name);
+		if (clog_open(&vm->log, la->fd, max) == -1)
+			fatal("--log %s=fd:%d", vm->name, la->fd);
+	}
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Close every inherited fd above stderr but the n in keep (each above 2;
+ * sorted here), before opening our own: what a parent leaked is not ours
+ * to use.
+ */
+static void
+close_others(int *keep, size_t n)
+{
+	unsigned from = 3;
+
+	qsort(keep, n, sizeof(*keep), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && keep[i] == keep[i - 1])
+			fatalx("fd %d given twice", keep[i]);
+		if ((unsigned)keep[i] > from)
+			(void)close_range(from, (unsigned)keep[i] - 1, 0);
+		from = (unsigned)keep[i] + 1;
+	}
+	(void)close_range(from, ~0u, 0);
 }
 
 static int
@@ -757,7 +839,12 @@ lockdown(void)
 {
 	static const struct sandbox_allow allow[] = {
 		{ SCMP_SYS(read), "timerfd, signalfd" },
-		{ SCMP_SYS(write), "console.log, stderr" },
+		{ SCMP_SYS(write), "stderr (our log)" },
+		{ SCMP_SYS(pwrite64), "console.log: appending at our offset, "
+		    "moving its newest part to the start at the cap" },
+		{ SCMP_SYS(pread64), "console.log: reading its newest part "
+		    "at the cap" },
+		{ SCMP_SYS(ftruncate), "console.log: cutting it after the move" },
 		{ SCMP_SYS(recvfrom), "serial sockets, clients" },
 		{ SCMP_SYS(sendto), "serial sockets, clients" },
 		{ SCMP_SYS(epoll_wait), "the event loop" },
@@ -812,7 +899,8 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "fd", required_argument, NULL, 'f' },
-		{ "log-dir", required_argument, NULL, 'l' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "log-max", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -820,6 +908,10 @@ main(int argc, char **argv)
 	};
 	const char *sock = NULL;
 	int listen_fd = -1, ch, verbose = 1;
+	struct cd_logarg logs[CON_MAX_VMS];
+	int keep[CON_MAX_VMS + 1];
+	size_t nlogs = 0, nkeep = 0;
+	uint64_t log_max = CLOG_DEFAULT_MAX;
 	sigset_t mask;
 
 	log_init("isles-consoled", NULL);
@@ -839,8 +931,23 @@ main(int argc, char **argv)
 			listen_fd = (int)v;
 			break;
 		case 'l':
-			cd.log_dir = optarg;
+			if (nlogs == CON_MAX_VMS)
+				fatalx("too many --log (at most %d)", CON_MAX_VMS);
+			parse_log_arg(optarg, &logs[nlogs]);
+			keep[nkeep++] = logs[nlogs++].fd;
 			break;
+		case 'm': {
+			unsigned long long m;
+
+			errno = 0;
+			m = strtoull(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    optarg[0] == '-' || m < CLOG_MIN_MAX)
+				fatalx("bad --log-max '%s' (bytes, at least %u)",
+				    optarg, CLOG_MIN_MAX);
+			log_max = m;
+			break;
+		}
 		case 'v':
 			verbose++;
 			break;
@@ -854,17 +961,13 @@ main(int argc, char **argv)
 	log_setverbose(verbose);
 	if ((sock == NULL) == (listen_fd == -1) || optind == argc)
 		usage();
-	/* Keep stdio and the socket we were given; close anything else a
-	 * parent leaked to us before opening our own fds. */
-	if (listen_fd == -1) {
-		(void)close_range(3, ~0u, 0);
-	} else {
-		if (listen_fd > 3)
-			(void)close_range(3, (unsigned)listen_fd - 1, 0);
-		(void)close_range((unsigned)listen_fd + 1, ~0u, 0);
-	}
+	/* Keep stdio, the socket and the logs we were given. */
+	if (listen_fd > 2)
+		keep[nkeep++] = listen_fd;
+	close_others(keep, nkeep);
 	for (int i = optind; i < argc; i++)
 		add_vm(argv[i]);
+	open_logs(logs, nlogs, log_max);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -902,8 +1005,6 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < cd.nvms; i++) {
 		struct cd_vm *vm = &cd.vms[i];
 
-		if (cd.log_dir != NULL && open_log(vm) == -1)
-			fatal("%s: console log under %s", vm->name, cd.log_dir);
 		if (ep_set(vm->timer, &vm->timer_tag, EPOLLIN, EPOLL_CTL_ADD) == -1)
 			fatal("epoll_ctl");
 		vm_connect(vm);
@@ -935,8 +1036,8 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < cd.nvms; i++) {
 		if (cd.vms[i].fd != -1)
 			close(cd.vms[i].fd);
-		if (cd.vms[i].log != -1)
-			close(cd.vms[i].log);
+		if (cd.vms[i].log.fd != -1)
+			close(cd.vms[i].log.fd);
 		close(cd.vms[i].timer);
 		cring_free(&cd.vms[i].ring);
 	}

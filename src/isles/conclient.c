@@ -1069,8 +1069,8 @@ on_frame(struct con_loop *l, const struct proto_hdr *h, const uint8_t *p)
 			break;
 		if (nt.kind == CON_NOTICE_DROPPED)
 			snprintf(msg, sizeof(msg), "%s: %llu bytes of output "
-			    "dropped: this terminal did not keep up (all of it "
-			    "is in %s/%s/console.log)", l->names[h->chan],
+			    "dropped: this terminal did not keep up (the newest "
+			    "output is in %s/%s/console.log)", l->names[h->chan],
 			    (unsigned long long)nt.count, l->logdir,
 			    l->names[h->chan]);
 		else if (nt.kind == CON_NOTICE_DOWN)

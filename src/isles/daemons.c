@@ -9,10 +9,13 @@
  * any QEMU starts (QEMU waits for vhost-user back-ends at start-up), a
  * restarted daemon gets the very same listening socket, and the daemon
  * receives exactly the endpoints the system file gives it, no path it
- * could choose itself.  Called by supervise.c (building the table) and by
- * `isles up` (daemons_check, before anything starts).  Trusts the plan.
+ * could choose itself.  The same for files: each VM's console.log is
+ * opened here and handed to isles-consoled, which writes and caps it.
+ * Called by supervise.c (building the table) and by `isles up`
+ * (daemons_check, before anything starts).  Trusts the plan.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -124,6 +127,24 @@ always(const struct sc_system *sys, size_t i)
 	return true;
 }
 
+/*
+ * Open R/vm/VM/console.log for isles-consoled, which caps it (conlog.h).
+ * Read-write, not O_APPEND: keeping the newest part moves it to the start
+ * with pread/pwrite, and Linux's pwrite ignores the offset under O_APPEND.
+ */
+static int
+open_console_log(struct sup *s, const char *vm)
+{
+	char path[PATH_MAX];
+
+	if (rd_path(path, sizeof(path), "%s/vm/%s/console.log", s->rundir,
+	    vm) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+}
+
 static int
 build_consoled(struct sup *s, struct child *c, size_t i, const char *bin)
 {
@@ -137,6 +158,18 @@ build_consoled(struct sup *s, struct child *c, size_t i, const char *bin)
 	strv_add(&c->argv, bin);
 	strv_add(&c->argv, "--fd");
 	strv_addf(&c->argv, "%d", n);
+	strv_add(&c->argv, "--log-max");
+	strv_addf(&c->argv, "%llu",
+	    (unsigned long long)s->sys->console_log_max);
+	for (size_t v = 0; v < s->sys->nvms; v++) {
+		const char *vm = s->sys->vms[v].name;
+
+		n = child_pass(c, open_console_log(s, vm));
+		if (n < 0)
+			return -1;
+		strv_add(&c->argv, "--log");
+		strv_addf(&c->argv, "%s=fd:%d", vm, n);
+	}
 	for (size_t v = 0; v < s->sys->nvms; v++)
 		strv_addf(&c->argv, "%s=%s/vm/%s/serial.sock",
 		    s->sys->vms[v].name, s->rundir, s->sys->vms[v].name);
@@ -298,7 +331,7 @@ static const struct daemon_kind {
 	bool (*used)(const struct sc_system *, size_t);
 	int (*build)(struct sup *, struct child *, size_t, const char *);
 } kinds[] = {
-	{ "isles-consoled", false, one, always, build_consoled },
+	{ "isles-consoled", true, one, always, build_consoled },
 	{ "isles-diskd", true, ndisks, disk_used, build_diskd },
 	{ "isles-switchd", true, nswitches, switch_used, build_switchd },
 };

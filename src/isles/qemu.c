@@ -69,13 +69,19 @@ add_kernel(const struct qemu_vm *q, struct strv *a)
 	    q->vm->cmdline ? " " : "", q->vm->cmdline ? q->vm->cmdline : "");
 }
 
+/*
+ * ttyS0 on a socket that isles-consoled connects to; it writes and caps
+ * console.log (no logfile= here: QEMU's log would grow without bound).
+ * wait=on: QEMU does not run the guest before consoled is connected (it
+ * retries every 50 ms to 1 s), or the log would miss the first lines of
+ * a boot; once running, QEMU never waits for it again.
+ */
 static void
 add_serial(const struct qemu_vm *q, struct strv *a)
 {
 	strv_add(a, "-chardev");
 	strv_addf(a, "socket,id=ser0,path=%s/vm/%s/serial.sock,server=on,"
-	    "wait=off,logfile=%s/vm/%s/console.log,logappend=on", q->rundir,
-	    q->vm->name, q->rundir, q->vm->name);
+	    "wait=on", q->rundir, q->vm->name);
 	strv_add(a, "-serial");
 	strv_add(a, "chardev:ser0");
 }

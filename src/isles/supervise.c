@@ -6,9 +6,10 @@
  *
  * Design
  * - One child table built from the plan: daemons first (daemons.c:
- *   isles-consoled when built, one isles-diskd per used disk, one
- *   isles-switchd per used switch, each handed the listening sockets the
- *   file gives it), then one qemu-system-x86_64 per VM (argv from
+ *   isles-consoled, which is handed every VM's console.log, one
+ *   isles-diskd per used disk, one isles-switchd per used switch, each
+ *   handed the listening sockets the file gives it), then one
+ *   qemu-system-x86_64 per VM (argv from
  *   qemu.c).  Each child gets only the fds its entry lists (child.c),
  *   dies with the supervisor (PDEATHSIG), and carries ISLES_RUN=R in its
  *   environment so that a straggler can always be found by `isles down`

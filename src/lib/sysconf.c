@@ -45,8 +45,8 @@ struct sc_ctx {
 	bool oom;
 };
 
-static const char *const sc_top_keys[] = { "name", "accel", "vms", "disks",
-	"switches", NULL };
+static const char *const sc_top_keys[] = { "name", "accel",
+	"console_log_max", "vms", "disks", "switches", NULL };
 static const char *const sc_reserved_keys[] = { "dataports", "consoles",
 	"vsock", "passthrough", NULL };
 static const char *const sc_vm_keys[] = { "name", "memory", "vcpus", "arch",
@@ -381,23 +381,25 @@ sc_get_size(struct sc_ctx *c, const config_setting_t *g, const char *key,
 	if (s == NULL)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		sc_err(c, s, "%s: %s must be a size string like \"256M\"",
-		    subj, key);
+		sc_err(c, s, "%s%s%s must be a size string like \"256M\"",
+		    subj, sc_sep(subj), key);
 		return -1;
 	}
 	v = config_setting_get_string(s);
 	r = sc_size_parse(v, out);
 	if (r == -EDOM) {
-		sc_err(c, s, "%s: %s must not be zero", subj, key);
+		sc_err(c, s, "%s%s%s must not be zero", subj, sc_sep(subj), key);
 		return -1;
 	}
 	if (r == -ERANGE) {
-		sc_err(c, s, "%s: %s \"%.40s\" is too large", subj, key, v);
+		sc_err(c, s, "%s%s%s \"%.40s\" is too large", subj,
+		    sc_sep(subj), key, v);
 		return -1;
 	}
 	if (r != 0) {
-		sc_err(c, s, "%s: %s \"%.40s\" is not a size (digits and an "
-		    "optional unit K, M, G or T, like \"256M\")", subj, key, v);
+		sc_err(c, s, "%s%s%s \"%.40s\" is not a size (digits and an "
+		    "optional unit K, M, G or T, like \"256M\")", subj,
+		    sc_sep(subj), key, v);
 		return -1;
 	}
 	return 1;
@@ -1465,6 +1467,14 @@ sc_parse_top(struct sc_ctx *c, const config_setting_t *root)
 			    "accel must be \"auto\", \"kvm\" or \"tcg\", not "
 			    "\"%.20s\"", str);
 	}
+	sys->console_log_max = SC_DEFAULT_CONSOLE_LOG;
+	r = sc_get_size(c, root, "console_log_max", "", &sys->console_log_max);
+	if (r == 1 && (sys->console_log_max < SC_MIN_CONSOLE_LOG ||
+	    sys->console_log_max > SC_MAX_CONSOLE_LOG))
+		sc_err(c, config_setting_get_member(root, "console_log_max"),
+		    "console_log_max must be 64K to 256M, not \"%.40s\"",
+		    config_setting_get_string(config_setting_get_member(root,
+		    "console_log_max")));
 	sc_parse_switches(c, root);
 	sc_parse_disks(c, root);
 	sc_parse_vms(c, root);
@@ -1613,6 +1623,8 @@ sc_print(const struct sc_system *sys, FILE *out)
 	fprintf(out, "system %s\n", sys->name);
 	fprintf(out, "  file: %s\n", sys->file);
 	fprintf(out, "  accel: %s\n", accel[sys->accel]);
+	sc_fmt_size(sys->console_log_max, sz, sizeof(sz));
+	fprintf(out, "  console log: newest %s per VM\n", sz);
 	for (size_t i = 0; i < sys->nvms; i++) {
 		const struct sc_vm *vm = &sys->vms[i];
 

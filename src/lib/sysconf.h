@@ -34,6 +34,9 @@
 #define SC_MAX_DISK_SIZE	(64ull << 40)
 #define SC_MAX_PARTS		128	/* layout entries; partition numbers 1..128 */
 #define SC_MAX_CMDLINE		1024
+#define SC_MIN_CONSOLE_LOG	(64ull << 10)
+#define SC_MAX_CONSOLE_LOG	(256ull << 20)	/* a cut moves half: ~75 ms here */
+#define SC_DEFAULT_CONSOLE_LOG	(4ull << 20)	/* = isles-consoled's own default */
 
 enum sc_accel { SC_ACCEL_AUTO, SC_ACCEL_KVM, SC_ACCEL_TCG };
 enum sc_arch { SC_ARCH_X86_64, SC_ARCH_I386 };
@@ -112,6 +115,7 @@ struct sc_system {
 	char *dir;		/* directory of the file: base of relative paths */
 	char *name;		/* system name (default: file name without .conf) */
 	enum sc_accel accel;
+	uint64_t console_log_max;	/* cap of each VM's console.log, bytes */
 	struct sc_vm *vms;
 	size_t nvms;
 	struct sc_disk *disks;

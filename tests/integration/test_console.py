@@ -2,9 +2,9 @@
 """The serial console: isles-consoled and its clients, driven from ptys.
 
 A module fixture boots two real guests (Isles' guest image under QEMU,
-TCG) whose serial chardevs log to R/vm/NAME/console.log, and starts
-isles-consoled on R/console.sock *before* QEMU, so its reconnect path is
-used.  Clients are `isles console VM` (one VM) and `isles console --all`
+TCG) and starts isles-consoled on R/console.sock *before* QEMU, so its
+reconnect path is used; as under the supervisor, consoled writes each
+R/vm/NAME/console.log through an fd it is given (QEMU has no logfile=).  Clients are `isles console VM` (one VM) and `isles console --all`
 (the multiplexer that `isles up` shows in the foreground), run in
 pseudo-terminals with pexpect, plus a raw protocol client that never reads
 (a stalled terminal).
@@ -88,12 +88,21 @@ class System:
         return p.read_bytes() if p.exists() else b""
 
     def start(self):
+        args = [str(CONSOLED), "--socket", str(self.sock)]
+        logs = []
         for vm in VMS:
             (self.r / "vm" / vm).mkdir(parents=True)
-        args = [str(CONSOLED), "--socket", str(self.sock)]
+            # What the supervisor does (src/isles/daemons.c).
+            fd = os.open(self.r / "vm" / vm / "console.log",
+                         os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+            logs.append(fd)
+            args += ["--log", f"{vm}=fd:{fd}"]
         args += [f"{vm}={self.r}/vm/{vm}/serial.sock" for vm in VMS]
         self.consoled = subprocess.Popen(
-            args, stderr=open(self.dir / "consoled.log", "wb"))
+            args, stderr=open(self.dir / "consoled.log", "wb"),
+            pass_fds=logs)
+        for fd in logs:
+            os.close(fd)
         self.procs.append(self.consoled)
         for vm in VMS:
             self.start_vm(vm)
@@ -113,7 +122,7 @@ class System:
             "-kernel", str(KERNEL), "-initrd", str(INITRD),
             "-append", f"console=ttyS0 isles.name={vm} panic=-1",
             "-chardev", f"socket,id=ser0,path={d}/serial.sock,server=on,"
-            f"wait=off,logfile={d}/console.log,logappend=on",
+            "wait=on",
             "-serial", "chardev:ser0"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=open(d / "qemu.log", "ab"))
@@ -538,3 +547,89 @@ def test_foreground_detach_then_isles_console():
         v.close()
         assert v.exitstatus == 0
         assert s.vm("vm1")["state"] == "ready"
+
+
+# ---- console.log is capped ------------------------------------------------
+
+CAP = 128 * 1024
+CAP_CONF = """
+name = "cap";
+console_log_max = "128K";
+vms = ( { name = "vm0"; } );
+"""
+
+
+def test_console_log_capped(make_system):
+    """A guest prints about 8 times console_log_max while no console client
+    is attached: console.log never exceeds the cap, starts at a line and
+    ends with the newest output; isles-consoled (seccomp on) survives."""
+    s = make_system(CAP_CONF, name="cap")
+    s.up()
+    log = s.r / "vm" / "vm0" / "console.log"
+    # Written by isles-consoled from the first line on, with no client.
+    assert b"Linux version" in log.read_bytes()
+    # 90909 whole lines of "0123456789", then a marker, on the serial port.
+    rc, out, err = s.exec("vm0", "sh", "-c",
+                          "yes 0123456789 | head -c 999999 > /dev/ttyS0; "
+                          "echo CAP-END-$((6*7)) > /dev/ttyS0", limit=600)
+    assert rc == 0, err
+    deadline = time.time() + 300
+    biggest = 0
+    while True:
+        data = log.read_bytes()
+        biggest = max(biggest, len(data))
+        if b"CAP-END-42" in data:
+            break
+        assert time.time() < deadline, f"marker not logged; {len(data)} bytes"
+        time.sleep(0.2)
+    print(f"console.log: {len(data)} bytes at the end, at most {biggest} "
+          f"seen, cap {CAP}")
+    assert biggest <= CAP
+    assert len(data) >= CAP // 4
+    # The newest output is last: nothing of the flood after the marker.
+    tail = data[data.index(b"CAP-END-42"):]
+    assert b"0123456789" not in tail and len(tail) < 4096
+    # The kept part starts at a line: the flood's lines, whole.
+    assert data.startswith(b"0123456789\r\n")
+    assert data.count(b"0123456789\r\n") * 12 >= 0.9 * (len(data) - len(tail))
+    d = next(d for d in s.status()["daemons"] if d["name"] == "consoled")
+    assert d["state"] == "running" and d["restarts"] == 0
+
+
+def test_console_log_complete_across_vm_restart(make_system):
+    """isles-consoled is stopped (as if slow) while a VM restarts: the new
+    QEMU does not run the guest before consoled is connected to its serial
+    port, so console.log has the second boot from its first line."""
+    s = make_system('vms = ( { name = "vm0"; } );\n', name="relog")
+    s.up()
+    log = s.r / "vm" / "vm0" / "console.log"
+    qlog = s.r / "vm" / "vm0" / "qemu.log"
+    assert log.read_bytes().count(b"Linux version") == 1
+    qlen = len(qlog.read_bytes())
+    cpid = next(d for d in s.status()["daemons"]
+                if d["name"] == "consoled")["pid"]
+    os.kill(cpid, signal.SIGSTOP)
+    try:
+        r = subprocess.Popen([str(ISLES), "restart", "--system", "relog",
+                              "vm0"], env=s.env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Until the new QEMU waits for consoled, or (were it not to wait)
+        # the guest has booted without it.
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            if b"waiting for connection" in qlog.read_bytes()[qlen:]:
+                break
+            v = s.vm("vm0")
+            if v["state"] == "ready" and v["restarts"] == 1:
+                break
+            time.sleep(0.2)
+    finally:
+        os.kill(cpid, signal.SIGCONT)
+    out, err = r.communicate(timeout=300)
+    assert r.returncode == 0, err
+    deadline = time.time() + 30
+    while log.read_bytes().count(b"Linux version") < 2 and \
+            time.time() < deadline:
+        time.sleep(0.2)
+    boots = log.read_bytes().count(b"Linux version")
+    assert boots == 2, f"{boots} boot(s) in console.log, want 2"

@@ -245,12 +245,39 @@ test_system_name_and_accel(void **state)
 }
 
 static void
+test_console_log_max(void **state)
+{
+	struct sc_system *sys;
+
+	(void)state;
+	sys = load_ok("vms = ( { name = \"a\"; } );");
+	assert_true(sys->console_log_max == 4ull << 20);	/* default */
+	sc_free(sys);
+	sys = load_ok("console_log_max = \"64K\";\nvms = ( { name = \"a\"; } );");
+	assert_true(sys->console_log_max == 64ull << 10);
+	sc_free(sys);
+	sys = load_ok("console_log_max = \"256M\";\nvms = ( { name = \"a\"; } );");
+	assert_true(sys->console_log_max == 256ull << 20);
+	sc_free(sys);
+	expect_error("console_log_max = \"65535\";\nvms = ( { name = \"a\"; } );",
+	    1, "console_log_max must be 64K to 256M, not \"65535\"");
+	expect_error("vms = ( { name = \"a\"; } );\nconsole_log_max = \"257M\";",
+	    2, "console_log_max must be 64K to 256M, not \"257M\"");
+	expect_error("console_log_max = \"4 MiB\";\nvms = ( { name = \"a\"; } );",
+	    1, "console_log_max \"4 MiB\" is not a size");
+	expect_error("console_log_max = 4096;\nvms = ( { name = \"a\"; } );",
+	    1, "console_log_max must be a size string like \"256M\"");
+	expect_error("console_log_max = \"0\";\nvms = ( { name = \"a\"; } );",
+	    1, "console_log_max must not be zero");
+}
+
+static void
 test_unknown_keys(void **state)
 {
 	(void)state;
 	expect_error("vms = ( { name = \"a\"; } );\nfoo = 1;", 2,
 	    "unknown key 'foo' at top level (expected one of: name, accel, "
-	    "vms, disks, switches)");
+	    "console_log_max, vms, disks, switches)");
 	expect_error("vms = ( { name = \"vm0\";\n memroy = \"256M\"; } );", 2,
 	    "unknown key 'memroy' in vm 'vm0' (expected one of: name, memory, "
 	    "vcpus, arch, hugepages, kernel, initrd, cmdline, disks, nics)");
@@ -936,6 +963,7 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_duplicate_names),
 		cmocka_unit_test(test_system_name_and_accel),
+		cmocka_unit_test(test_console_log_max),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_reserved_and_structure),
 		cmocka_unit_test(test_syntax_error_line),
