@@ -22,8 +22,8 @@
 #include "log.h"
 
 #define VU_OFFERED_PROTOCOL ((1ull << VU_PF_MQ) | (1ull << VU_PF_REPLY_ACK) | \
-	(1ull << VU_PF_CONFIG) | (1ull << VU_PF_INFLIGHT_SHMFD) | \
-	(1ull << VU_PF_RESET_DEVICE))
+	(1ull << VU_PF_SLAVE_REQ) | (1ull << VU_PF_CONFIG) | \
+	(1ull << VU_PF_INFLIGHT_SHMFD) | (1ull << VU_PF_RESET_DEVICE))
 
 /* Handler results. */
 enum { VU_OK = 0, VU_FAIL = 1, VU_DEFER = 2, VU_CLOSE = -1 };
@@ -213,6 +213,7 @@ dev_reset(struct vu_dev *d)
 		queue_free(d, &d->q[i]);
 	inflight_free(d);
 	mem_release(d);
+	close_fd(&d->slave_fd);
 	d->acked_features = 0;
 	d->acked_protocol = 0;
 	d->owner = false;
@@ -910,6 +911,44 @@ h_set_inflight(struct vu_dev *d, struct vu_msg *m)
 	return VU_OK;
 }
 
+/* The channel for our requests to the front-end (config changes). */
+static int
+h_slave_fd(struct vu_dev *d, struct vu_msg *m)
+{
+	if (m->nfds != 1)
+		return VU_CLOSE;
+	close_fd(&d->slave_fd);
+	d->slave_fd = m->fds[0];
+	m->nfds = 0;
+	if (fcntl(d->slave_fd, F_SETFL, fcntl(d->slave_fd, F_GETFL) |
+	    O_NONBLOCK) < 0)
+		return VU_CLOSE;
+	return VU_OK;
+}
+
+int
+vu_dev_config_changed(struct vu_dev *d)
+{
+	struct vu_hdr h = { VU_SLAVE_CONFIG_CHANGE, VU_VERSION, 0 };
+	ssize_t n;
+
+	if (d->slave_fd < 0) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	/* No NEED_REPLY: we never wait on the front-end. */
+	do {
+		n = send(d->slave_fd, &h, sizeof(h), MSG_NOSIGNAL |
+		    MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(h)) {
+		if (n >= 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
 #define CFG_MIN	VU_CONFIG_HDR_SIZE
 #define CFG_MAX	(VU_CONFIG_HDR_SIZE + VU_CONFIG_MAX)
 #define MEM_MIN	(8 + sizeof(struct vu_mem_region_msg))
@@ -950,6 +989,8 @@ static const struct vu_req reqs[VU_MAX_REQUEST] = {
 	    h_get_queue_num },
 	[VU_SET_VRING_ENABLE] = { "SET_VRING_ENABLE", 8, 8, 0, -1, false,
 	    h_vring_enable },
+	[VU_SET_SLAVE_REQ_FD] = { "SET_SLAVE_REQ_FD", 0, 8, 1, VU_PF_SLAVE_REQ,
+	    false, h_slave_fd },
 	[VU_GET_CONFIG] = { "GET_CONFIG", CFG_MIN, CFG_MAX, 0, VU_PF_CONFIG,
 	    true, h_config },
 	[VU_SET_CONFIG] = { "SET_CONFIG", CFG_MIN, CFG_MAX, 0, VU_PF_CONFIG,
@@ -1151,6 +1192,7 @@ vu_dev_init(struct vu_dev *d, const char *name, int listen_fd, int conn_fd,
 	d->listen_fd = listen_fd;
 	d->conn_fd = -1;
 	d->inflight_fd = -1;
+	d->slave_fd = -1;
 	d->nqueues = nqueues;
 	d->max_queue_size = 1024;
 	d->features = features | (1ull << VU_F_VERSION_1) |

@@ -143,6 +143,8 @@ struct vu_dev {
 	int settle_fd;			/* eventfd: vu_dev_settled() */
 	uint64_t nwaits;		/* deferrals so far (tests, logs) */
 
+	int slave_fd;			/* SET_SLAVE_REQ_FD channel, or -1 */
+
 	/* INFLIGHT_SHMFD: one memfd for every queue's record. */
 	int inflight_fd;
 	void *inflight_map;
@@ -207,6 +209,15 @@ void vu_queue_break(struct vu_dev *d, unsigned qi, const char *why);
  * inside this call).  Cheap when nothing waits.
  */
 void vu_dev_settled(struct vu_dev *d);
+
+/*
+ * Tell the front-end that the device's config space changed (e.g. the
+ * capacity of a disk), so that it reads it again and interrupts the guest:
+ * VHOST_USER_SLAVE_CONFIG_CHANGE_MSG on the channel the front-end gave
+ * with SET_SLAVE_REQ_FD (protocol feature SLAVE_REQ).  Never blocks.
+ * 0, or -1 with errno (ENOTCONN: no channel; EAGAIN: it is full).
+ */
+int vu_dev_config_changed(struct vu_dev *d);
 
 /*
  * If a SIGBUS hit d's guest memory (the front-end shrank the file), stop

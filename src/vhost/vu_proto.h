@@ -30,6 +30,7 @@ enum vu_request {
 	VU_SET_PROTOCOL_FEATURES = 16,
 	VU_GET_QUEUE_NUM = 17,
 	VU_SET_VRING_ENABLE = 18,
+	VU_SET_SLAVE_REQ_FD = 21,
 	VU_GET_CONFIG = 24,
 	VU_SET_CONFIG = 25,
 	VU_GET_INFLIGHT_FD = 31,
@@ -55,9 +56,13 @@ enum vu_request {
 /* Protocol feature bits */
 #define VU_PF_MQ		0
 #define VU_PF_REPLY_ACK		3
+#define VU_PF_SLAVE_REQ		5
 #define VU_PF_CONFIG		9
 #define VU_PF_INFLIGHT_SHMFD	12
 #define VU_PF_RESET_DEVICE	13
+
+/* Back-end -> front-end requests (on the SET_SLAVE_REQ_FD channel) */
+#define VU_SLAVE_CONFIG_CHANGE	2
 
 #define VU_VRING_IDX_MASK	0xffu
 #define VU_VRING_NOFD		(1u << 8)

@@ -528,6 +528,31 @@ test_peer_close_resets(void **state)
 	f->peer = socket(AF_UNIX, SOCK_STREAM, 0);	/* for teardown */
 }
 
+/* Config changes reach the front-end on the channel it gave. */
+static void
+test_config_change_channel(void **state)
+{
+	struct fx *f = *state;
+	struct vu_hdr h;
+	int sv[2];
+
+	negotiate(f);
+	assert_int_equal(vu_dev_config_changed(&f->dev), -1);
+	assert_int_equal(errno, ENOTCONN);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	send_msg(f, VU_SET_SLAVE_REQ_FD, VU_FLAG_NEED_REPLY, NULL, 0, &sv[1],
+	    1);
+	close(sv[1]);
+	assert_int_equal(ack(f, VU_SET_SLAVE_REQ_FD), 0);
+	assert_int_equal(vu_dev_config_changed(&f->dev), 0);
+	assert_int_equal(recv(sv[0], &h, sizeof(h), MSG_DONTWAIT), sizeof(h));
+	assert_int_equal(h.request, VU_SLAVE_CONFIG_CHANGE);
+	assert_int_equal(h.size, 0);
+	assert_false(h.flags & VU_FLAG_NEED_REPLY);
+	close(sv[0]);
+}
+
 /*
  * The order of vhost-user.rst "Protocol features": protocol features are
  * negotiated (REPLY_ACK among them) before any SET_FEATURES.  SET_OWNER
@@ -1099,6 +1124,7 @@ main(void)
 		T(test_mem_table_waits_for_requests),
 		T(test_disconnect_waits_for_requests),
 		T(test_shrunk_memory_breaks_only_that_device),
+		T(test_config_change_channel),
 	};
 
 	/* The library's warnings are expected here: keep the output short. */
