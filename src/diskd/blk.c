@@ -2,21 +2,21 @@
 /*
  * blk: the virtio-blk device of isles-diskd (virtio 1.2 section 5.2),
  * one instance per VM export, plugged into the vhost-user library as a
- * struct vu_iface.
+ * struct vu_iface.  Where the data lives is the export's storage
+ * back-end (struct blk_store_ops: store_part.c, store_dp.c).
  *
- * A kick pops every available request of the queue (batched: one
- * io_uring_submit per kick), copies the 16-byte request header out of
- * guest memory before looking at it, maps the request's whole sector
- * range through vd_map() (a request that leaves the VM's partitions is
- * answered VIRTIO_BLK_S_IOERR without any I/O), and turns each physical
- * piece into an io_uring read/write/fallocate/fsync.  Completions arrive
- * on an eventfd in the daemon's epoll loop; the guest is interrupted
- * through the queue's call eventfd once per batch.  Nothing polls.
- * A kick starts at most BLK_KICK_BUDGET requests, then yields to the
- * event loop.  The export tells the library whether requests of a queue
- * are still running (blk_busy) and reports completions
- * (vu_dev_settled), so a queue being stopped or reset waits for its own
- * requests without holding up any other export.
+ * A kick pops the available requests of the queue, copies the 16-byte
+ * request header out of guest memory before looking at it, enforces the
+ * limits it announced (SEG_MAX, SIZE_MAX, whole sectors, read-only),
+ * answers GET_ID itself and hands reads, writes, flushes and discards to
+ * the store, which checks the sector range against the VM's disk and
+ * starts sub-operations; the request completes when its last
+ * sub-operation does, and the guest is interrupted once per batch.
+ * Nothing polls.  A kick starts at most BLK_KICK_BUDGET requests, then
+ * yields to the event loop.  The export tells the library whether
+ * requests of a queue are still running (blk_busy) and reports
+ * completions (vu_dev_settled), so a queue being stopped or reset waits
+ * for its own requests without holding up any other export.
  *
  * Trusts: the vhost-user library's chain walker (bounded, in-memory
  * iovecs).  Everything in the request itself is the guest's and checked.
@@ -24,8 +24,6 @@
 #include "diskd/diskd.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -41,21 +39,15 @@
 #define BLK_F_FLUSH		9
 #define BLK_F_CONFIG_WCE	11
 #define BLK_F_MQ		12
-#define BLK_F_DISCARD		13
-#define BLK_F_WRITE_ZEROES	14
 
-/* 5.2.6 request types and status */
+/* 5.2.6 request types */
 #define BLK_T_IN		0
 #define BLK_T_OUT		1
 #define BLK_T_FLUSH		4
 #define BLK_T_GET_ID		8
 #define BLK_T_DISCARD		11
 #define BLK_T_WRITE_ZEROES	13
-#define BLK_S_OK		0
-#define BLK_S_IOERR		1
-#define BLK_S_UNSUPP		2
 #define BLK_ID_BYTES		20
-#define BLK_WZ_F_UNMAP		1
 
 /*
  * What we announce in config space, and enforce: a request with more
@@ -67,8 +59,6 @@
 #define BLK_SIZE_MAX		(1u << 20)
 /* Requests started per kick before other exports get a turn. */
 #define BLK_KICK_BUDGET		128
-#define BLK_MAX_DISCARD_SEG	8
-#define BLK_MAX_DISCARD_SECT	(1u << 22)
 
 /* config space offsets (5.2.4) */
 #define CFG_CAPACITY		0
@@ -91,27 +81,6 @@ struct blk_outhdr {
 	uint64_t sector;
 };
 
-struct blk_discard_seg {
-	uint64_t sector;
-	uint32_t num_sectors;
-	uint32_t flags;
-};
-
-struct blk_req {
-	struct blk_req *next_free;
-	struct blk_export *ex;
-	unsigned qi;
-	uint8_t *status;
-	uint8_t fail_status;	/* when failed */
-	uint32_t written;	/* used-ring length */
-	unsigned pending;	/* sub-operations in io_uring */
-	bool failed;
-	uint64_t expect, got;	/* bytes of read/write sub-operations */
-	unsigned nsub;		/* iovecs of sub[] in use */
-	struct vq_chain chain;
-	struct iovec sub[VQ_MAX_IOV + VD_MAX_SEGS];
-};
-
 static struct blk_req *
 req_get(struct diskd *dd)
 {
@@ -127,6 +96,8 @@ req_get(struct diskd *dd)
 	r->expect = r->got = 0;
 	r->nsub = 0;
 	r->written = 1;
+	r->next_wait = NULL;
+	r->done = 0;
 	return r;
 }
 
@@ -146,70 +117,6 @@ blk_free_pool(struct diskd *dd)
 		dd->free_reqs = r->next_free;
 		free(r);
 	}
-}
-
-/* Slice [off, off + len) of iov[0..n) into r->sub; returns its start. */
-static struct iovec *
-iov_slice(struct blk_req *r, const struct iovec *iov, unsigned n,
-    uint64_t off, uint64_t len, unsigned *cnt)
-{
-	struct iovec *out = &r->sub[r->nsub];
-	unsigned i, k = 0;
-
-	for (i = 0; i < n && len > 0; i++) {
-		uint64_t l = iov[i].iov_len, take;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		if (r->nsub + k >= sizeof(r->sub) / sizeof(r->sub[0]))
-			return NULL;
-		take = l - off < len ? l - off : len;
-		out[k].iov_base = (char *)iov[i].iov_base + off;
-		out[k].iov_len = (size_t)take;
-		k++;
-		len -= take;
-		off = 0;
-	}
-	if (len > 0)
-		return NULL;
-	r->nsub += k;
-	*cnt = k;
-	return out;
-}
-
-/*
- * Submit the prepared SQEs.  liburing returns -errno and leaves errno
- * alone.  On failure the SQEs stay queued and count as pending, so the
- * next batch submits them again.
- */
-static void
-ring_submit(struct diskd *dd)
-{
-	int r;
-
-	if (dd->sq_pending == 0)
-		return;
-	if ((r = io_uring_submit(&dd->ring)) < 0) {
-		log_warnx("io_uring_submit: %s", strerror(-r));
-		return;
-	}
-	dd->sq_pending = 0;
-}
-
-static struct io_uring_sqe *
-get_sqe(struct diskd *dd)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&dd->ring);
-
-	if (sqe == NULL) {
-		ring_submit(dd);
-		sqe = io_uring_get_sqe(&dd->ring);
-	}
-	if (sqe != NULL)
-		dd->sq_pending++;
-	return sqe;
 }
 
 /* All sub-operations of r are done: answer the guest. */
@@ -237,13 +144,19 @@ req_complete(struct blk_req *r)
 	vu_dev_settled(&ex->dev);
 }
 
+void
+blk_sub_add(struct blk_req *r, uint64_t len)
+{
+	r->expect += len;
+	r->pending++;
+}
+
 /*
- * One sub-operation of r finished (res: bytes or negative errno).  The
- * request holds one extra reference while it is being built, so this
+ * The request holds one extra reference while it is being built, so this
  * never completes a request that blk_start() is still looking at.
  */
-static void
-sub_done(struct blk_req *r, int res, bool rw)
+void
+blk_sub_done(struct blk_req *r, int res, bool rw)
 {
 	if (res < 0 && !r->failed) {
 		r->failed = true;
@@ -255,107 +168,47 @@ sub_done(struct blk_req *r, int res, bool rw)
 		req_complete(r);
 }
 
-static void
-submit_rw(struct blk_req *r, bool write, const struct iovec *iov,
-    unsigned n, uint64_t pos, uint64_t len)
-{
-	struct diskd *dd = r->ex->dd;
-	struct io_uring_sqe *sqe = get_sqe(dd);
-
-	r->expect += len;
-	r->pending++;
-	if (sqe == NULL) {
-		sub_done(r, -EAGAIN, true);
-		return;
-	}
-	if (write)
-		io_uring_prep_writev2(sqe, dd->disk_fd, iov, n, pos,
-		    r->ex->wce ? 0 : RWF_DSYNC);
-	else
-		io_uring_prep_readv(sqe, dd->disk_fd, iov, n, pos);
-	io_uring_sqe_set_data(sqe, r);
-}
-
-static void
-submit_other(struct blk_req *r, int op, uint64_t pos, uint64_t len, int mode)
-{
-	struct diskd *dd = r->ex->dd;
-	struct io_uring_sqe *sqe = get_sqe(dd);
-
-	r->pending++;
-	if (sqe == NULL) {
-		sub_done(r, -EAGAIN, false);
-		return;
-	}
-	if (op == IORING_OP_FSYNC)
-		io_uring_prep_fsync(sqe, dd->disk_fd, IORING_FSYNC_DATASYNC);
-	else
-		io_uring_prep_fallocate(sqe, dd->disk_fd, mode, pos, len);
-	/* Low bit tags "not a read/write" for the completion. */
-	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)r | 1);
-}
-
 static int
 do_rw(struct blk_req *r, const struct blk_outhdr *h, bool write)
 {
+	struct blk_export *ex = r->ex;
 	struct vq_chain *c = &r->chain;
 	const struct iovec *iov;
-	struct vd_seg segs[VD_MAX_SEGS];
 	uint64_t len;
-	unsigned n, i;
-	int nseg;
+	size_t off;
+	unsigned n;
 
 	if (write) {
-		if (r->ex->ro)
+		if (ex->ro)
 			return BLK_S_IOERR;
 		iov = c->iov;
 		n = c->nout;
+		off = sizeof(*h);
 		len = c->out_len - sizeof(*h);
 	} else {
 		iov = c->iov + c->nout;
 		n = c->nin;
+		off = 0;
 		len = c->in_len - 1;
 		r->written = (uint32_t)c->in_len;
 	}
-	if (len % PT_SECTOR != 0)
-		return BLK_S_IOERR;
-	nseg = vd_map(&r->ex->vd, h->sector, len / PT_SECTOR, segs);
-	if (nseg < 0) {
-		log_debug("%s: request sectors %llu+%llu outside the disk",
-		    r->ex->name, (unsigned long long)h->sector,
-		    (unsigned long long)(len / PT_SECTOR));
+	if (len % PT_SECTOR != 0) {
 		r->written = 1;
 		return BLK_S_IOERR;
 	}
-	for (i = 0; i < (unsigned)nseg; i++) {
-		uint64_t off = segs[i].off + (write ? sizeof(*h) : 0);
-		const struct iovec *s;
-		unsigned cnt;
-
-		if (segs[i].kind != VD_PHYS) {
-			/* Sectors 0..63: synthesized; writes ignored. */
-			if (!write)
-				iov_from_buf(iov, n, off, segs[i].kind == VD_MBR ?
-				    r->ex->vd.mbr : NULL, segs[i].len);
-			continue;
-		}
-		s = iov_slice(r, iov, n, off, segs[i].len, &cnt);
-		if (s == NULL)
-			return BLK_S_IOERR;
-		submit_rw(r, write, s, cnt, segs[i].pos, segs[i].len);
-	}
-	return BLK_S_OK;
+	return ex->store->rw(r, write, h->sector, iov, n, off, len);
 }
 
 static int
 do_discard(struct blk_req *r, const struct blk_outhdr *h, bool zeroes)
 {
 	struct blk_discard_seg ds[BLK_MAX_DISCARD_SEG];
-	struct vd_seg segs[VD_MAX_SEGS];
 	struct vq_chain *c = &r->chain;
 	uint64_t plen = c->out_len - sizeof(*h);
-	unsigned i, j, nd;
+	unsigned i, nd;
 
+	if (r->ex->store->discard == NULL)
+		return BLK_S_UNSUPP;
 	if (r->ex->ro)
 		return BLK_S_IOERR;
 	if (plen == 0 || plen % sizeof(ds[0]) != 0 ||
@@ -363,31 +216,13 @@ do_discard(struct blk_req *r, const struct blk_outhdr *h, bool zeroes)
 		return BLK_S_UNSUPP;
 	nd = (unsigned)(plen / sizeof(ds[0]));
 	iov_to_buf(c->iov, c->nout, sizeof(*h), ds, plen);
-	/* Check every segment before doing any of them. */
 	for (i = 0; i < nd; i++) {
 		if (ds[i].flags & ~(uint32_t)(zeroes ? BLK_WZ_F_UNMAP : 0))
 			return BLK_S_UNSUPP;
-		if (ds[i].num_sectors > BLK_MAX_DISCARD_SECT ||
-		    vd_map(&r->ex->vd, ds[i].sector, ds[i].num_sectors,
-		    segs) < 0)
+		if (ds[i].num_sectors > BLK_MAX_DISCARD_SECT)
 			return BLK_S_IOERR;
 	}
-	for (i = 0; i < nd; i++) {
-		int mode = FALLOC_FL_KEEP_SIZE;
-		int n = vd_map(&r->ex->vd, ds[i].sector, ds[i].num_sectors,
-		    segs);
-
-		if (!zeroes || (ds[i].flags & BLK_WZ_F_UNMAP))
-			mode |= FALLOC_FL_PUNCH_HOLE;
-		else
-			mode |= FALLOC_FL_ZERO_RANGE;
-		for (j = 0; j < (unsigned)n; j++) {
-			if (segs[j].kind == VD_PHYS)
-				submit_other(r, IORING_OP_FALLOCATE,
-				    segs[j].pos, segs[j].len, mode);
-		}
-	}
-	return BLK_S_OK;
+	return r->ex->store->discard(r, ds, nd, zeroes);
 }
 
 /*
@@ -433,8 +268,7 @@ blk_start(struct blk_export *ex, unsigned qi, struct blk_req *r)
 		st = do_rw(r, &h, true);
 		break;
 	case BLK_T_FLUSH:
-		submit_other(r, IORING_OP_FSYNC, 0, 0, 0);
-		st = BLK_S_OK;
+		st = ex->store->flush(r);
 		break;
 	case BLK_T_GET_ID: {
 		uint64_t n = c->in_len - 1;
@@ -459,7 +293,7 @@ done:
 		r->failed = true;
 		r->fail_status = (uint8_t)st;
 	}
-	sub_done(r, 0, false);	/* drop the building reference */
+	blk_sub_done(r, 0, false);	/* drop the building reference */
 	return 0;
 }
 
@@ -533,26 +367,19 @@ blk_kick(struct vu_dev *d, unsigned qi)
 	}
 	if (r != NULL)
 		req_put(dd, r);
-	ring_submit(dd);
-	/* Page-cache hits complete inline: answer them in this batch. */
-	blk_reap(dd);
+	if (dd->ring_ok) {
+		part_submit(dd);
+		/* Page-cache hits complete inline: answer them in this batch. */
+		blk_reap(dd);
+	} else {
+		blk_notify_all(dd);
+	}
 }
 
 void
-blk_reap(struct diskd *dd)
+blk_notify_all(struct diskd *dd)
 {
-	struct io_uring_cqe *cqe;
-	unsigned head, n = 0, i;
-
-	io_uring_for_each_cqe(&dd->ring, head, cqe) {
-		uint64_t u = io_uring_cqe_get_data64(cqe);
-		struct blk_req *r = (struct blk_req *)(uintptr_t)(u & ~1ull);
-
-		sub_done(r, cqe->res, !(u & 1));
-		n++;
-	}
-	io_uring_cq_advance(&dd->ring, n);
-	for (i = 0; i < dd->nex; i++) {
+	for (unsigned i = 0; i < dd->nex; i++) {
 		struct blk_export *ex = &dd->ex[i];
 		unsigned qi;
 
@@ -570,29 +397,13 @@ blk_reap(struct diskd *dd)
 	}
 }
 
-int
-blk_drain(struct diskd *dd, struct blk_export *ex)
+void
+blk_capacity_changed(struct blk_export *ex)
 {
-	for (;;) {
-		struct io_uring_cqe *cqe;
-		unsigned i, busy = 0;
-		int r;
-
-		for (i = 0; i < dd->nex; i++) {
-			if (ex == NULL || ex == &dd->ex[i])
-				busy += dd->ex[i].inflight;
-		}
-		if (busy == 0)
-			return 0;
-		ring_submit(dd);
-		/* liburing returns -errno and leaves errno alone. */
-		if ((r = io_uring_wait_cqe(&dd->ring, &cqe)) < 0 &&
-		    r != -EINTR) {
-			errno = -r;
-			return -1;
-		}
-		blk_reap(dd);
-	}
+	log_info("%s: capacity %llu sectors", ex->name,
+	    (unsigned long long)ex->store->capacity(ex));
+	if (vu_dev_config_changed(&ex->dev) < 0 && errno != ENOTCONN)
+		log_warn("%s: config change notification", ex->name);
 }
 
 static void
@@ -612,9 +423,11 @@ blk_get_config(struct vu_dev *d, uint8_t *buf, uint32_t off, uint32_t len)
 {
 	struct blk_export *ex = d->priv;
 	uint8_t cfg[VU_CONFIG_MAX];
+	uint64_t cap;
 
 	memset(cfg, 0, sizeof(cfg));
-	memcpy(cfg + CFG_CAPACITY, &ex->vd.capacity, 8);
+	cap = ex->store->capacity(ex);
+	memcpy(cfg + CFG_CAPACITY, &cap, 8);
 	put32(cfg + CFG_SIZE_MAX, BLK_SIZE_MAX);
 	put32(cfg + CFG_SEG_MAX, BLK_SEG_MAX);
 	put32(cfg + CFG_BLK_SIZE, PT_SECTOR);
@@ -685,7 +498,7 @@ blk_export_start(struct blk_export *ex, struct diskd *dd, int listen_fd,
 	if (ex->ro)
 		f |= 1ull << BLK_F_RO;
 	else
-		f |= 1ull << BLK_F_DISCARD | 1ull << BLK_F_WRITE_ZEROES;
+		f |= ex->store->features(ex);
 	ex->dd = dd;
 	ex->wce = true;
 	return vu_dev_init(&ex->dev, ex->name, listen_fd, conn_fd, ex->nqueues,

@@ -39,7 +39,6 @@
 #include "sandbox.h"
 
 #define MAX_EXPORTS	32
-#define RING_ENTRIES	256
 
 struct export_arg {
 	char *spec;
@@ -639,6 +638,7 @@ main(int argc, char **argv)
 	for (i = 0; i < dd.nex; i++) {
 		struct blk_export *ex = &exports[i];
 
+		ex->store = &blk_store_part;
 		if (vd_build(&ex->vd, &pt, ex->parts, ex->nparts,
 		    pt_crc32(ex->name, strlen(ex->name)), err,
 		    sizeof(err)) < 0) {
@@ -653,21 +653,11 @@ main(int argc, char **argv)
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		fatal("epoll_create1");
 	dd.loop = (struct vu_loop){ loop_watch, loop_unwatch, &dd };
-	if ((c = io_uring_queue_init(RING_ENTRIES, &dd.ring, 0)) < 0) {
-		errno = -c;
-		log_warn("io_uring_queue_init");
+	if (part_ring_init(&dd) < 0) {
+		log_warn("io_uring");
 		return 1;
 	}
-	/*
-	 * Every completion signals the eventfd, including those io_uring
-	 * posts from task work while we sleep in epoll_wait (an "async only"
-	 * eventfd misses these and loses wake-ups).  Completions done inline
-	 * during a submission are also reaped right after it (blk.c).
-	 */
-	dd.ring_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (dd.ring_efd < 0 ||
-	    io_uring_register_eventfd(&dd.ring, dd.ring_efd) < 0 ||
-	    loop_watch(&dd, dd.ring_efd, ring_cb, &dd) < 0)
+	if (loop_watch(&dd, dd.ring_efd, ring_cb, &dd) < 0)
 		fatal("io_uring eventfd");
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
