@@ -219,6 +219,8 @@ kpkg=""
 kver=""
 userland=""
 state=$(apt_state)
+# A changed USERPKGS must be resolved again.
+[ $ARCH = x86_64 ] || state="$state $(echo $USERPKGS)"
 if [ -r "$WORK/apt-resolved" ]; then
 	{ read -r cstate; read -r kpkg kver; userland=$(cat); } \
 	    <"$WORK/apt-resolved" || true
@@ -236,6 +238,7 @@ if [ -z "$kpkg" ]; then
 			die "cannot download $KMETA: apt-get update failed"
 		fi
 		state=$(apt_state)
+		[ $ARCH = x86_64 ] || state="$state $(echo $USERPKGS)"
 		r=$(resolve_kernel)
 		[ -n "$r" ] || die "cannot download $KMETA: apt does not know it"
 	fi
