@@ -16,8 +16,10 @@
 #     name_SRCS := ...
 #   PROGS += name                host program build/name
 #     name_SRCS := ...  name_LIBA := lib1 lib2  name_LDLIBS := -lfoo
-#   GUEST_PROGS += name          static guest program build/guest/name
-#     name_SRCS := ...  name_LIBA := ...
+#   GUEST_PROGS += name          static guest program, built once per guest
+#     name_SRCS := ...  name_LIBA := ...   architecture (GUEST_ARCHES below):
+#                                build/guest/name (x86_64), build/guest32/name
+#                                (i386)
 #   UNIT_LDLIBS += -lfoo         extra libraries unit tests link with
 
 ifeq ($(SANITIZE),1)
@@ -50,34 +52,54 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 ALL_LIBA := $(foreach l,$(LIBS),$(BUILD)/lib$(l).a)
 
+# Guest architectures: every guest program and the libraries it links are
+# built once per entry, into $(BUILD)/<name>/ from objects in
+# $(BUILD)/<name>_OBJ/, with <name>_FLAGS added to compiling and linking.
+# guest: x86_64, the host's own ABI.  guest32: i386 for 32-bit guests
+# (docs/guest-image.md), gcc -m32 with Debian's gcc-multilib and
+# libc6-dev-i386, and 64-bit off_t and time_t as on x86_64, so that no
+# file size or time is cut to 32 bits in the guest.
+GUEST_ARCHES := guest guest32
+guest_OBJ := gobj
+guest_FLAGS :=
+guest32_OBJ := gobj32
+guest32_FLAGS := -m32 -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
+
 ifeq ($(SANITIZE),1)
 # Guest programs are static and run inside VMs: never sanitized.
 ALL_TARGETS := $(foreach p,$(PROGS),$(BUILD)/$(p)) $(UNIT_BINS)
 else
 ALL_TARGETS := $(foreach p,$(PROGS),$(BUILD)/$(p)) \
-	$(foreach p,$(GUEST_PROGS),$(BUILD)/guest/$(p)) $(UNIT_BINS)
+	$(foreach a,$(GUEST_ARCHES),$(foreach p,$(GUEST_PROGS),$(BUILD)/$(a)/$(p))) \
+	$(UNIT_BINS)
 endif
 
 .PHONY: all check demo deps unit clean
 all: $(ALL_TARGETS)
 
 objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-gobjs = $(patsubst %.c,$(BUILD)/gobj/%.o,$(1))
+# $(call gobjs,SRCS,ARCH): the objects of SRCS for guest architecture ARCH.
+gobjs = $(patsubst %.c,$(BUILD)/$($(2)_OBJ)/%.o,$(1))
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Guest objects: no sanitizers, static, no stack-protector dependency games.
-$(BUILD)/gobj/%.o: %.c
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(filter-out $(SANFLAGS),$(CFLAGS)) -c -o $@ $<
+define guest_obj_rule
+$(BUILD)/$($(1)_OBJ)/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(filter-out $$(SANFLAGS),$$(CFLAGS)) $$($(1)_FLAGS) -c -o $$@ $$<
+endef
 
 define lib_rule
 $(BUILD)/lib$(1).a: $(call objs,$($(1)_SRCS))
 	@mkdir -p $$(@D)
 	rm -f $$@ && ar rcs $$@ $$^
-$(BUILD)/guest/lib$(1).a: $(call gobjs,$($(1)_SRCS))
+endef
+
+define guest_lib_rule
+$(BUILD)/$(2)/lib$(1).a: $(call gobjs,$($(1)_SRCS),$(2))
 	@mkdir -p $$(@D)
 	rm -f $$@ && ar rcs $$@ $$^
 endef
@@ -88,15 +110,18 @@ $(BUILD)/$(1): $(call objs,$($(1)_SRCS)) $(foreach l,$($(1)_LIBA),$(BUILD)/lib$(
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $($(1)_LDLIBS)
 endef
 
+# $(call guest_rule,PROG,ARCH)
 define guest_rule
-$(BUILD)/guest/$(1): $(call gobjs,$($(1)_SRCS)) $(foreach l,$($(1)_LIBA),$(BUILD)/guest/lib$(l).a)
+$(BUILD)/$(2)/$(1): $(call gobjs,$($(1)_SRCS),$(2)) $(foreach l,$($(1)_LIBA),$(BUILD)/$(2)/lib$(l).a)
 	@mkdir -p $$(@D)
-	$$(CC) -static -o $$@ $$^ $($(1)_LDLIBS)
+	$$(CC) $$($(2)_FLAGS) -static -o $$@ $$^ $($(1)_LDLIBS)
 endef
 
 $(foreach l,$(LIBS),$(eval $(call lib_rule,$(l))))
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
-$(foreach p,$(GUEST_PROGS),$(eval $(call guest_rule,$(p))))
+$(foreach a,$(GUEST_ARCHES),$(eval $(call guest_obj_rule,$(a))))
+$(foreach a,$(GUEST_ARCHES),$(foreach l,$(LIBS),$(eval $(call guest_lib_rule,$(l),$(a)))))
+$(foreach a,$(GUEST_ARCHES),$(foreach p,$(GUEST_PROGS),$(eval $(call guest_rule,$(p),$(a)))))
 
 $(BUILD)/tests/%: tests/unit/%.c $(ALL_LIBA)
 	@mkdir -p $(@D)
@@ -119,4 +144,4 @@ demo: deps
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj $(BUILD)/gobj $(BUILD)/tests -type f -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(foreach a,$(GUEST_ARCHES),$(BUILD)/$($(a)_OBJ)) $(BUILD)/tests -type f -name '*.d' 2>/dev/null)

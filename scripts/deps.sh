@@ -7,8 +7,10 @@
 set -eu
 
 # gcc-12 and libelf1 (objtool): building the guest kernel module against
-# Debian's linux-headers (src/guest/image/mkimage.sh).
-PKGS="gcc gcc-12 libelf1 make pkg-config
+# Debian's linux-headers (src/guest/image/mkimage.sh).  gcc-multilib and
+# libc6-dev-i386: the static 32-bit guest programs (build/guest32/);
+# binutils' readelf: the i386 image's library closure.
+PKGS="gcc gcc-12 libelf1 make pkg-config gcc-multilib libc6-dev-i386 binutils
 libconfig-dev liburing-dev libseccomp-dev libcmocka-dev
 qemu-system-x86 qemu-utils
 busybox-static kmod cpio dpkg-dev fdisk e2fsprogs

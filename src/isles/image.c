@@ -93,25 +93,27 @@ image_srcdir(const char *bindir, char *src, size_t len)
 }
 
 /*
- * The guest agent: built next to the binary (build/guest/), or one level
- * up for the sanitizer build (build/asan/ builds no guest programs).
+ * The guest agent of the architecture (its directory of guest programs,
+ * gdir: guest or guest32, see the Makefile's GUEST_ARCHES): built next to
+ * the binary (build/guest/), or one level up for the sanitizer build
+ * (build/asan/ builds no guest programs).
  */
 static int
-image_agent(const char *bindir, char *agent, size_t len)
+image_agent(const char *bindir, const char *gdir, char *agent, size_t len)
 {
-	static const char *const rel[] = { "guest/isles-agent",
-	    "../guest/isles-agent" };
+	static const char *const up[] = { "", "../" };
 
-	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		char path[PATH_MAX + 32];
+	for (size_t i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
+		char path[PATH_MAX + 64];
 
-		snprintf(path, sizeof(path), "%s/%s", bindir, rel[i]);
+		snprintf(path, sizeof(path), "%s/%s%s/isles-agent", bindir,
+		    up[i], gdir);
 		if (is_file(path, true) && realpath(path, agent) != NULL &&
 		    strlen(agent) < len)
 			return 0;
 	}
-	log_warnx("image: the guest agent is not built (no %s/guest/"
-	    "isles-agent): run make", bindir);
+	log_warnx("image: the guest agent is not built (no %s/%s/"
+	    "isles-agent): run make", bindir, gdir);
 	return -1;
 }
 
@@ -123,14 +125,41 @@ env_is_zero(const char *name)
 	return v != NULL && strcmp(v, "0") == 0;
 }
 
+const char *
+image_arch_name(enum sc_arch arch)
+{
+	return arch == SC_ARCH_I386 ? "i386" : "x86_64";
+}
+
+int
+image_arch_parse(const char *name, enum sc_arch *arch)
+{
+	if (strcmp(name, "x86_64") == 0)
+		*arch = SC_ARCH_X86_64;
+	else if (strcmp(name, "i386") == 0)
+		*arch = SC_ARCH_I386;
+	else
+		return -1;
+	return 0;
+}
+
 int
 image_ensure(bool force, char *kernel, size_t klen, char *initrd,
     size_t ilen)
 {
+	return image_ensure_arch(SC_ARCH_X86_64, force, kernel, klen, initrd,
+	    ilen);
+}
+
+int
+image_ensure_arch(enum sc_arch arch, bool force, char *kernel, size_t klen,
+    char *initrd, size_t ilen)
+{
 	char bindir[PATH_MAX], src[PATH_MAX], agent[PATH_MAX];
 	char out[PATH_MAX], abs[PATH_MAX], script[PATH_MAX + 64];
 	const char *env = getenv("ISLES_IMAGE_DIR");
-	char *argv[8];
+	bool i386 = arch == SC_ARCH_I386;
+	char *argv[10];
 	int argc = 0, status;
 	bool pvh;
 	pid_t pid;
@@ -140,7 +169,8 @@ image_ensure(bool force, char *kernel, size_t klen, char *initrd,
 		return -1;
 	}
 	if (image_srcdir(bindir, src, sizeof(src)) < 0 ||
-	    image_agent(bindir, agent, sizeof(agent)) < 0)
+	    image_agent(bindir, i386 ? "guest32" : "guest", agent,
+	    sizeof(agent)) < 0)
 		return -1;
 	if ((size_t)snprintf(out, sizeof(out), "%s", env != NULL &&
 	    *env != '\0' ? env : bindir) >= sizeof(out) - 16) {
@@ -152,6 +182,14 @@ image_ensure(bool force, char *kernel, size_t klen, char *initrd,
 	if (mkdir(out, 0755) < 0 && errno != EEXIST) {
 		log_warn("image: mkdir %s", out);
 		return -1;
+	}
+	/* The i386 image is a directory of its own inside the x86_64 one. */
+	if (i386) {
+		strcat(out, "/i386");
+		if (mkdir(out, 0755) < 0 && errno != EEXIST) {
+			log_warn("image: mkdir %s", out);
+			return -1;
+		}
 	}
 	/* ISLES_IMAGE_DIR may be relative; callers get absolute paths. */
 	if (realpath(out, abs) == NULL) {
@@ -165,6 +203,8 @@ image_ensure(bool force, char *kernel, size_t klen, char *initrd,
 	argv[argc++] = script;
 	if (force)
 		argv[argc++] = (char *)"--force";
+	argv[argc++] = (char *)"--arch";
+	argv[argc++] = (char *)image_arch_name(arch);
 	argv[argc++] = out;
 	argv[argc++] = src;
 	argv[argc++] = agent;
@@ -193,7 +233,8 @@ image_ensure(bool force, char *kernel, size_t klen, char *initrd,
 	/*
 	 * The uncompressed kernel boots twice as fast under TCG (PVH entry,
 	 * no decompression): the default; ISLES_PVH=0 picks the bzImage.
-	 * See docs/guest-image.md.
+	 * See docs/guest-image.md.  (The i386 kernel has no PVH entry: the
+	 * build writes no vmlinux for it.)
 	 */
 	snprintf(script, sizeof(script), "%s/vmlinux", out);
 	pvh = !env_is_zero("ISLES_PVH") && is_file(script, false);

@@ -16,7 +16,7 @@ static const struct {
 	const char *usage;
 } cmds[] = {
 	{ "check", cmd_check, "check FILE            validate a system file, print the plan" },
-	{ "image", cmd_image, "image [--force]       build the guest kernel + initramfs" },
+	{ "image", cmd_image, "image [--force] [--arch x86_64|i386]  build the guest kernel + initramfs" },
 	{ "up", cmd_up, "up [--detach] FILE    start a system (foreground: the console)" },
 	{ "down", cmd_down, "down [--timeout SECS] [SYSTEM]  stop a system" },
 	{ "status", cmd_status, "status [--json] [SYSTEM]  show VMs and daemons" },

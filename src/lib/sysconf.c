@@ -1170,7 +1170,9 @@ sc_parse_hugepages(struct sc_ctx *c, struct sc_vm *vm, const char *subj,
 	if (statfs(abs, &fs) != 0) {
 		sc_err(c, s, "%s: hugepages '%.80s': %s", subj, str,
 		    strerror(errno));
-	} else if (fs.f_type != HUGETLBFS_MAGIC) {
+	} else if ((uint32_t)fs.f_type != HUGETLBFS_MAGIC) {
+		/* f_type is a long or, for 32-bit builds, an int: file system
+		 * magics are 32-bit (this one does not fit in an int). */
 		sc_err(c, s, "%s: hugepages '%.80s' is not a hugetlbfs mount "
 		    "(mount -t hugetlbfs nodev %.80s)", subj, str, str);
 	} else if (fs.f_bsize <= 0 || vm->memory % (uint64_t)fs.f_bsize != 0) {

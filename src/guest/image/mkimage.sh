@@ -5,39 +5,65 @@
 # Called by `isles image` / image_ensure() (src/isles/image.c), which find
 # this script and the agent; not meant to be run by hand, though it can be:
 #
-#   mkimage.sh [--force] OUTDIR SRCDIR AGENT
+#   mkimage.sh [--force] [--arch x86_64|i386] OUTDIR SRCDIR AGENT
 #
-#   OUTDIR  image directory (build/image): vmlinuz, vmlinux (the same
-#           kernel uncompressed, for PVH boot, when the kernel allows),
-#           initrd.img, key, kernel.release (the guest's uname -r), work/
+#   --arch  the guest architecture (default x86_64)
+#   OUTDIR  image directory (build/image, build/image/i386): vmlinuz,
+#           vmlinux (the same kernel uncompressed, for PVH boot, when the
+#           kernel allows), initrd.img, key, kernel.release (the guest's
+#           uname -r), work/
 #   SRCDIR  the Isles source tree (its src/guest/ is part of the key)
-#   AGENT   the built static guest agent (build/guest/isles-agent); the
-#           other executables in its directory go to /usr/bin, *.ko there
-#           to /lib/modules/RELEASE/extra (as does isles_dataport.ko)
+#   AGENT   the built static guest agent (build/guest/isles-agent, for
+#           i386 build/guest32/isles-agent); the other executables in its
+#           directory go to /usr/bin, *.ko there to
+#           /lib/modules/RELEASE/extra (as does isles_dataport.ko)
 #
-# Kernel and modules come from Debian's linux-image-amd64 (the versioned
-# package it depends on), downloaded with apt-get and unpacked with
-# dpkg-deb under OUTDIR/work; never installed on the host.  Isles' own
+# x86_64: kernel and modules come from Debian's linux-image-amd64 (the
+# versioned package it depends on), downloaded with apt-get and unpacked
+# with dpkg-deb under OUTDIR/work; never installed on the host.  Isles' own
 # kernel module (src/guest/dataport/kmod, isles_dataport.ko) is built
 # against the same kernel's linux-headers, -common and linux-kbuild
 # packages, unpacked the same way into a private root under OUTDIR/work.
 # Userland is the host's busybox-static plus e2fsprogs and iperf3 with
-# their shared libraries.  The image is keyed by the package versions, the
-# kernel compiler's version and the sha256 of every file under src/guest/
-# (the module's sources included) and of the agent: when the key matches,
-# nothing is done (the check takes a fraction of a second).  Progress and
-# errors go to stderr as "isles image: ...".  Exit status 0 = image ready.
+# their shared libraries.
+#
+# i386: the same from linux-image-686 and its headers, and the userland
+# (busybox-static, e2fsprogs, iperf3 and the libraries they load) from the
+# i386 packages of the same names, all downloaded and unpacked, none
+# installed.  apt runs with a private state under OUTDIR/work/apt (see
+# "Package tools" below), so the host needs no i386 architecture.
+#
+# The image is keyed by the package versions, the kernel compiler's
+# version and the sha256 of every file under src/guest/ (the module's
+# sources included) and of the agent: when the key matches, nothing is
+# done (the check takes a fraction of a second).  Progress and errors go
+# to stderr as "isles image: ...".  Exit status 0 = image ready.
 set -eu
 
 say() { echo "isles image: $*" >&2; }
 die() { echo "isles image: $*" >&2; exit 1; }
 
 force=0
-if [ "${1:-}" = "--force" ]; then
-	force=1
-	shift
-fi
-[ $# -eq 3 ] || die "usage: mkimage.sh [--force] OUTDIR SRCDIR AGENT"
+ARCH=x86_64
+while [ $# -gt 0 ]; do
+	case $1 in
+	--force) force=1; shift ;;
+	--arch) [ $# -ge 2 ] || die "--arch needs x86_64 or i386"; ARCH=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -eq 3 ] || die "usage: mkimage.sh [--force] [--arch x86_64|i386] OUTDIR SRCDIR AGENT"
+case $ARCH in
+x86_64)
+	KMETA=linux-image-amd64
+	LIBDIRS="lib/x86_64-linux-gnu lib64"
+	;;
+i386)
+	KMETA=linux-image-686
+	LIBDIRS="lib/i386-linux-gnu"
+	;;
+*)	die "unknown guest architecture '$ARCH' (x86_64 or i386)" ;;
+esac
 # Absolute paths: the module build runs make -C elsewhere.
 mkdir -p "$1" || die "cannot create $1"
 OUT=$(cd "$1" && pwd) || die "cannot enter $1"
@@ -58,9 +84,14 @@ ext4 crc32c_generic libcrc32c button evdev"
 
 # Userland programs copied from the host with their shared libraries
 # (HOSTPROGS to /sbin, HOSTBINS, all in /usr/bin on the host, to /usr/bin).
+# For i386 the same paths are taken from the i386 packages USERPKGS, which
+# also hold every library they load (checked when the image is built:
+# a library none of them has is named, to be added here).
 HOSTPROGS="/sbin/mke2fs /sbin/e2fsck /sbin/tune2fs /sbin/dumpe2fs
 /sbin/resize2fs /sbin/mkfs"
 HOSTBINS="/usr/bin/iperf3"
+USERPKGS="busybox-static e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1
+util-linux iperf3 libiperf0 libssl3 libsctp1 libc6"
 
 [ -x "$AGENT" ] || die "guest agent $AGENT is missing: run make first"
 [ -d "$GUEST" ] || die "no guest sources in $GUEST"
@@ -68,11 +99,14 @@ HOSTBINS="/usr/bin/iperf3"
 # package names it): out-of-tree modules must use the same.
 KCC=gcc-12
 
-for tool in dpkg-deb depmod modinfo cpio gzip apt-get apt-cache make $KCC; do
+tools="dpkg-deb depmod modinfo cpio gzip apt-get apt-cache make $KCC"
+[ $ARCH = i386 ] && tools="$tools readelf"
+for tool in $tools; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		die "$tool is missing (run scripts/deps.sh as root)"
 done
-[ -x /bin/busybox ] || die "/bin/busybox is missing: install busybox-static"
+[ $ARCH = i386 ] || [ -x /bin/busybox ] ||
+	die "/bin/busybox is missing: install busybox-static"
 
 mkdir -p "$WORK"
 newkey=$WORK/key.$$
@@ -85,60 +119,156 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# --- Package tools -------------------------------------------------------
+
+# x86_64 uses the host's apt as it is.  i386 uses a private apt state in
+# work/apt: the host's sources, keys and configuration, but its own package
+# lists (architectures i386 and amd64, i386 native: amd64 is there for
+# linux-kbuild, the kernel's build tools, which run on the host) and an
+# empty dpkg status.  So the host needs no `dpkg --add-architecture i386`,
+# and an i386 index that fails to download never breaks the host's own
+# apt-get update.  Downloads are still apt's: signed indexes, the host's
+# proxies.
+APTDIR=""
+LISTS=/var/lib/apt/lists
+if [ $ARCH = i386 ]; then
+	APTDIR=$WORK/apt
+	LISTS=$APTDIR/lists
+fi
+apt_run() {
+	tool=$1
+	shift
+	if [ -n "$APTDIR" ]; then
+		"$tool" -o Dir::State="$APTDIR/state" -o Dir::State::Lists="$LISTS" \
+		    -o Dir::State::status="$APTDIR/status" \
+		    -o Dir::Cache="$APTDIR/cache" -o APT::Architecture=i386 \
+		    -o APT::Architectures::=i386 -o APT::Architectures::=amd64 "$@"
+	else
+		"$tool" "$@"
+	fi
+}
+
+# apt-get update: the host's, or that of the private state.  For the
+# private state every index that downloads is used: the i386 security
+# index has been seen failing for a while ("Mirror sync in progress")
+# while the main archive served the packages.  One retry (a connection
+# may drop), then what was fetched is good enough (apt keeps the previous
+# copy of an index it failed to get); the kernel and its headers are
+# pinned to one version below, whichever index they come from.  Returns
+# non-zero if there were errors.
+apt_update() {
+	if [ -z "$APTDIR" ]; then
+		apt-get update -q >/dev/null 2>&1
+		return
+	fi
+	mkdir -p "$LISTS/partial" "$APTDIR/cache" "$APTDIR/state"
+	[ -e "$APTDIR/status" ] || : >"$APTDIR/status"
+	say "updating the i386 package lists in $APTDIR ..."
+	for try in 1 2; do
+		if apt_run apt-get update -q >"$WORK/apt-update.log" 2>&1; then
+			touch "$APTDIR/updated"
+			return 0
+		fi
+	done
+	touch "$APTDIR/updated"
+	say "warning: apt-get update failed for some index; using what it got:"
+	grep -E '^(E|W|Err):' "$WORK/apt-update.log" | head -n 4 |
+		sed 's/^/isles image:   /' >&2
+	return 1
+}
+
+# The private lists are brought up to date when the archive has published
+# a release since they were (the host's lists, kept current by whoever
+# runs apt-get update there, have a Release file newer than our update;
+# apt dates those files by the archive's Last-Modified), so the i386 image
+# follows the x86_64 one to a new kernel.
+if [ -n "$APTDIR" ]; then
+	if [ ! -e "$APTDIR/updated" ] || [ -n "$(find /var/lib/apt/lists \
+	    -maxdepth 1 -name '*Release' -newer "$APTDIR/updated" 2>/dev/null |
+	    head -n 1)" ]; then
+		apt_update || true
+	fi
+fi
+
 # --- Inputs --------------------------------------------------------------
 
 # Which kernel package apt offers now.  apt-cache is the slow part of the
 # key check (about 0.7 s), so its answer is cached against the state of the
 # package lists.
 apt_state() {
-	ls -l --time-style=+%s /var/lib/apt/lists/ 2>/dev/null | cksum
+	ls -l --time-style=+%s "$LISTS/" 2>/dev/null | cksum
 }
 
 resolve_kernel() {
-	apt-cache show --no-all-versions linux-image-amd64 2>/dev/null |
+	apt_run apt-cache show --no-all-versions "$KMETA" 2>/dev/null |
 		awk '/^Version:/ { v = $2 }
 		     /^Depends:/ { for (i = 2; i <= NF; i++)
 			if ($i ~ /^linux-image-[0-9]/) { p = $i; break } }
 		     END { if (v != "" && p != "") print p, v }'
 }
 
+# i386: "PACKAGE VERSION" of each of USERPKGS that apt offers now (i386).
+resolve_userland() {
+	# shellcheck disable=SC2086
+	apt_run apt-cache show --no-all-versions \
+	    $(for p in $USERPKGS; do echo "$p:i386"; done) 2>/dev/null |
+		awk '/^Package:/ { p = $2 } /^Version:/ { print p, $2 }'
+}
+
 kpkg=""
 kver=""
+userland=""
 state=$(apt_state)
+# A changed USERPKGS must be resolved again.
+[ $ARCH = x86_64 ] || state="$state $(echo $USERPKGS)"
 if [ -r "$WORK/apt-resolved" ]; then
-	{ read -r cstate; read -r kpkg kver; } <"$WORK/apt-resolved" || true
+	{ read -r cstate; read -r kpkg kver; userland=$(cat); } \
+	    <"$WORK/apt-resolved" || true
 	[ "$cstate" = "$state" ] || kpkg=""
 fi
 if [ -z "$kpkg" ]; then
 	r=$(resolve_kernel)
 	if [ -z "$r" ]; then
 		if [ -s "$OUT/key" ] && [ -s "$OUT/vmlinuz" ] && [ $force = 0 ]; then
-			say "cannot resolve linux-image-amd64 (no apt lists?); using the existing image"
+			say "cannot resolve $KMETA (no apt lists?); using the existing image"
 			exit 0
 		fi
-		say "no package lists for linux-image-amd64: running apt-get update ..."
-		apt-get update -q >/dev/null 2>&1 ||
-			die "cannot download linux-image-amd64: apt-get update failed"
+		say "no package lists for $KMETA: running apt-get update ..."
+		if ! apt_update && [ -z "$APTDIR" ]; then
+			die "cannot download $KMETA: apt-get update failed"
+		fi
 		state=$(apt_state)
+		[ $ARCH = x86_64 ] || state="$state $(echo $USERPKGS)"
 		r=$(resolve_kernel)
-		[ -n "$r" ] || die "cannot download linux-image-amd64: apt does not know it"
+		[ -n "$r" ] || die "cannot download $KMETA: apt does not know it"
 	fi
 	kpkg=${r% *}
 	kver=${r#* }
-	printf '%s\n%s %s\n' "$state" "$kpkg" "$kver" >"$WORK/apt-resolved.$$"
+	userland=""
+	if [ $ARCH = i386 ]; then
+		userland=$(resolve_userland)
+		for p in $USERPKGS; do
+			echo "$userland" | grep -q "^$p " ||
+				die "apt offers no i386 package $p (its lists: $LISTS)"
+		done
+	fi
+	{ printf '%s\n%s %s\n' "$state" "$kpkg" "$kver"
+	  [ -z "$userland" ] || echo "$userland"; } >"$WORK/apt-resolved.$$"
 	mv "$WORK/apt-resolved.$$" "$WORK/apt-resolved"
 fi
 krel=${kpkg#linux-image-}
 
-bbver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null) ||
-	die "busybox-static is not installed"
-e2ver=$(dpkg-query -W -f='${Version}' e2fsprogs 2>/dev/null) ||
-	die "e2fsprogs is not installed"
-ipver=$(dpkg-query -W -f='${Version}' iperf3 2>/dev/null) ||
-	die "iperf3 is not installed (run scripts/deps.sh as root)"
-# libiperf0 is the package that changes with a security update.
-libipver=$(dpkg-query -W -f='${Version}' libiperf0 2>/dev/null) ||
-	die "libiperf0 is not installed (run scripts/deps.sh as root)"
+if [ $ARCH = x86_64 ]; then
+	bbver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null) ||
+		die "busybox-static is not installed"
+	e2ver=$(dpkg-query -W -f='${Version}' e2fsprogs 2>/dev/null) ||
+		die "e2fsprogs is not installed"
+	ipver=$(dpkg-query -W -f='${Version}' iperf3 2>/dev/null) ||
+		die "iperf3 is not installed (run scripts/deps.sh as root)"
+	# libiperf0 is the package that changes with a security update.
+	libipver=$(dpkg-query -W -f='${Version}' libiperf0 2>/dev/null) ||
+		die "libiperf0 is not installed (run scripts/deps.sh as root)"
+fi
 kccver=$(dpkg-query -W -f='${Version}' "$KCC" 2>/dev/null) ||
 	die "$KCC is not installed (run scripts/deps.sh as root)"
 
@@ -156,10 +286,16 @@ guest_extras() {
 }
 
 key() {
-	echo "kernel $kpkg $kver"
-	echo "busybox-static $bbver"
-	echo "e2fsprogs $e2ver"
-	echo "iperf3 $ipver libiperf0 $libipver"
+	if [ $ARCH = x86_64 ]; then
+		echo "kernel $kpkg $kver"
+		echo "busybox-static $bbver"
+		echo "e2fsprogs $e2ver"
+		echo "iperf3 $ipver libiperf0 $libipver"
+	else
+		echo "arch $ARCH"
+		echo "kernel $kpkg $kver"
+		echo "$userland" | sed 's/^/userland /'
+	fi
 	echo "kbuild $KCC $kccver"
 	(cd "$GUEST" && find . -type f ! -name '*.o' ! -name '*.d' -print |
 		LC_ALL=C sort | xargs -r sha256sum)
@@ -198,23 +334,34 @@ start=$(date +%s)
 debs=$WORK/debs
 mkdir -p "$debs"
 
-# fetch_deb PKG: the path of PKG's .deb at version $kver in $debs,
-# downloaded if it is not there yet.  Every package fetched is pinned to
-# the kernel's version: the headers and kbuild come from the same source
-# package as the kernel.
+# fetch_deb PKG[:ARCH] [VERSION [DIR]]: the path of PKG's .deb at VERSION
+# (default $kver) in DIR (default $debs), downloaded if it is not there
+# yet.  Every kernel package fetched is pinned to the kernel's version: the
+# headers and kbuild come from the same source package as the kernel.
+# ARCH picks a package of another architecture than apt's native one
+# (linux-kbuild:amd64 for the i386 kernel).
 fetch_deb() {
-	f=$(ls "$debs/${1}_"*.deb 2>/dev/null | while read -r c; do
-		v=$(dpkg-deb -f "$c" Version 2>/dev/null) && [ "$v" = "$kver" ] &&
+	fname=${1%%:*}
+	farch=""
+	case $1 in *:*) farch=${1#*:} ;; esac
+	fver=${2:-$kver}
+	fdir=${3:-$debs}
+	f=$(ls "$fdir/${fname}_"*.deb 2>/dev/null | while read -r c; do
+		v=$(dpkg-deb -f "$c" Version 2>/dev/null) && [ "$v" = "$fver" ] &&
+		    { [ -z "$farch" ] ||
+		      [ "$(dpkg-deb -f "$c" Architecture)" = "$farch" ]; } &&
 			echo "$c"; done | head -n 1)
 	if [ -z "$f" ]; then
-		say "downloading $1 $kver ..."
-		if ! (cd "$debs" && apt-get download -q "$1=$kver" >/dev/null 2>&1); then
+		say "downloading $1 $fver ..."
+		if ! (cd "$fdir" && apt_run apt-get download -q "$1=$fver" \
+		    </dev/null >/dev/null 2>&1); then
 			say "download failed: running apt-get update and retrying ..."
-			apt-get update -q >/dev/null 2>&1 || true
-			(cd "$debs" && apt-get download -q "$1=$kver" >/dev/null 2>&1) ||
-				die "cannot download $1 $kver (apt-get download failed)"
+			apt_update </dev/null || true
+			(cd "$fdir" && apt_run apt-get download -q "$1=$fver" \
+			    </dev/null >/dev/null 2>&1) ||
+				die "cannot download $1 $fver (apt-get download failed)"
 		fi
-		f=$(ls -t "$debs/${1}_"*.deb | head -n 1)
+		f=$(ls -t "$fdir/${fname}_"*.deb | head -n 1)
 	fi
 	echo "$f"
 }
@@ -302,8 +449,14 @@ hobj=$hdir/usr/src/linux-headers-$krel
 if [ ! -e "$hdir/.done" ] || [ "$(cat "$hdir/.done")" != "$hstamp" ]; then
 	hdeb=$(fetch_deb "linux-headers-$krel")
 	# linux-headers-RELEASE depends on its -common and on linux-kbuild.
+	# linux-kbuild holds programs that run on the host (fixdep, modpost):
+	# for i386 its amd64 build, of the same version.
 	hdeps=$(dpkg-deb -f "$hdeb" Depends | tr ',' '\n' |
-		awk '$1 ~ /^linux-(headers|kbuild)-/ { print $1 }')
+		awk -v arch="$ARCH" '$1 ~ /^linux-(headers|kbuild)-/ {
+			if (arch != "x86_64" && $1 ~ /^linux-kbuild-/)
+				print $1 ":amd64"
+			else
+				print $1 }')
 	[ -n "$hdeps" ] || die "linux-headers-$krel names no -common or kbuild package"
 	rm -rf "$hdir"
 	mkdir -p "$hdir"
@@ -321,6 +474,78 @@ for f in "$debs"/*.deb; do
 	v=$(dpkg-deb -f "$f" Version 2>/dev/null) || v=""
 	[ "$v" = "$kver" ] || rm -f "$f"
 done
+
+# --- i386 userland ---------------------------------------------------------
+
+# The i386 packages of USERPKGS at the versions resolved above, unpacked
+# into work/userland (cached, keyed by those versions); their .debs are
+# kept in work/udebs until a version changes.
+udir=$WORK/userland
+if [ $ARCH = i386 ]; then
+	ustamp="ucache1 $(echo $userland)"
+	if [ ! -e "$udir/.done" ] || [ "$(cat "$udir/.done")" != "$ustamp" ]; then
+		udebs=$WORK/udebs
+		mkdir -p "$udebs"
+		rm -rf "$udir"
+		mkdir -p "$udir"
+		echo "$userland" | while read -r p v; do
+			f=$(fetch_deb "$p:i386" "$v" "$udebs")
+			dpkg-deb -x "$f" "$udir" || die "cannot extract $f"
+			basename "$f"
+		done >"$udir/.debs"
+		for f in "$udebs"/*.deb; do
+			grep -qxF "$(basename "$f")" "$udir/.debs" || rm -f "$f"
+		done
+		[ -x "$udir/bin/busybox" ] || die "no /bin/busybox in busybox-static:i386"
+		rm -rf "$udir/usr/share"
+		echo "$ustamp" >"$udir/.done"
+	fi
+fi
+
+# elf_deps FILE: the program interpreter (an absolute path) and the
+# NEEDED sonames of an ELF file, one a line.
+elf_deps() {
+	readelf -lW "$1" 2>/dev/null |
+		sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p'
+	readelf -dW "$1" 2>/dev/null |
+		sed -n 's/.*(NEEDED).*Shared library: \[\(.*\)\]$/\1/p'
+}
+
+# elf_closure FILE...: every library the given files (paths under $udir)
+# load, transitively, as paths under $udir: the interpreter as named, the
+# sonames where the loader looks for them (Debian's i386 multiarch paths
+# first).  A library that none of USERPKGS has stops the build.
+elf_closure() {
+	seen=" "
+	queue="$*"
+	while [ -n "$queue" ]; do
+		# shellcheck disable=SC2086
+		set -- $queue
+		f=$1
+		shift
+		queue="$*"
+		for dep in $(elf_deps "$udir/$f"); do
+			case $dep in
+			/*) path=${dep#/} ;;
+			*)
+				path=""
+				for d in lib/i386-linux-gnu usr/lib/i386-linux-gnu lib usr/lib; do
+					if [ -e "$udir/$d/$dep" ]; then
+						path=$d/$dep
+						break
+					fi
+				done
+				[ -n "$path" ] || die "/$f needs $dep, which none of the i386 packages has (add its package to USERPKGS in mkimage.sh)"
+				;;
+			esac
+			[ -e "$udir/$path" ] || die "/$f needs /$path, which none of the i386 packages has"
+			case $seen in *" $path "*) continue ;; esac
+			seen="$seen$path "
+			queue="$queue $path"
+			echo "$path"
+		done
+	done
+}
 
 hsrcmk=$(sed -n 's|^include \(/usr/src/[^ ]*/Makefile\)$|\1|p' "$hobj/Makefile")
 [ -n "$hsrcmk" ] && [ -f "$hdir$hsrcmk" ] ||
@@ -373,7 +598,7 @@ root=$WORK/root		# removed on exit (cleanup)
 rm -rf "$root"
 mkdir -p "$root"
 for d in bin sbin usr/bin usr/sbin etc root proc sys dev run tmp var/log \
-    mnt lib/x86_64-linux-gnu lib64 "lib/modules/$krel"; do
+    mnt $LIBDIRS "lib/modules/$krel"; do
 	mkdir -p "$root/$d"
 done
 ln -s ../run "$root/var/run"
@@ -381,8 +606,17 @@ chmod 1777 "$root/tmp"
 chmod 700 "$root/root"
 
 # busybox and its applet links (the e2fsprogs programs win over applets).
-cp /bin/busybox "$root/bin/busybox"
-/bin/busybox --list-full | while read -r app; do
+# The i386 one runs on the host (x86_64 kernels run i386 programs) to list
+# its applets.
+if [ $ARCH = x86_64 ]; then
+	busybox=/bin/busybox
+else
+	busybox=$udir/bin/busybox
+fi
+cp "$busybox" "$root/bin/busybox"
+applets=$("$busybox" --list-full) ||
+	die "cannot run $busybox --list-full (does the host kernel run i386 programs?)"
+echo "$applets" | while read -r app; do
 	case $app in
 	bin/busybox|*/mke2fs|*/mkfs.ext2|*/e2fsck|*/fsck.ext2) continue ;;
 	esac
@@ -390,24 +624,45 @@ cp /bin/busybox "$root/bin/busybox"
 done
 ln -s bin/busybox "$root/init"
 
-# Dynamic host programs and every library they load.
+# Dynamic programs and every library they load: the host's (x86_64, ldd
+# lists the libraries), or the i386 packages' (their ELF closure).
+if [ $ARCH = x86_64 ]; then
+	usr=""
+else
+	usr=$udir
+fi
 for p in $HOSTPROGS $HOSTBINS; do
-	[ -x "$p" ] || die "$p is missing (run scripts/deps.sh as root)"
+	[ -x "$usr$p" ] || if [ $ARCH = x86_64 ]; then
+		die "$p is missing (run scripts/deps.sh as root)"
+	else
+		die "$p is not in the i386 packages ($udir)"
+	fi
 done
 for p in $HOSTPROGS $HOSTBINS; do
 	case $p in
-	/usr/bin/*) cp -L "$p" "$root/usr/bin/" ;;
-	*) cp -L "$p" "$root/sbin/" ;;
+	/usr/bin/*) cp -L "$usr$p" "$root/usr/bin/" ;;
+	*) cp -L "$usr$p" "$root/sbin/" ;;
 	esac
-	ldd "$p" | awk '/=> \// { print $3 } /^\t\// { print $1 }'
-done | LC_ALL=C sort -u | while read -r lib; do
-	[ -e "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
 done
+if [ $ARCH = x86_64 ]; then
+	for p in $HOSTPROGS $HOSTBINS; do
+		ldd "$p" | awk '/=> \// { print $3 } /^\t\// { print $1 }'
+	done >"$WORK/libs"
+else
+	# shellcheck disable=SC2086
+	elf_closure $(for p in $HOSTPROGS $HOSTBINS; do echo "${p#/}"; done) \
+	    >"$WORK/libs"
+	sed -i 's|^|/|' "$WORK/libs"
+fi
+LC_ALL=C sort -u "$WORK/libs" | while read -r lib; do
+	[ -e "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")"; cp -L "$usr$lib" "$root$lib"; }
+done
+rm -f "$WORK/libs"
 for t in ext2 ext3 ext4; do
 	ln -sf mke2fs "$root/sbin/mkfs.$t"
 	ln -sf e2fsck "$root/sbin/fsck.$t"
 done
-[ -r /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$root/etc/"
+[ -r "$usr/etc/mke2fs.conf" ] && cp "$usr/etc/mke2fs.conf" "$root/etc/"
 ln -s /proc/mounts "$root/etc/mtab"
 
 # The agent, the other guest programs and modules.

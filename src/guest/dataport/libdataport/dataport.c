@@ -31,7 +31,13 @@
 #define DP_CMDLINE_MAX	4096
 #define DP_ATTR_MAX	64
 #define DP_MAX_UIO	1024		/* entries of /sys/class/uio looked at */
-#define DP_MAX_SHM	(1ull << 40)	/* larger shared memory is refused */
+/*
+ * Larger shared memory is refused: 1 TiB, or in a 32-bit guest the
+ * largest power of two a size_t holds (2 GiB; whether it fits in the
+ * address space is for mmap to say), so that the size is never cut.
+ */
+#define DP_MAX_SHM	((uint64_t)SIZE_MAX < (1ull << 40) ? \
+	(uint64_t)SIZE_MAX / 2 + 1 : (1ull << 40))
 
 /* BAR0 registers, as 32-bit word indices (QEMU ivshmem-spec.rst). */
 #define DP_REG_IVPOSITION	2
@@ -302,8 +308,9 @@ dp_check_maps(struct dp_port *p, size_t page, char *err, size_t errlen)
 	    size1 > DP_MAX_SHM || size1 % page != 0 || off1 != 0)
 		return dp_error(err, errlen, EPROTO, "dataport %s: uio%u map1 "
 		    "(shared memory) is %llu bytes at page offset %llu: not a "
-		    "power of two from 4 KiB to 1 TiB", p->e.name, p->uio,
-		    (unsigned long long)size1, (unsigned long long)off1);
+		    "power of two from 4 KiB to %llu GiB", p->e.name, p->uio,
+		    (unsigned long long)size1, (unsigned long long)off1,
+		    (unsigned long long)(DP_MAX_SHM >> 30));
 	p->regs_len = page;
 	p->size = (size_t)size1;
 	return 0;
