@@ -77,10 +77,13 @@ WORK=$OUT/work
 GUEST=$SRC/src/guest
 
 # Kernel modules the guest may need, by module name; their dependencies
-# (modules.dep closure) come along.  Everything else stays out.
+# (modules.dep closure) come along.  Everything else stays out.  ahci and
+# sd_mod: a driver VM's own SATA disk (/dev/sda); loop: losetup, as the
+# seed's recipe for client images uses it.
 MODULES="virtio_pci virtio_blk virtio_net virtio_console
 vsock vmw_vsock_virtio_transport uio uio_pci_generic
-ext4 crc32c_generic libcrc32c button evdev"
+ext4 crc32c_generic libcrc32c button evdev
+ahci sd_mod loop"
 
 # Userland programs copied from the host with their shared libraries
 # (HOSTPROGS to /sbin, HOSTBINS, all in /usr/bin on the host, to /usr/bin).
