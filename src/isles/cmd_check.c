@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "isles.h"
-#include "sysconf.h"
+#include "sysconf/sysconf.h"
 
 static int
 check_usage(FILE *out, int status)

@@ -38,7 +38,7 @@
 #include "isles.h"
 #include "qemu.h"
 #include "rundir.h"
-#include "sysconf.h"
+#include "sysconf/sysconf.h"
 
 static void
 usage(FILE *f)

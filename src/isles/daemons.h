@@ -11,7 +11,7 @@
 
 #include "child.h"
 #include "supervise.h"
-#include "sysconf.h"
+#include "sysconf/sysconf.h"
 
 /* <dir of the isles binary>/NAME into out, if it is executable. */
 bool daemon_prog(const char *name, char *out, size_t len);

@@ -16,7 +16,7 @@
 #include "child.h"
 #include "outq.h"
 #include "proto.h"
-#include "sysconf.h"
+#include "sysconf/sysconf.h"
 
 struct sup;
 

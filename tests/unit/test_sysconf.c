@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sysconf.h"
+#include "sysconf/sysconf.h"
 
 static struct sc_errors err;
 
