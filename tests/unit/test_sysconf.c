@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Unit tests of src/lib/sysconf.c: the system file parser and validator.
+ * Unit tests of src/sysconf: the system file parser and validator.
  * Files are given as strings (sc_load_string) except where the rule is
  * about the file system (kernel, disk paths, sc_load itself); those use a
  * private temporary directory.  Each test asserts what a user would see:
