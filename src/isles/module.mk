@@ -2,5 +2,5 @@
 # isles: the CLI and the supervisor.
 PROGS += isles
 isles_SRCS := $(sort $(wildcard src/isles/*.c))
-isles_LIBA := sysconf host common
+isles_LIBA := sysconf diskcore host common
 isles_LDLIBS := -lconfig

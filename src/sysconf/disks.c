@@ -15,10 +15,23 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "diskd/ptable.h"
+
 static const char *const sc_disk_keys[] = { "name", "path", "size", "layout",
 	"partitions", "queues", NULL };
 static const char *const sc_part_keys[] = { "size", "type", "boot", "logical",
 	NULL };
+
+/*
+ * Sectors as bytes rounded up to whole MiB, the unit a layout is declared
+ * in: the smallest disk of whole MiB that holds them (the GPT backup
+ * table, 33 sectors, is shown as the 1 MiB it costs such a disk).
+ */
+static uint64_t
+sc_mib_up(uint64_t sectors)
+{
+	return (sectors * PT_SECTOR + SC_MIB - 1) / SC_MIB * SC_MIB;
+}
 
 /* Parse disk.partitions (the layout to create); numbers the entries. */
 static void
@@ -27,9 +40,11 @@ sc_parse_layout(struct sc_ctx *c, struct sc_disk *d, const char *subj,
 {
 	const config_setting_t *list = sc_get_list(c, dg, "partitions", subj,
 	    "partitions = ( { size = \"64M\"; } )");
+	struct pt_newpart np[SC_MAX_PARTS];
 	unsigned nprimary = 0, nlogical = 0;
-	uint64_t sum = 0, overhead;
-	size_t n;
+	uint64_t sum, want;
+	struct pt_room room;
+	size_t n, m = 0;
 	bool rest = false;
 
 	if (list == NULL)
@@ -54,6 +69,7 @@ sc_parse_layout(struct sc_ctx *c, struct sc_disk *d, const char *subj,
 		    (unsigned)i);
 		struct sc_layout_part *p = &d->parts[i];
 		char psubj[96], where[112];
+		uint64_t counted = 0;	/* a valid size, or 0 */
 		long long type;
 		int r;
 
@@ -80,9 +96,7 @@ sc_parse_layout(struct sc_ctx *c, struct sc_disk *d, const char *subj,
 			    "%s: size must be a whole number of MiB (partitions "
 			    "are 1 MiB aligned)", psubj);
 		} else if (r == 1) {
-			sum += p->size;	/* at most 128 * 2^64: checked below */
-			if (sum < p->size)
-				sum = UINT64_MAX;
+			counted = p->size;
 		}
 		r = sc_get_int(c, g, "type", psubj, &type);
 		if (r == 1 && (type < 0 || type > 255))
@@ -107,34 +121,36 @@ sc_parse_layout(struct sc_ctx *c, struct sc_disk *d, const char *subj,
 				    "before the logical ones", psubj);
 			p->number = ++nprimary;
 		}
+		np[m++] = (struct pt_newpart){ .size = counted,
+		    .type = p->type, .boot = p->boot, .logical = p->logical };
 	}
-	if (d->layout == SC_PT_MBR && nprimary + (nlogical > 0) > 4)
+	/* Where isles-diskd would put them (sectors), by its own rules. */
+	pt_room(d->layout == SC_PT_GPT ? PT_GPT : PT_MBR, np, m, &room);
+	if (d->layout == SC_PT_MBR && room.slots > PT_MBR_SLOTS)
 		sc_err(c, list, "%s: an mbr layout holds at most 4 primary "
-		    "partitions; this one needs %u%s", subj,
-		    nprimary + (nlogical > 0),
+		    "partitions; this one needs %u%s", subj, room.slots,
 		    nlogical > 0 ? " (counting the extended partition that "
 		    "holds the logical ones)" : "");
-	/* 1 MiB before the first partition; MBR: 1 MiB for each logical's
-	 * EBR; GPT: 1 MiB at the end for the backup table. */
-	overhead = SC_MIB + (d->layout == SC_PT_GPT ? SC_MIB :
-	    nlogical * SC_MIB);
-	if (cap != 0 && (sum > SC_MAX_DISK_SIZE ||
-	    sum + overhead + (rest ? SC_MIB : 0) > cap)) {
+	/* Ours on top: the rest of the disk is whole MiB too, at least 1. */
+	sum = room.need - room.overhead;
+	want = room.need + (rest ? SC_MIB / PT_SECTOR : 0);
+	if (cap != 0 && (sum > SC_MAX_DISK_SIZE / PT_SECTOR ||
+	    want > cap / PT_SECTOR)) {
 		char have[32], need[32], ovh[32];
 
 		sc_fmt_size(cap, have, sizeof(have));
-		sc_fmt_size(overhead, ovh, sizeof(ovh));
-		if (sum > SC_MAX_DISK_SIZE)
+		sc_fmt_size(sc_mib_up(room.overhead), ovh, sizeof(ovh));
+		if (sum > SC_MAX_DISK_SIZE / PT_SECTOR)
 			snprintf(need, sizeof(need), "more than 64 TiB");
 		else
-			sc_fmt_size(sum + overhead, need, sizeof(need));
+			sc_fmt_size(sc_mib_up(room.need), need, sizeof(need));
 		sc_err(c, list, "%s: the partitions need %s (%s of it for "
 		    "the table and alignment)%s but the disk is %s", subj,
 		    need, ovh, rest ? " plus at least 1 MiB for the last one" :
 		    "", have);
 	}
-	if (d->layout == SC_PT_MBR && sum <= SC_MAX_DISK_SIZE &&
-	    sum + overhead > (2ull << 40))
+	if (d->layout == SC_PT_MBR && sum <= SC_MAX_DISK_SIZE / PT_SECTOR &&
+	    want > room.limit)
 		sc_err(c, list, "%s: an mbr layout cannot address more than "
 		    "2 TiB; use layout = \"gpt\"", subj);
 }
