@@ -1,6 +1,11 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # isles: the CLI and the supervisor.
+# libconclient holds the console client's pure parts, the escape parser
+# and the screen formatter, which tests/unit/test_console.c links.
+LIBS += conclient
+conclient_SRCS := src/isles/conesc.c src/isles/conscreen.c
+
 PROGS += isles
-isles_SRCS := $(sort $(wildcard src/isles/*.c))
-isles_LIBA := sysconf diskcore host common
+isles_SRCS := $(filter-out $(conclient_SRCS),$(sort $(wildcard src/isles/*.c)))
+isles_LIBA := conclient sysconf diskcore host common
 isles_LDLIBS := -lconfig
