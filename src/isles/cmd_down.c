@@ -17,7 +17,7 @@
 
 #include "ctl.h"
 #include "isles.h"
-#include "rundir.h"
+#include "supervisor/rundir.h"
 
 static void
 usage(FILE *f)

@@ -30,14 +30,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "accel.h"
 #include "conclient.h"
 #include "ctl.h"
-#include "daemons.h"
 #include "image.h"
 #include "isles.h"
-#include "qemu.h"
-#include "rundir.h"
+#include "supervisor/accel.h"
+#include "supervisor/daemons.h"
+#include "supervisor/qemu.h"
+#include "supervisor/rundir.h"
 #include "sysconf/sysconf.h"
 
 static void

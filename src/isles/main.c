@@ -8,7 +8,7 @@
 
 #include "isles.h"
 #include "log.h"
-#include "supervise.h"
+#include "supervisor/supervise.h"
 
 static const struct {
 	const char *name;
