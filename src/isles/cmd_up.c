@@ -32,6 +32,7 @@
 
 #include "conclient.h"
 #include "ctl.h"
+#include "host/listen.h"
 #include "image.h"
 #include "isles.h"
 #include "supervisor/accel.h"
@@ -95,26 +96,18 @@ unlink_at(const char *dir, const char *a, const char *b)
 		(void)unlink(path);
 }
 
+/* R/control.sock, listening (host_listen: a stale socket is replaced). */
 static int
 bind_control(const char *rundir)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	char path[PATH_MAX];
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", rundir);
-	(void)unlink(sa.sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 64) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
+	if ((size_t)snprintf(path, sizeof(path), "%s/control.sock", rundir) >=
+	    sizeof(path)) {
+		errno = ENAMETOOLONG;
 		return -1;
 	}
-	return fd;
+	return host_listen(path, 0600);
 }
 
 /* Fork + exec the supervisor; returns its pid or -1. */
