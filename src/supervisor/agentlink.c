@@ -1,53 +1,42 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * agentlink: the supervisor's link to one VM's guest agent (isles-agent,
- * src/guest/agent) over the VM's virtio-serial port, which QEMU exposes
- * as the Unix socket R/vm/VM/agent.sock.  Carries the readiness handshake
- * (HELLO / HELLO_ACK) and multiplexes exec sessions, one channel each,
- * between control clients and the agent.
+ * agentlink: see agentlink.h.  Called by vm.c (connect, HELLO, close) and
+ * control.c (exec sessions); calls back only through `ready` and each
+ * session's link_owner_ops.
  *
  * Everything the agent sends is hostile: proto_rx bounds and resyncs the
  * framing; here every frame is checked against the session table (unknown
  * channel, wrong type or size: dropped and counted).  A flooding agent
- * cannot grow our memory: when a client's queue passes Q_HIGH we stop
- * reading the agent (backpressure) until it drains below Q_LOW; exec
- * output is never dropped.  Symmetrically a client's STDIN is not read
- * while the agent's queue is above Q_HIGH.
+ * cannot grow our memory: it is not read while an owner's queue is full.
  */
+#include "agentlink.h"
+
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "ctl.h"
 #include "log.h"
-#include "rundir.h"
-#include "supervise.h"
 #include "unixsock.h"
 
-static void link_event(struct sup *s, struct ev_src *src, uint32_t events);
+static void link_cb(void *arg, int fd, uint32_t events);
 
 void
-link_init(struct agentlink *l)
+link_init(struct agentlink *l, struct ev_loop *loop, const char *name,
+    const char *path, void (*ready)(void *arg, const char *version),
+    void *arg)
 {
 	memset(l, 0, sizeof(*l));
-	l->src.fd = -1;
-	l->src.fn = link_event;
+	l->loop = loop;
+	l->name = name;
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	l->fd = -1;
 	l->next_chan = 1;
-}
-
-static struct vm_rt *
-link_vm(struct sup *s, struct ev_src *src)
-{
-	for (size_t i = 0; i < s->nvms; i++)
-		if (&s->vms[i].link.src == src)
-			return &s->vms[i];
-	return NULL;
+	l->ready = ready;
+	l->arg = arg;
 }
 
 /* Copy guest text for a log line: printable ASCII only, bounded. */
@@ -61,19 +50,26 @@ sanitize(char *out, size_t outlen, const uint8_t *p, size_t len)
 	out[j] = '\0';
 }
 
-int
-link_connect(struct sup *s, struct vm_rt *vm)
+bool
+link_up(const struct agentlink *l)
 {
-	struct agentlink *l = &vm->link;
-	char path[PATH_MAX];
+	return l->fd >= 0;
+}
+
+size_t
+link_queued(const struct agentlink *l)
+{
+	return outq_len(&l->out);
+}
+
+int
+link_connect(struct agentlink *l)
+{
 	int fd;
 
-	if (l->src.fd >= 0)
+	if (l->fd >= 0)
 		return 0;
-	if (rd_path(path, sizeof(path), "%s/vm/%s/agent.sock", s->rundir,
-	    vm->cfg->name) < 0)
-		return -1;
-	fd = unixsock_connect(path, SOCK_NONBLOCK);
+	fd = unixsock_connect(l->path, SOCK_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	l->rx = malloc(sizeof(*l->rx));
@@ -82,60 +78,66 @@ link_connect(struct sup *s, struct vm_rt *vm)
 		return -1;
 	}
 	proto_rx_init(l->rx);
-	l->src.fd = fd;
-	l->paused = false;
-	memset(l->sess, 0, sizeof(l->sess));
-	if (sup_watch(s, &l->src, EPOLLIN) < 0) {
+	if (ev_watch(l->loop, fd, EPOLLIN, link_cb, l) < 0) {
 		int e = errno;
 
+		log_warn("%s: watch the agent port", l->name);
 		free(l->rx);
 		l->rx = NULL;
 		close(fd);
-		l->src.fd = -1;
 		errno = e;
 		return -1;
 	}
-	log_info("%s: connected to the agent port", vm->cfg->name);
+	l->fd = fd;
+	l->paused = false;
+	memset(l->sess, 0, sizeof(l->sess));
+	log_info("%s: connected to the agent port", l->name);
 	return 0;
 }
 
-/* End every session with an error to its client; free the slots. */
+/* Free session ss; its owner, if still there, is told nothing more. */
 static void
-fail_sessions(struct sup *s, struct vm_rt *vm, const char *why)
+sess_end(struct link_session *ss)
 {
-	for (size_t i = 0; i < SESS_MAX; i++) {
-		struct session *ss = &vm->link.sess[i];
+	ss->used = false;
+	ss->owner = NULL;
+	ss->ops = NULL;
+}
 
-		if (!ss->used)
-			continue;
-		if (ss->cl != NULL) {
-			ss->cl->kind = CL_DONE;
-			client_err(s, ss->cl, 1, "%s: %s while the command "
-			    "ran", vm->cfg->name, why);
-		}
-		ss->used = false;
-		ss->cl = NULL;
-	}
+/* End session ss with an error to its owner (if any). */
+static void
+sess_fail(struct link_session *ss, const char *msg)
+{
+	const struct link_owner_ops *ops = ss->ops;
+	void *owner = ss->owner;
+
+	sess_end(ss);
+	if (owner != NULL)
+		ops->error(owner, msg);
 }
 
 void
-link_close(struct sup *s, struct vm_rt *vm, const char *why)
+link_close(struct agentlink *l, const char *why)
 {
-	struct agentlink *l = &vm->link;
+	char msg[256];
 
-	fail_sessions(s, vm, why);
-	if (l->src.fd < 0)
+	snprintf(msg, sizeof(msg), "%s: %s while the command ran", l->name,
+	    why);
+	for (size_t i = 0; i < SESS_MAX; i++)
+		if (l->sess[i].used)
+			sess_fail(&l->sess[i], msg);
+	if (l->fd < 0)
 		return;
-	sup_unwatch(s, &l->src);
-	close(l->src.fd);
-	l->src.fd = -1;
+	ev_unwatch(l->loop, l->fd);
+	close(l->fd);
+	l->fd = -1;
 	free(l->rx);
 	l->rx = NULL;
 	outq_free(&l->out);
 	l->paused = false;
 }
 
-static struct session *
+static struct link_session *
 sess_find(struct agentlink *l, uint32_t chan)
 {
 	if (chan == 0)
@@ -146,144 +148,128 @@ sess_find(struct agentlink *l, uint32_t chan)
 	return NULL;
 }
 
-/* Recompute what we wait for on the agent socket, and backpressure. */
 void
-link_update(struct sup *s, struct vm_rt *vm)
+link_update(struct agentlink *l)
 {
-	struct agentlink *l = &vm->link;
 	bool full = false, drained = true;
 	uint32_t mask;
 
-	if (l->src.fd < 0)
+	if (l->fd < 0)
 		return;
 	for (size_t i = 0; i < SESS_MAX; i++) {
-		struct client *cl = l->sess[i].cl;
+		struct link_session *ss = &l->sess[i];
+		size_t q;
 
-		if (!l->sess[i].used || cl == NULL)
+		if (!ss->used || ss->owner == NULL)
 			continue;
-		if (outq_len(&cl->out) > Q_HIGH)
+		q = ss->ops->queued(ss->owner);
+		if (q > Q_HIGH)
 			full = true;
-		if (outq_len(&cl->out) > Q_LOW)
+		if (q > Q_LOW)
 			drained = false;
 	}
 	if (full)
 		l->paused = true;
 	else if (drained)
 		l->paused = false;
+	/* Paused and nothing to write: silenced, hang-ups included. */
 	mask = (l->paused ? 0 : EPOLLIN) |
 	    (outq_len(&l->out) > 0 ? EPOLLOUT : 0);
-	if (mask != l->src.mask)
-		(void)sup_watch(s, &l->src, mask);
-	/* Clients whose STDIN we stopped reading: resume if room again. */
+	(void)ev_set_events(l->loop, l->fd, mask);
+	/* Owners whose input we held back: resume if room again. */
 	if (outq_len(&l->out) < Q_LOW)
 		for (size_t i = 0; i < SESS_MAX; i++) {
-			struct client *cl = l->sess[i].cl;
+			struct link_session *ss = &l->sess[i];
 
-			if (l->sess[i].used && cl != NULL && cl->rd_paused) {
-				cl->rd_paused = false;
-				client_update(s, cl);
-			}
+			if (ss->used && ss->owner != NULL)
+				ss->ops->resume(ss->owner);
 		}
 }
 
 int
-link_send(struct sup *s, struct vm_rt *vm, uint16_t type, uint16_t flags,
-    uint32_t chan, const void *p, size_t len)
+link_send(struct agentlink *l, uint16_t type, uint16_t flags, uint32_t chan,
+    const void *p, size_t len)
 {
-	struct agentlink *l = &vm->link;
-
-	if (l->src.fd < 0) {
+	if (l->fd < 0) {
 		errno = ENOTCONN;
 		return -1;
 	}
 	if (outq_frame(&l->out, type, flags, chan, p, len) < 0)
 		return -1;
-	if (outq_flush(&l->out, l->src.fd) < 0) {
-		log_warn("%s: agent port", vm->cfg->name);
-		link_close(s, vm, "agent connection lost");
+	if (outq_flush(&l->out, l->fd) < 0) {
+		log_warn("%s: agent port", l->name);
+		link_close(l, "agent connection lost");
 		return -1;
 	}
-	link_update(s, vm);
+	link_update(l);
 	return 0;
 }
 
 int
-link_exec(struct sup *s, struct vm_rt *vm, struct client *cl,
-    const uint8_t *argv, size_t len, bool with_stdin)
+link_exec(struct agentlink *l, const struct link_owner_ops *ops, void *owner,
+    const uint8_t *argv, size_t len, bool with_stdin, uint32_t *chan)
 {
-	struct agentlink *l = &vm->link;
-	struct session *free_slot = NULL;
-	uint32_t chan;
+	struct link_session *free_slot = NULL;
+	char msg[128];
+	uint32_t c;
 
 	for (size_t i = 0; i < SESS_MAX && free_slot == NULL; i++)
 		if (!l->sess[i].used)
 			free_slot = &l->sess[i];
 	if (free_slot == NULL) {
-		client_err(s, cl, 1, "%s: too many commands running (%d)",
-		    vm->cfg->name, SESS_MAX);
+		snprintf(msg, sizeof(msg), "%s: too many commands running "
+		    "(%d)", l->name, SESS_MAX);
+		ops->error(owner, msg);
 		return -1;
 	}
 	/* Channels are not reused while a session (or its EXIT) is live. */
 	do {
-		chan = l->next_chan++;
+		c = l->next_chan++;
 		if (l->next_chan == 0 || l->next_chan >= 0x7fffffffu)
 			l->next_chan = 1;
-	} while (chan == 0 || sess_find(l, chan) != NULL);
+	} while (c == 0 || sess_find(l, c) != NULL);
 	free_slot->used = true;
-	free_slot->chan = chan;
-	free_slot->cl = cl;
-	cl->kind = CL_EXEC;
-	cl->vm = (int)vm->idx;
-	cl->chan = chan;
-	if (link_send(s, vm, PROTO_EXEC, with_stdin ? PROTO_EXEC_STDIN : 0,
-	    chan, argv, len) < 0) {
+	free_slot->chan = c;
+	free_slot->ops = ops;
+	free_slot->owner = owner;
+	if (link_send(l, PROTO_EXEC, with_stdin ? PROTO_EXEC_STDIN : 0, c,
+	    argv, len) < 0) {
 		/* link_close already failed the session, if it closed. */
 		if (free_slot->used) {
-			free_slot->used = false;
-			free_slot->cl = NULL;
-			client_err(s, cl, 1, "%s: cannot reach the agent",
-			    vm->cfg->name);
+			snprintf(msg, sizeof(msg), "%s: cannot reach the agent",
+			    l->name);
+			sess_fail(free_slot, msg);
 		}
 		return -1;
 	}
-	log_debug("%s: exec chan %u", vm->cfg->name, chan);
+	log_debug("%s: exec chan %u", l->name, c);
+	*chan = c;
 	return 0;
 }
 
 void
-link_client_gone(struct sup *s, struct client *cl)
+link_detach(struct agentlink *l, uint32_t chan, const void *owner)
 {
-	struct vm_rt *vm;
-	struct session *ss;
+	struct link_session *ss = sess_find(l, chan);
+	uint8_t sig[4] = { 9, 0, 0, 0 };
 
-	if (cl->kind != CL_EXEC || cl->vm < 0 || (size_t)cl->vm >= s->nvms)
+	if (ss == NULL || ss->owner != owner)
 		return;
-	vm = &s->vms[cl->vm];
-	ss = sess_find(&vm->link, cl->chan);
-	if (ss == NULL || ss->cl != cl)
-		return;
-	ss->cl = NULL;
-	if (vm->link.src.fd < 0) {
-		ss->used = false;
+	ss->owner = NULL;
+	if (l->fd < 0) {
+		sess_end(ss);
 		return;
 	}
 	/* Keep the slot until the agent's EXIT: the channel stays taken. */
-	{
-		uint8_t sig[4] = { 9, 0, 0, 0 };
-
-		(void)link_send(s, vm, PROTO_KILL, 0, ss->chan, sig,
-		    sizeof(sig));
-	}
+	(void)link_send(l, PROTO_KILL, 0, ss->chan, sig, sizeof(sig));
 }
 
 /* One validated frame from the agent. */
 static void
-link_frame(struct sup *s, struct vm_rt *vm, const struct proto_hdr *h,
-    const uint8_t *p)
+link_frame(struct agentlink *l, const struct proto_hdr *h, const uint8_t *p)
 {
-	struct agentlink *l = &vm->link;
-	struct session *ss;
-	char text[128];
+	struct link_session *ss;
+	char text[128], msg[200];
 
 	if (h->chan == 0) {
 		switch (h->type) {
@@ -292,15 +278,14 @@ link_frame(struct sup *s, struct vm_rt *vm, const struct proto_hdr *h,
 
 			sanitize(l->version, sizeof(l->version), p,
 			    n < 31 ? n : 31);
-			if (vm->state == VM_BOOTING)
-				vm_agent_ready(s, vm, l->version);
+			l->ready(l->arg, l->version);
 			return;
 		}
 		case PROTO_PONG:
 			return;
 		case PROTO_ERROR:
 			sanitize(text, sizeof(text), p, h->len);
-			log_warnx("%s: agent error: %s", vm->cfg->name, text);
+			log_warnx("%s: agent error: %s", l->name, text);
 			return;
 		default:
 			break;
@@ -312,41 +297,32 @@ link_frame(struct sup *s, struct vm_rt *vm, const struct proto_hdr *h,
 	if (ss == NULL) {
 		l->dropped++;
 		log_debug("%s: frame type %u for unknown channel %u dropped",
-		    vm->cfg->name, h->type, h->chan);
+		    l->name, h->type, h->chan);
 		return;
 	}
 	switch (h->type) {
 	case PROTO_STDOUT:
 	case PROTO_STDERR:
-		if (ss->cl != NULL)
-			(void)client_send(s, ss->cl, h->type == PROTO_STDOUT ?
-			    CTL_STDOUT : CTL_STDERR, 0, p, h->len);
+		if (ss->owner != NULL)
+			ss->ops->output(ss->owner, h->type, p, h->len);
 		return;
-	case PROTO_EXIT:
+	case PROTO_EXIT: {
+		const struct link_owner_ops *ops = ss->ops;
+		void *owner = ss->owner;
+
 		if (h->len != sizeof(struct proto_exit)) {
 			l->dropped++;
 			return;
 		}
-		if (ss->cl != NULL) {
-			struct client *cl = ss->cl;
-
-			(void)client_send(s, cl, CTL_EXIT, 0, p, h->len);
-			cl->kind = CL_DONE;
-			client_finish(s, cl);
-		}
-		ss->used = false;
-		ss->cl = NULL;
+		sess_end(ss);
+		if (owner != NULL)
+			ops->exit(owner, p, h->len);
 		return;
+	}
 	case PROTO_ERROR:
 		sanitize(text, sizeof(text), p, h->len);
-		if (ss->cl != NULL) {
-			struct client *cl = ss->cl;
-
-			cl->kind = CL_DONE;
-			client_err(s, cl, 1, "%s: %s", vm->cfg->name, text);
-		}
-		ss->used = false;
-		ss->cl = NULL;
+		snprintf(msg, sizeof(msg), "%s: %s", l->name, text);
+		sess_fail(ss, msg);
 		return;
 	default:
 		l->dropped++;
@@ -355,32 +331,28 @@ link_frame(struct sup *s, struct vm_rt *vm, const struct proto_hdr *h,
 }
 
 static void
-link_event(struct sup *s, struct ev_src *src, uint32_t events)
+link_cb(void *arg, int fd, uint32_t events)
 {
-	struct vm_rt *vm = link_vm(s, src);
-	struct agentlink *l;
+	struct agentlink *l = arg;
 	struct proto_hdr h;
 	const uint8_t *p;
 	ssize_t n;
 
-	if (vm == NULL || vm->link.src.fd < 0)
-		return;		/* closed earlier in this epoll batch */
-	l = &vm->link;
 	if (events & EPOLLOUT) {
-		if (outq_flush(&l->out, l->src.fd) < 0) {
-			link_close(s, vm, "agent connection lost");
+		if (outq_flush(&l->out, l->fd) < 0) {
+			link_close(l, "agent connection lost");
 			return;
 		}
 	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !l->paused) {
-		n = proto_rx_read(l->rx, l->src.fd);
+		n = proto_rx_read(l->rx, l->fd);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			/* QEMU closed the port: it is exiting. */
-			link_close(s, vm, "the VM stopped");
+			link_close(l, "the VM stopped");
 			return;
 		}
-		while (l->src.fd >= 0 && proto_rx_next(l->rx, &h, &p) == 1)
-			link_frame(s, vm, &h, p);
+		while (l->fd >= 0 && proto_rx_next(l->rx, &h, &p) == 1)
+			link_frame(l, &h, p);
 	}
-	link_update(s, vm);
+	link_update(l);
 }

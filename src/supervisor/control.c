@@ -1,57 +1,74 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * control: the supervisor's control socket R/control.sock and its
- * clients (the isles CLI: status, exec, down, restart, and `up` itself
- * watching the system come up).  Protocol: ctl.h.
+ * control: see control.h.  Called from the supervisor's event loop (the
+ * listening socket and each client's socket) and by the supervisor's
+ * events; calls the supervisor only through struct control_ops, and the
+ * VMs' agent links as the owner of exec sessions.
  *
- * Trust: the socket lives in the 0700 run dir, so peers are the system's
- * owner; still every request is size- and field-checked, the number of
- * clients is bounded, and a client that stops reading is not allowed to
- * grow our memory (its exec's agent is paused, see agentlink.c; other
- * clients only receive small bounded replies).
+ * Clients are never freed outside their own event handler: client_finish
+ * and client_err only mark them closing (closed once their queue is
+ * flushed), so they may be called from any callback, while iterating.
  */
+#include "control.h"
+
 #include <errno.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "log.h"
-#include "monotime.h"
-#include "supervise.h"
+#include "outq.h"
+#include "proto.h"
 
 /* A client that is not an exec and holds more than this is dropped. */
 #define CLIENT_HARD_MAX	(1024u * 1024u)
 
-static void client_event(struct sup *s, struct ev_src *src, uint32_t ev);
+enum client_kind { CL_NEW, CL_EXEC, CL_WATCH, CL_DOWN, CL_RESTART, CL_DONE };
+
+struct client {
+	struct control *ctl;
+	int fd;
+	struct proto_rx *rx;
+	struct outq out;
+	enum client_kind kind;
+	int vm;			/* CL_EXEC, CL_RESTART */
+	uint32_t chan;		/* CL_EXEC */
+	bool rd_paused;		/* not reading: the agent's queue is full */
+	bool closing;		/* close once out is flushed */
+	struct client *next;
+};
+
+static void client_cb(void *arg, int fd, uint32_t events);
 
 static void
-client_close(struct sup *s, struct client *cl)
+client_close(struct client *cl)
 {
+	struct control *c = cl->ctl;
 	struct client **pp;
 
-	link_client_gone(s, cl);
-	sup_unwatch(s, &cl->src);
-	close(cl->src.fd);
-	for (pp = &s->clients; *pp != NULL; pp = &(*pp)->next)
+	if (cl->kind == CL_EXEC && cl->vm >= 0 && (size_t)cl->vm < c->nvms)
+		link_detach(&c->vms[cl->vm].link, cl->chan, cl);
+	ev_unwatch(c->loop, cl->fd);
+	close(cl->fd);
+	for (pp = &c->clients; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == cl) {
 			*pp = cl->next;
 			break;
 		}
-	s->nclients--;
+	c->nclients--;
 	outq_free(&cl->out);
 	free(cl->rx);
 	free(cl);
 }
 
-void
-client_update(struct sup *s, struct client *cl)
+/* Recompute what we wait for on cl's socket. */
+static void
+client_update(struct client *cl)
 {
 	uint32_t mask = 0;
 
@@ -59,20 +76,20 @@ client_update(struct sup *s, struct client *cl)
 		mask |= EPOLLIN;
 	if (outq_len(&cl->out) > 0 || cl->closing)
 		mask |= EPOLLOUT;	/* closing: the next EPOLLOUT closes */
-	if (mask != cl->src.mask)
-		(void)sup_watch(s, &cl->src, mask);
+	(void)ev_set_events(cl->ctl->loop, cl->fd, mask);
 }
 
-int
-client_send(struct sup *s, struct client *cl, uint16_t type, uint16_t flags,
-    const void *p, size_t len)
+/* Queue a frame to cl; 0 / -1 (cl is then closing). */
+static int
+client_send(struct client *cl, uint16_t type, uint16_t flags, const void *p,
+    size_t len)
 {
 	if (cl->closing && type != CTL_ERR)
 		return 0;
 	if (outq_frame(&cl->out, type, flags, 0, p, len) < 0) {
 		log_warn("control client: queue");
 		cl->closing = true;
-		client_update(s, cl);
+		client_update(cl);
 		return -1;
 	}
 	if (cl->kind != CL_EXEC && outq_len(&cl->out) > CLIENT_HARD_MAX) {
@@ -80,19 +97,24 @@ client_send(struct sup *s, struct client *cl, uint16_t type, uint16_t flags,
 		outq_free(&cl->out);
 		cl->closing = true;
 	}
-	client_update(s, cl);
+	client_update(cl);
 	return 0;
 }
 
-void
-client_finish(struct sup *s, struct client *cl)
+/* Close cl once what is queued is written. */
+static void
+client_finish(struct client *cl)
 {
 	cl->closing = true;
-	client_update(s, cl);
+	client_update(cl);
 }
 
-void
-client_err(struct sup *s, struct client *cl, int code, const char *fmt, ...)
+/* Send ERR (flags = the CLI's exit code) and finish. */
+static void client_err(struct client *cl, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+client_err(struct client *cl, int code, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -105,353 +127,257 @@ client_err(struct sup *s, struct client *cl, int code, const char *fmt, ...)
 		n = 0;
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
-	(void)client_send(s, cl, CTL_ERR, (uint16_t)code, msg, (size_t)n);
-	client_finish(s, cl);
+	(void)client_send(cl, CTL_ERR, (uint16_t)code, msg, (size_t)n);
+	client_finish(cl);
+}
+
+/* ---- a client as the owner of an exec session (agentlink.h) ---- */
+
+static void
+exec_output(void *owner, uint16_t stream, const void *p, size_t len)
+{
+	(void)client_send(owner, stream == PROTO_STDOUT ? CTL_STDOUT :
+	    CTL_STDERR, 0, p, len);
 }
 
 static void
-accept_event(struct sup *s, struct ev_src *src, uint32_t events)
+exec_exit(void *owner, const void *p, size_t len)
 {
-	struct client *cl;
-	int fd;
+	struct client *cl = owner;
 
-	fd = accept4(src->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0) {
+	(void)client_send(cl, CTL_EXIT, 0, p, len);
+	cl->kind = CL_DONE;
+	client_finish(cl);
+}
+
+static void
+exec_error(void *owner, const char *msg)
+{
+	struct client *cl = owner;
+
+	cl->kind = CL_DONE;
+	client_err(cl, 1, "%s", msg);
+}
+
+static size_t
+exec_queued(void *owner)
+{
+	const struct client *cl = owner;
+
+	return outq_len(&cl->out);
+}
+
+static void
+exec_resume(void *owner)
+{
+	struct client *cl = owner;
+
+	if (cl->rd_paused) {
+		cl->rd_paused = false;
+		client_update(cl);
+	}
+}
+
+static const struct link_owner_ops exec_ops = {
+	.output = exec_output,
+	.exit = exec_exit,
+	.error = exec_error,
+	.queued = exec_queued,
+	.resume = exec_resume,
+};
+
+/* ---- requests ---- */
+
+static void
+accept_cb(void *arg, int fd, uint32_t events)
+{
+	struct control *c = arg;
+	struct client *cl;
+	int cfd;
+
+	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			log_warn("control socket accept");
 		return;
 	}
-	if (s->nclients >= CLIENTS_MAX) {
+	if (c->nclients >= CLIENTS_MAX) {
 		log_warnx("too many control clients; refusing one");
-		close(fd);
+		close(cfd);
 		return;
 	}
 	cl = calloc(1, sizeof(*cl));
 	if (cl != NULL)
 		cl->rx = malloc(sizeof(*cl->rx));
-	if (cl == NULL || cl->rx == NULL) {
+	if (cl == NULL || cl->rx == NULL ||
+	    ev_watch(c->loop, cfd, EPOLLIN, client_cb, cl) < 0) {
 		log_warn("control client");
 		if (cl != NULL)
-			free(cl);
-		close(fd);
+			free(cl->rx);
+		free(cl);
+		close(cfd);
 		return;
 	}
 	proto_rx_init(cl->rx);
-	cl->src.fd = fd;
-	cl->src.fn = client_event;
+	cl->ctl = c;
+	cl->fd = cfd;
 	cl->vm = -1;
 	cl->kind = CL_NEW;
-	cl->next = s->clients;
-	s->clients = cl;
-	s->nclients++;
-	client_update(s, cl);
+	cl->next = c->clients;
+	c->clients = cl;
+	c->nclients++;
 }
 
 int
-ctl_listen_init(struct sup *s, int fd)
+control_init(struct control *c, struct ev_loop *loop, int fd,
+    const struct sc_system *sys, struct vm *vms, size_t nvms,
+    const struct control_ops *ops, void *arg)
 {
-	s->ctl.fd = fd;
-	s->ctl.fn = accept_event;
-	return sup_watch(s, &s->ctl, EPOLLIN);
-}
-
-/* Escape a string for JSON into out (always NUL-terminated). */
-static void
-json_str(char *out, size_t len, const char *in)
-{
-	size_t j = 0;
-
-	for (; *in != '\0' && j + 7 < len; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (c == '"' || c == '\\') {
-			out[j++] = '\\';
-			out[j++] = (char)c;
-		} else if (c < 0x20 || c >= 0x7f)
-			j += (size_t)snprintf(out + j, len - j, "\\u%04x", c);
-		else
-			out[j++] = (char)c;
-	}
-	out[j] = '\0';
-}
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->len >= b->cap)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		b->len += (size_t)n;
-	if (b->len >= b->cap)
-		b->len = b->cap - 1;
-}
-
-static double
-child_uptime(const struct child *c)
-{
-	struct timespec now;
-
-	if (c->state != CHILD_RUNNING)
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - c->started.tv_sec) +
-	    (double)(now.tv_nsec - c->started.tv_nsec) / 1e9;
-}
-
-static const char *
-phase_name(const struct sup *s)
-{
-	if (s->phase == SUP_STOPPING)
-		return "stopping";
-	return s->phase == SUP_RUNNING ? "running" : "starting";
-}
-
-static void
-render_json(struct sup *s, struct sbuf *b)
-{
-	char esc[1100];
-
-	json_str(esc, sizeof(esc), s->sys->name);
-	sb_printf(b, "{\"system\":\"%s\",", esc);
-	json_str(esc, sizeof(esc), s->rundir);
-	sb_printf(b, "\"run_dir\":\"%s\",\"supervisor_pid\":%d,"
-	    "\"state\":\"%s\",\"accel\":\"%s\",\"uptime\":%.1f,\"vms\":[", esc,
-	    (int)getpid(), phase_name(s),
-	    s->accel == SC_ACCEL_KVM ? "kvm" : "tcg",
-	    (double)(mono_ms() - s->started_ms) / 1000.0);
-	for (size_t i = 0; i < s->nvms; i++) {
-		struct vm_rt *vm = &s->vms[i];
-
-		json_str(esc, sizeof(esc), vm->reason);
-		sb_printf(b, "%s{\"index\":%u,\"name\":\"%s\",\"state\":\"%s\","
-		    "\"pid\":%d,\"uptime\":%.1f,\"memory\":%llu,\"vcpus\":%u,"
-		    "\"restarts\":%u,\"last_exit\":%s%s%s}", i ? "," : "",
-		    vm->idx, vm->cfg->name, vm_state_name(vm->state),
-		    vm->child->state == CHILD_RUNNING ? (int)vm->child->pid : 0,
-		    child_uptime(vm->child),
-		    (unsigned long long)vm->cfg->memory, vm->cfg->vcpus,
-		    vm->child->restarts, vm->reason[0] ? "\"" : "",
-		    vm->reason[0] ? esc : "null", vm->reason[0] ? "\"" : "");
-	}
-	sb_printf(b, "],\"daemons\":[");
-	for (size_t i = 0, k = 0; i < s->nchildren; i++) {
-		struct child *c = &s->children[i];
-
-		if (c->kind != CHILD_DAEMON)
-			continue;
-		bool ex = c->state == CHILD_EXITED || c->restarts > 0;
-
-		json_str(esc, sizeof(esc), ex ? child_status_str(c->status) :
-		    "");
-		sb_printf(b, "%s{\"name\":\"%s\",\"state\":\"%s\",\"pid\":%d,"
-		    "\"restarts\":%u,\"last_exit\":%s%s%s}", k++ ? "," : "",
-		    c->name, c->state == CHILD_RUNNING ? "running" :
-		    c->state == CHILD_EXITED ? "exited" : "idle",
-		    (int)c->pid, c->restarts, ex ? "\"" : "",
-		    ex ? esc : "null", ex ? "\"" : "");
-	}
-	sb_printf(b, "]}\n");
-}
-
-static void
-fmt_uptime(char *out, size_t len, double secs)
-{
-	unsigned long t = (unsigned long)secs;
-
-	if (t >= 3600)
-		snprintf(out, len, "%luh%02lum", t / 3600, t / 60 % 60);
-	else if (t >= 60)
-		snprintf(out, len, "%lum%02lus", t / 60, t % 60);
-	else
-		snprintf(out, len, "%lus", t);
-}
-
-static void
-render_text(struct sup *s, struct sbuf *b)
-{
-	char up[32];
-
-	fmt_uptime(up, sizeof(up),
-	    (double)(mono_ms() - s->started_ms) / 1000.0);
-	sb_printf(b, "system %s: %s, %s, supervisor pid %d, up %s\n"
-	    "run dir %s\n\n", s->sys->name, phase_name(s),
-	    s->accel == SC_ACCEL_KVM ? "kvm" : "tcg", (int)getpid(), up,
-	    s->rundir);
-	sb_printf(b, "%-3s %-12s %-10s %-8s %-8s %-7s %-8s %s\n", "#", "VM",
-	    "STATE", "PID", "UPTIME", "MEMORY", "RESTARTS", "LAST EXIT");
-	for (size_t i = 0; i < s->nvms; i++) {
-		struct vm_rt *vm = &s->vms[i];
-		char pid[16] = "-";
-
-		if (vm->child->state == CHILD_RUNNING)
-			snprintf(pid, sizeof(pid), "%d", (int)vm->child->pid);
-		if (vm->child->state == CHILD_RUNNING)
-			fmt_uptime(up, sizeof(up), child_uptime(vm->child));
-		else
-			snprintf(up, sizeof(up), "-");
-		char mem[24];
-
-		snprintf(mem, sizeof(mem), "%lluM",
-		    (unsigned long long)(vm->cfg->memory >> 20));
-		sb_printf(b, "%-3u %-12s %-10s %-8s %-8s %-7s %-8u %s\n",
-		    vm->idx, vm->cfg->name, vm_state_name(vm->state), pid, up,
-		    mem, vm->child->restarts, vm->reason[0] ? vm->reason : "-");
-	}
-	for (size_t i = 0, k = 0; i < s->nchildren; i++) {
-		struct child *c = &s->children[i];
-
-		if (c->kind != CHILD_DAEMON)
-			continue;
-		if (k++ == 0)
-			sb_printf(b, "\ndaemons:\n");
-		if (c->state == CHILD_RUNNING && c->restarts > 0)
-			sb_printf(b, "  %-12s running, pid %d, restarts %u "
-			    "(last exit: %s)\n", c->name, (int)c->pid,
-			    c->restarts, child_status_str(c->status));
-		else if (c->state == CHILD_RUNNING)
-			sb_printf(b, "  %-12s running, pid %d, restarts %u\n",
-			    c->name, (int)c->pid, c->restarts);
-		else
-			sb_printf(b, "  %-12s %s\n", c->name,
-			    c->state == CHILD_EXITED ?
-			    child_status_str(c->status) : "not started");
-	}
+	memset(c, 0, sizeof(*c));
+	c->loop = loop;
+	c->fd = fd;
+	c->sys = sys;
+	c->vms = vms;
+	c->nvms = nvms;
+	c->ops = ops;
+	c->arg = arg;
+	return ev_watch(loop, fd, EPOLLIN, accept_cb, c);
 }
 
 /* "VM\0" at the start of p: returns the VM or NULL after replying. */
-static struct vm_rt *
-find_vm_arg(struct sup *s, struct client *cl, const uint8_t *p, size_t len,
-    size_t *used)
+static struct vm *
+find_vm_arg(struct client *cl, const uint8_t *p, size_t len, size_t *used)
 {
+	struct control *c = cl->ctl;
 	size_t n = strnlen((const char *)p, len);
 	int idx;
 
 	if (n == len || n == 0) {
-		client_err(s, cl, 2, "malformed request");
+		client_err(cl, 2, "malformed request");
 		return NULL;
 	}
 	*used = n + 1;
-	idx = sc_vm_find(s->sys, (const char *)p);
+	idx = sc_vm_find(c->sys, (const char *)p);
 	if (idx < 0) {
 		char names[512] = "";
 		size_t off = 0;
 
-		for (size_t i = 0; i < s->nvms && off < sizeof(names); i++)
+		for (size_t i = 0; i < c->nvms && off < sizeof(names); i++)
 			off += (size_t)snprintf(names + off, sizeof(names) - off,
-			    "%s%s", i ? " " : "", s->vms[i].cfg->name);
-		client_err(s, cl, 2, "no VM named '%.*s' in system %s "
+			    "%s%s", i ? " " : "", c->vms[i].cfg->name);
+		client_err(cl, 2, "no VM named '%.*s' in system %s "
 		    "(VMs: %s)", (int)(n > 64 ? 64 : n), (const char *)p,
-		    s->sys->name, names);
+		    c->sys->name, names);
 		return NULL;
 	}
-	return &s->vms[idx];
+	return &c->vms[idx];
 }
 
 static void
-req_exec(struct sup *s, struct client *cl, const struct proto_hdr *h,
-    const uint8_t *p)
+req_exec(struct client *cl, const struct proto_hdr *h, const uint8_t *p)
 {
-	struct vm_rt *vm;
+	struct control *c = cl->ctl;
+	struct vm *vm;
 	size_t used = 0;
+	uint32_t chan;
 
-	vm = find_vm_arg(s, cl, p, h->len, &used);
+	vm = find_vm_arg(cl, p, h->len, &used);
 	if (vm == NULL)
 		return;
 	/* argv: at least one string, every one NUL-terminated. */
 	if (used >= h->len || p[h->len - 1] != '\0') {
-		client_err(s, cl, 2, "exec: no command given");
+		client_err(cl, 2, "exec: no command given");
 		return;
 	}
-	if (s->phase == SUP_STOPPING) {
-		client_err(s, cl, 1, "system %s is stopping", s->sys->name);
+	if (c->stopping) {
+		client_err(cl, 1, "system %s is stopping", c->sys->name);
 		return;
 	}
 	if (vm->state != VM_READY) {
-		client_err(s, cl, 1, "%s is not ready (state: %s%s%s)",
+		client_err(cl, 1, "%s is not ready (state: %s%s%s)",
 		    vm->cfg->name, vm_state_name(vm->state),
 		    vm->reason[0] ? "; " : "", vm->reason);
 		return;
 	}
-	(void)link_exec(s, vm, cl, p + used, h->len - used,
-	    (h->flags & CTL_F_STDIN) != 0);
+	if (link_exec(&vm->link, &exec_ops, cl, p + used, h->len - used,
+	    (h->flags & CTL_F_STDIN) != 0, &chan) < 0)
+		return;		/* exec_error told the client */
+	cl->kind = CL_EXEC;
+	cl->vm = (int)vm->idx;
+	cl->chan = chan;
+}
+
+/* STDIN and KILL of a running exec. */
+static void
+req_exec_input(struct client *cl, const struct proto_hdr *h,
+    const uint8_t *p)
+{
+	struct agentlink *l = &cl->ctl->vms[cl->vm].link;
+	uint32_t sig;
+
+	switch (h->type) {
+	case CTL_STDIN:
+		if (link_send(l, PROTO_STDIN, 0, cl->chan, p, h->len) == 0 &&
+		    link_queued(l) > Q_HIGH) {
+			cl->rd_paused = true;
+			client_update(cl);
+		}
+		return;
+	case CTL_KILL:
+		if (h->len != 4)
+			return;
+		memcpy(&sig, p, 4);
+		if (sig == 0 || sig > 64)
+			return;
+		(void)link_send(l, PROTO_KILL, 0, cl->chan, p, 4);
+		return;
+	default:
+		return;
+	}
 }
 
 static void
-req_dispatch(struct sup *s, struct client *cl, const struct proto_hdr *h,
-    const uint8_t *p)
+req_dispatch(struct client *cl, const struct proto_hdr *h, const uint8_t *p)
 {
-	struct vm_rt *vm;
+	struct control *c = cl->ctl;
+	struct vm *vm;
 	size_t used;
 
 	if (cl->kind == CL_EXEC) {
-		struct vm_rt *evm = &s->vms[cl->vm];
-		uint32_t sig;
-
-		switch (h->type) {
-		case CTL_STDIN:
-			if (link_send(s, evm, PROTO_STDIN, 0, cl->chan, p,
-			    h->len) == 0 && outq_len(&evm->link.out) > Q_HIGH) {
-				cl->rd_paused = true;
-				client_update(s, cl);
-			}
-			return;
-		case CTL_KILL:
-			if (h->len != 4)
-				return;
-			memcpy(&sig, p, 4);
-			if (sig == 0 || sig > 64)
-				return;
-			(void)link_send(s, evm, PROTO_KILL, 0, cl->chan, p, 4);
-			return;
-		default:
-			return;
-		}
+		req_exec_input(cl, h, p);
+		return;
 	}
 	if (cl->kind != CL_NEW)
 		return;		/* one request per connection */
 	switch (h->type) {
 	case CTL_STATUS: {
-		struct sbuf b = { .cap = PROTO_MAX_PAYLOAD };
+		char *buf = malloc(PROTO_MAX_PAYLOAD);
+		size_t n;
 
-		b.p = malloc(b.cap);
-		if (b.p == NULL) {
-			client_err(s, cl, 1, "out of memory");
+		if (buf == NULL) {
+			client_err(cl, 1, "out of memory");
 			return;
 		}
-		b.p[0] = '\0';
-		if (h->flags & CTL_F_JSON)
-			render_json(s, &b);
-		else
-			render_text(s, &b);
+		n = c->ops->status(c->arg, (h->flags & CTL_F_JSON) != 0, buf,
+		    PROTO_MAX_PAYLOAD);
 		cl->kind = CL_DONE;
-		(void)client_send(s, cl, CTL_OK, 0, b.p, b.len);
-		free(b.p);
-		client_finish(s, cl);
+		(void)client_send(cl, CTL_OK, 0, buf, n);
+		free(buf);
+		client_finish(cl);
 		return;
 	}
 	case CTL_EXEC:
-		req_exec(s, cl, h, p);
+		req_exec(cl, h, p);
 		return;
 	case CTL_WATCH:
 		cl->kind = CL_WATCH;
-		for (size_t i = 0; i < s->nvms; i++)
-			ctl_vm_event(s, &s->vms[i], NULL);
-		if (s->phase == SUP_RUNNING)
-			(void)client_send(s, cl, CTL_READY, 0, NULL, 0);
-		else if (s->failed)
-			(void)client_send(s, cl, CTL_FAILED, 0, s->fail_reason,
-			    strlen(s->fail_reason));
+		for (size_t i = 0; i < c->nvms; i++)
+			control_vm_event(c, &c->vms[i], NULL);
+		if (c->running)
+			(void)client_send(cl, CTL_READY, 0, NULL, 0);
+		else if (c->failed)
+			(void)client_send(cl, CTL_FAILED, 0, c->fail_reason,
+			    strlen(c->fail_reason));
 		return;
 	case CTL_DOWN: {
 		uint32_t t = 0;
@@ -459,67 +385,79 @@ req_dispatch(struct sup *s, struct client *cl, const struct proto_hdr *h,
 		if (h->len == 4)
 			memcpy(&t, p, 4);
 		cl->kind = CL_DOWN;
-		(void)client_send(s, cl, CTL_OK, 0, NULL, 0);
-		sup_shutdown(s, t ? t : s->down_timeout);
+		(void)client_send(cl, CTL_OK, 0, NULL, 0);
+		c->ops->down(c->arg, t);
 		return;
 	}
 	case CTL_RESTART:
-		vm = find_vm_arg(s, cl, p, h->len, &used);
+		vm = find_vm_arg(cl, p, h->len, &used);
 		if (vm == NULL)
 			return;
-		if (s->phase == SUP_STOPPING) {
-			client_err(s, cl, 1, "system %s is stopping",
-			    s->sys->name);
+		if (c->stopping) {
+			client_err(cl, 1, "system %s is stopping",
+			    c->sys->name);
 			return;
 		}
 		cl->kind = CL_RESTART;
 		cl->vm = (int)vm->idx;
-		if (sup_restart_vm(s, vm) < 0) {
+		if (c->ops->restart(c->arg, vm) < 0) {
 			cl->kind = CL_DONE;
-			client_err(s, cl, 1, "%s: cannot restart: %s",
+			client_err(cl, 1, "%s: cannot restart: %s",
 			    vm->cfg->name, strerror(errno));
 		}
 		return;
 	default:
-		client_err(s, cl, 2, "unknown request type %u", h->type);
+		client_err(cl, 2, "unknown request type %u", h->type);
 		return;
 	}
 }
 
 static void
-client_event(struct sup *s, struct ev_src *src, uint32_t events)
+client_cb(void *arg, int fd, uint32_t events)
 {
-	struct client *cl = (struct client *)((char *)src -
-	    offsetof(struct client, src));
+	struct client *cl = arg;
+	struct control *c = cl->ctl;
 	struct proto_hdr h;
 	const uint8_t *p;
 	ssize_t n;
 
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-		int r = outq_flush(&cl->out, cl->src.fd);
+		int r = outq_flush(&cl->out, cl->fd);
 
 		if (r < 0 || (r == 1 && cl->closing)) {
-			client_close(s, cl);
+			client_close(cl);
 			return;
 		}
 		if (cl->kind == CL_EXEC && outq_len(&cl->out) < Q_LOW)
-			link_update(s, &s->vms[cl->vm]);
+			link_update(&c->vms[cl->vm].link);
 	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !cl->rd_paused &&
 	    !cl->closing) {
-		n = proto_rx_read(cl->rx, cl->src.fd);
+		n = proto_rx_read(cl->rx, cl->fd);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			client_close(s, cl);
+			client_close(cl);
 			return;
 		}
 		while (!cl->closing && proto_rx_next(cl->rx, &h, &p) == 1)
-			req_dispatch(s, cl, &h, p);
+			req_dispatch(cl, &h, p);
 	}
-	client_update(s, cl);
+	client_update(cl);
+}
+
+/* ---- events from the supervisor ---- */
+
+/* A frame to every WATCH and DOWN client. */
+static void
+broadcast(struct control *c, uint16_t type, const void *p, size_t len)
+{
+	for (struct client *cl = c->clients; cl != NULL; cl = cl->next)
+		if (!cl->closing &&
+		    (cl->kind == CL_WATCH || cl->kind == CL_DOWN))
+			(void)client_send(cl, type, 0, p, len);
 }
 
 void
-ctl_vm_event(struct sup *s, struct vm_rt *vm, const char *detail)
+control_vm_event(struct control *c, const struct vm *vm, const char *detail)
 {
 	char msg[1024];
 	int n;
@@ -530,21 +468,21 @@ ctl_vm_event(struct sup *s, struct vm_rt *vm, const char *detail)
 		return;
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
-	for (struct client *cl = s->clients, *next; cl != NULL; cl = next) {
+	for (struct client *cl = c->clients, *next; cl != NULL; cl = next) {
 		next = cl->next;
 		if (cl->closing)
 			continue;
 		if (cl->kind == CL_WATCH || cl->kind == CL_DOWN)
-			(void)client_send(s, cl, CTL_EVENT, 0, msg, (size_t)n);
+			(void)client_send(cl, CTL_EVENT, 0, msg, (size_t)n);
 		if (cl->kind == CL_RESTART && cl->vm == (int)vm->idx) {
 			if (vm->state == VM_READY) {
 				cl->kind = CL_DONE;
-				(void)client_send(s, cl, CTL_OK, 0, NULL, 0);
-				client_finish(s, cl);
+				(void)client_send(cl, CTL_OK, 0, NULL, 0);
+				client_finish(cl);
 			} else if (vm->state == VM_CRASHED ||
 			    vm->state == VM_STOPPED) {
 				cl->kind = CL_DONE;
-				client_err(s, cl, 1, "%s: %s%s%s", vm->cfg->name,
+				client_err(cl, 1, "%s: %s%s%s", vm->cfg->name,
 				    vm_state_name(vm->state),
 				    vm->reason[0] ? ": " : "", vm->reason);
 			}
@@ -553,25 +491,38 @@ ctl_vm_event(struct sup *s, struct vm_rt *vm, const char *detail)
 }
 
 void
-ctl_close_all(struct sup *s)
+control_ready(struct control *c)
 {
-	while (s->clients != NULL) {
-		/* Best effort: hand over what is queued, then close. */
-		(void)outq_flush(&s->clients->out, s->clients->src.fd);
-		client_close(s, s->clients);
-	}
-	if (s->ctl.fd >= 0) {
-		sup_unwatch(s, &s->ctl);
-		close(s->ctl.fd);
-		s->ctl.fd = -1;
-	}
+	c->running = true;
+	broadcast(c, CTL_READY, NULL, 0);
 }
 
 void
-sup_broadcast(struct sup *s, uint16_t type, const void *p, size_t len)
+control_failed(struct control *c, const char *reason)
 {
-	for (struct client *cl = s->clients; cl != NULL; cl = cl->next)
-		if (!cl->closing &&
-		    (cl->kind == CL_WATCH || cl->kind == CL_DOWN))
-			(void)client_send(s, cl, type, 0, p, len);
+	c->failed = true;
+	snprintf(c->fail_reason, sizeof(c->fail_reason), "%s", reason);
+	broadcast(c, CTL_FAILED, reason, strlen(reason));
+}
+
+void
+control_stopping(struct control *c)
+{
+	c->running = false;
+	c->stopping = true;
+}
+
+void
+control_close(struct control *c)
+{
+	while (c->clients != NULL) {
+		/* Best effort: hand over what is queued, then close. */
+		(void)outq_flush(&c->clients->out, c->clients->fd);
+		client_close(c->clients);
+	}
+	if (c->fd >= 0) {
+		ev_unwatch(c->loop, c->fd);
+		close(c->fd);
+		c->fd = -1;
+	}
 }

@@ -6,5 +6,6 @@
 LIBS += supervisor
 supervisor_SRCS := $(sort $(wildcard src/supervisor/*.c))
 # The control protocol (ctl.h) and the frame queue (outq.h) are still in
-# src/isles; issue 9 part 2 moves them to src/proto, on every include path.
-CPPFLAGS += -Isrc/isles
+# src/isles; issue 9 part 2 moves them to src/proto, on every include
+# path, and this line goes.  No public header of ours includes them.
+$(BUILD)/obj/src/supervisor/%.o: CPPFLAGS += -Isrc/isles
