@@ -92,16 +92,19 @@ $(BUILD)/$($(1)_OBJ)/%.o: %.c
 	$$(CC) $$(CPPFLAGS) $$(filter-out $$(SANFLAGS),$$(CFLAGS)) $$($(1)_FLAGS) -c -o $$@ $$<
 endef
 
+# A library also depends on the folders of its sources: a source moved out
+# of a folder changes no object, but must leave the archive (a stale copy
+# in an old archive would shadow the moved code at link time).
 define lib_rule
-$(BUILD)/lib$(1).a: $(call objs,$($(1)_SRCS))
+$(BUILD)/lib$(1).a: $(call objs,$($(1)_SRCS)) $(sort $(dir $($(1)_SRCS)))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
 endef
 
 define guest_lib_rule
-$(BUILD)/$(2)/lib$(1).a: $(call gobjs,$($(1)_SRCS),$(2))
+$(BUILD)/$(2)/lib$(1).a: $(call gobjs,$($(1)_SRCS),$(2)) $(sort $(dir $($(1)_SRCS)))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
 endef
 
 define prog_rule

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * isles-blkbench: a vhost-user-blk load generator.  It is its own
- * minimal VMM (src/vhost/front.h): memfd guest memory, one split
+ * minimal VMM (tests/lib/front.h): memfd guest memory, one split
  * virtqueue, QD requests kept in flight, completions waited for on the
  * call eventfd (blocking poll, like a guest interrupt).  Works against any
  * vhost-user-blk back-end; bench/blk/run.sh compares isles-diskd with
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "vhost/front.h"
+#include "tests/lib/front.h"
 
 #define QSIZE	256
 #define T_IN	0

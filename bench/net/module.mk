@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# bench-net: two vhost-user-net front-ends (src/vhost/front.c) driving a
+# bench-net: two vhost-user-net front-ends (tests/lib/front.c) driving a
 # switch back-end; bench/net/run.sh compares isles-switchd and dpdk-testpmd.
 PROGS += bench-net
 bench-net_SRCS := bench/net/netbench.c
-bench-net_LIBA := vhost common
+bench-net_LIBA := vtest vhost common

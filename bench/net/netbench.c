@@ -2,7 +2,7 @@
 /*
  * bench-net: a two-port vhost-user-net load generator.
  *
- * Two minimal vhost-user front-ends (src/vhost/front.c, the same code the
+ * Two minimal vhost-user front-ends (tests/lib/front.c, the same code the
  * disk benchmark and the hostile-VMM test use) connect to two ports of a
  * back-end under test (isles-switchd, or dpdk-testpmd with two vhost
  * ports in io mode).  Port A's transmit queue is kept full of identical
@@ -34,7 +34,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
-#include "vhost/front.h"
+#include "tests/lib/front.h"
 
 #define QSIZE		256
 #define RXQ		0

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Switch benchmark: two vhost-user-net front-ends (build/bench-net, on
-# src/vhost/front.c) through
+# tests/lib/front.c) through
 #   (a) isles-switchd with two ports, and
 #   (b) dpdk-testpmd with two vhost ports in io mode (one forwarding core),
 # for 64 B, 1500 B and 64 KiB TSO frames.  Runs alternate between the two

@@ -360,7 +360,45 @@ mbr_entry(uint8_t *e, bool boot, uint8_t type, uint64_t start, uint64_t size)
 static uint64_t
 align_up(uint64_t v)
 {
+	if (v > UINT64_MAX - PT_ALIGN)
+		return UINT64_MAX;
 	return (v + PT_ALIGN - 1) / PT_ALIGN * PT_ALIGN;
+}
+
+static uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+void
+pt_room(enum pt_kind kind, const struct pt_newpart *parts, size_t n,
+    struct pt_room *room)
+{
+	uint64_t end = PT_ALIGN, used = 0;
+	unsigned primaries = 0;
+	bool logicals = false;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t start = align_up(end);
+		uint64_t sz = parts[i].size / PT_SECTOR +
+		    (parts[i].size % PT_SECTOR != 0);
+
+		if (kind == PT_MBR && parts[i].logical) {
+			logicals = true;
+			start = sat_add(start, PT_ALIGN);	/* its EBR */
+		} else {
+			primaries++;
+		}
+		end = sat_add(start, sz);
+		used = sat_add(used, sz);
+	}
+	room->slots = kind == PT_MBR ? primaries + logicals : 0;
+	room->need = end;
+	room->limit = kind == PT_MBR ? PT_MBR_LIMIT : UINT64_MAX;
+	if (kind == PT_GPT)
+		room->need = sat_add(end, PT_GPT_TAIL);
+	room->overhead = room->need - (used < room->need ? used : room->need);
 }
 
 /* Sectors of part i starting at start, up to end (exclusive). */
@@ -388,8 +426,10 @@ create_mbr(const struct pt_newpart *parts, size_t n, uint64_t sectors,
 	uint64_t cur = PT_ALIGN, end, ext_start = 0, sz;
 	uint64_t lebr[PT_MAX_LOGICAL], lsize[PT_MAX_LOGICAL];
 	size_t i, nprim = 0, nlog = 0;
+	struct pt_room room;
 
-	end = sectors > 0xffffffffull ? 0xffffffffull : sectors;
+	pt_room(PT_MBR, parts, n, &room);
+	end = sectors > room.limit ? room.limit : sectors;
 	for (i = 0; i < n; i++) {
 		if (parts[i].logical)
 			nlog++;
@@ -399,7 +439,7 @@ create_mbr(const struct pt_newpart *parts, size_t n, uint64_t sectors,
 		else
 			nprim++;
 	}
-	if (nprim + (nlog > 0) > 4)
+	if (room.slots > PT_MBR_SLOTS)
 		return pt_fail(err, errlen, "more than 4 primary partitions");
 	if (nlog > PT_MAX_LOGICAL)
 		return pt_fail(err, errlen, "too many logical partitions");
@@ -487,6 +527,8 @@ mbr_to_gpt_type(uint8_t type)
 #define GPT_ESIZE	128
 #define GPT_ESECT	(GPT_NENT * GPT_ESIZE / PT_SECTOR)
 
+_Static_assert(PT_GPT_TAIL == 1 + GPT_ESECT, "GPT tail: header + entries");
+
 static int
 create_gpt(const struct pt_newpart *parts, size_t n, uint64_t sectors,
     const uint8_t *seed, pt_write_fn wr, void *ctx, char *err, size_t errlen)
@@ -500,9 +542,9 @@ create_gpt(const struct pt_newpart *parts, size_t n, uint64_t sectors,
 
 	if (n > GPT_NENT)
 		return pt_fail(err, errlen, "too many partitions");
-	if (sectors < PT_ALIGN + 2 * (1 + GPT_ESECT) + 1)
+	if (sectors < PT_GPT_MIN)
 		return pt_fail(err, errlen, "disk too small for GPT");
-	last = sectors - 2 - GPT_ESECT;
+	last = sectors - 1 - PT_GPT_TAIL;
 	memset(ents, 0, sizeof(ents));
 	for (i = 0; i < n; i++) {
 		uint8_t *e = ents + i * GPT_ESIZE;

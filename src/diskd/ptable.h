@@ -67,12 +67,48 @@ struct pt_newpart {
 	bool logical;		/* MBR only: inside the extended partition */
 };
 
+#define PT_MBR_SLOTS	4		/* primary entries of an MBR */
+#define PT_MBR_LIMIT	0xffffffffull	/* sectors an MBR addresses: 2 TiB */
+#define PT_GPT_TAIL	33		/* backup entries and header at the end */
+#define PT_GPT_MIN	(PT_ALIGN + 2 * PT_GPT_TAIL + 1)	/* smallest GPT disk */
+
+/*
+ * The room a new layout takes, by the rules pt_create places it with:
+ * the first partition starts at 1 MiB (PT_ALIGN) and each next one on
+ * the first 1 MiB boundary after the one before; an MBR logical partition
+ * has its EBR in the 1 MiB before it, and the extended partition that
+ * holds the logical ones takes one of the PT_MBR_SLOTS table slots; an
+ * MBR addresses PT_MBR_LIMIT sectors; GPT keeps its backup table in the
+ * last PT_GPT_TAIL sectors of a disk of at least PT_GPT_MIN.  This is the
+ * one statement of those rules: pt_create writes by them, and `isles
+ * check` (src/sysconf/disks.c) judges a declared layout with them before
+ * the image exists.
+ *
+ * A layout fits a disk of S sectors when slots <= PT_MBR_SLOTS (MBR),
+ * need <= S and need <= limit (and, GPT, S >= PT_GPT_MIN); a last
+ * partition of size 0 (the rest of the disk) gets the sectors from need
+ * up to the smaller of S and limit, so it needs need < both.  Sizes are bytes as pt_create takes them
+ * (multiples of 512); logical is ignored for GPT.  Pure; never fails
+ * (sums saturate at UINT64_MAX).
+ */
+struct pt_room {
+	unsigned slots;		/* MBR table slots taken (GPT: 0) */
+	uint64_t need;		/* sectors up to the end of the last partition
+				   (the start of a last one of size 0), and the
+				   GPT backup table after it */
+	uint64_t overhead;	/* the sectors of need in no partition */
+	uint64_t limit;		/* sectors the table can address */
+};
+
+void pt_room(enum pt_kind kind, const struct pt_newpart *parts, size_t n,
+    struct pt_room *room);
+
 /*
  * Write a new partition table for parts[0..n) on a zeroed disk of
  * `sectors` sectors.  MBR: primaries in slots 1.., logicals (which must
  * come last in parts) inside one extended partition; GPT: protective MBR,
- * primary and backup headers and entry arrays.  Partitions start on 1 MiB
- * boundaries.  guid_seed: 16 random bytes for GPT GUIDs (NULL: zeros).
+ * primary and backup headers and entry arrays.  Partitions are placed as
+ * pt_room says.  guid_seed: 16 random bytes for GPT GUIDs (NULL: zeros).
  */
 int pt_create(enum pt_kind kind, const struct pt_newpart *parts, size_t n,
     uint64_t sectors, const uint8_t *guid_seed, pt_write_fn wr, void *ctx,

@@ -3,7 +3,7 @@
  * isles check [-q] FILE: validate a system file and print the plan.
  *
  * Called from main.c's dispatch table; all the checking is sc_load()'s
- * (src/lib/sysconf.c).  Prints the resolved plan and "FILE: ok" on stdout
+ * (src/sysconf).  Prints the resolved plan and "FILE: ok" on stdout
  * and exits 0, or prints every error ("FILE:LINE: what is wrong") and a
  * count on stderr and exits 1.  Usage errors exit 2.  -q prints nothing
  * but the errors.
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "isles.h"
-#include "sysconf.h"
+#include "sysconf/sysconf.h"
 
 static int
 check_usage(FILE *out, int status)

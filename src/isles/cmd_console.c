@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "conclient.h"
+#include "host/parse.h"
 #include "isles.h"
 #include "unixsock.h"
 
@@ -173,11 +174,10 @@ cmd_console(int argc, char **argv)
 	for (int i = 0; i < nvms; i++)
 		if (strcmp(names[i], vm) == 0)
 			idx = i;
-	if (idx == -1) {
-		char *end;
-		long v = strtol(vm, &end, 10);
+	if (idx == -1 && nvms > 0) {
+		unsigned v;
 
-		if (*vm != '\0' && *end == '\0' && v >= 0 && v < nvms)
+		if (host_parse_uint(vm, 0, (unsigned)nvms - 1, &v) == 0)
 			idx = (int)v;
 	}
 	if (idx == -1) {

@@ -16,8 +16,9 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "host/parse.h"
 #include "isles.h"
-#include "rundir.h"
+#include "supervisor/rundir.h"
 
 static void
 usage(FILE *f)
@@ -47,15 +48,14 @@ cmd_down(int argc, char **argv)
 			name = optarg;
 			break;
 		case 't': {
-			char *end;
-			unsigned long t = strtoul(optarg, &end, 10);
+			unsigned t;
 
-			if (*end != '\0' || t == 0 || t > 3600) {
+			if (host_parse_uint(optarg, 1, 3600, &t) < 0) {
 				fprintf(stderr, "isles down: --timeout %s: "
 				    "expected 1 to 3600 seconds\n", optarg);
 				return 2;
 			}
-			timeout = (uint32_t)t;
+			timeout = t;
 			break;
 		}
 		case 'q':

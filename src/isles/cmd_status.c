@@ -27,7 +27,7 @@
 #include "ctl.h"
 #include "isles.h"
 #include "monotime.h"
-#include "rundir.h"
+#include "supervisor/rundir.h"
 #include "unixsock.h"
 
 #define STATS_WAIT_MS	2000

@@ -30,15 +30,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "accel.h"
 #include "conclient.h"
 #include "ctl.h"
-#include "daemons.h"
+#include "host/listen.h"
 #include "image.h"
 #include "isles.h"
-#include "qemu.h"
-#include "rundir.h"
-#include "sysconf.h"
+#include "supervisor/accel.h"
+#include "supervisor/daemons.h"
+#include "supervisor/qemu.h"
+#include "supervisor/rundir.h"
+#include "sysconf/sysconf.h"
 
 static void
 usage(FILE *f)
@@ -95,26 +96,18 @@ unlink_at(const char *dir, const char *a, const char *b)
 		(void)unlink(path);
 }
 
+/* R/control.sock, listening (host_listen: a stale socket is replaced). */
 static int
 bind_control(const char *rundir)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	char path[PATH_MAX];
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", rundir);
-	(void)unlink(sa.sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 64) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
+	if ((size_t)snprintf(path, sizeof(path), "%s/control.sock", rundir) >=
+	    sizeof(path)) {
+		errno = ENAMETOOLONG;
 		return -1;
 	}
-	return fd;
+	return host_listen(path, 0600);
 }
 
 /* Fork + exec the supervisor; returns its pid or -1. */

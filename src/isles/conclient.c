@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * conclient: the terminal side of the serial console; see conclient.h and
- * docs/console.md.  Three parts: the escape parser (pure), the screen
- * formatter (pure: per-VM line buffers, colours or prefixes, removal of
- * the guest's terminal control sequences), and con_run, the poll loop
- * that joins the terminal to isles-consoled and owns the terminal mode.
+ * conclient: the terminal side of the serial console, the socket loop;
+ * see conclient.h and docs/console.md.  con_run joins the terminal to
+ * isles-consoled with one poll loop: typed bytes go through the escape
+ * parser (conesc.c), frames from the daemon through the screen formatter
+ * (conscreen.c), and the terminal is raw while it runs (conterm.c).
  *
  * Called by cmd_up (foreground multiplexer) and cmd_console (viewer).
  * Trusts isles-consoled for framing only: every frame is checked (type,
@@ -13,748 +13,24 @@
 #include "conclient.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "conesc.h"
+#include "conscreen.h"
+#include "conterm.h"
 #include "log.h"
 #include "monotime.h"
 #include "proto.h"
 #include "unixsock.h"
-
-/* ==== escape parser ==================================================== */
-
-enum {
-	ESC_NORMAL,	/* bytes go to the target VMs */
-	ESC_AT,		/* '@' typed at the start of a line */
-	ESC_NUM,	/* '@' and digits of a VM number (>10 VMs) */
-	ESC_WORD,	/* '@' and letters: a VM name or a command key */
-	ESC_MULTI,	/* '@m': VM numbers, ended by 'm' or Return */
-};
-
-static uint32_t
-vm_bit(unsigned n)
-{
-	return (uint32_t)1u << n;
-}
-
-void
-con_esc_init(struct con_esc *e, unsigned nvms,
-    const char names[][CON_MAX_NAME + 1], int viewer)
-{
-	memset(e, 0, sizeof(*e));
-	e->nvms = nvms > CON_MAX_VMS ? CON_MAX_VMS : nvms;
-	for (unsigned i = 0; i < e->nvms; i++)
-		snprintf(e->names[i], sizeof(e->names[i]), "%s", names[i]);
-	e->viewer = viewer;
-	e->state = ESC_NORMAL;
-	e->line_start = true;
-	e->target = vm_bit(viewer >= 0 ? (unsigned)viewer : 0);
-}
-
-void
-con_esc_noquit(struct con_esc *e, bool noquit)
-{
-	e->noquit = noquit;
-}
-
-static bool
-is_line_end(uint8_t c)
-{
-	/* Return, LF, ^C, ^Z: after these the next '@' is an escape. */
-	return c == '\r' || c == '\n' || c == 0x03 || c == 0x1a;
-}
-
-static bool
-is_cmd_key(uint8_t c)
-{
-	return c == 'm' || c == 'q' || c == 'd';
-}
-
-static bool
-is_name_char(uint8_t c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-	    c == '-';
-}
-
-/* Does any VM name start with the n bytes at w? */
-static bool
-name_prefix(const struct con_esc *e, const char *w, size_t n)
-{
-	for (unsigned i = 0; i < e->nvms; i++)
-		if (strncmp(e->names[i], w, n) == 0)
-			return true;
-	return false;
-}
-
-static void
-act_error(struct con_esc *e, struct con_act *a, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-act_error(struct con_esc *e, struct con_act *a, const char *fmt, ...)
-{
-	va_list ap;
-
-	a->kind = CON_ACT_ERROR;
-	va_start(ap, fmt);
-	vsnprintf(a->msg, sizeof(a->msg), fmt, ap);
-	va_end(ap);
-	e->state = ESC_NORMAL;
-	e->line_start = true;	/* nothing was sent: try again at once */
-}
-
-/* Describe a VM set as "0 (vm0), 1 (vm1)". */
-static void
-describe(const struct con_esc *e, uint32_t vms, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < e->nvms && n < size; i++) {
-		int k;
-
-		if (!(vms & vm_bit(i)))
-			continue;
-		k = snprintf(buf + n, size - n, "%s%u (%s)", n ? ", " : "", i,
-		    e->names[i]);
-		if (k < 0)
-			break;
-		n += (size_t)k;
-	}
-}
-
-static void
-act_switch(struct con_esc *e, struct con_act *a, uint32_t vms)
-{
-	char what[160];
-
-	e->target = vms;
-	e->state = ESC_NORMAL;
-	e->line_start = true;
-	a->kind = CON_ACT_SWITCH;
-	a->vms = vms;
-	describe(e, vms, what, sizeof(what));
-	snprintf(a->msg, sizeof(a->msg), "Switching input to %s", what);
-}
-
-static void
-act_viewer_refuse(struct con_esc *e, struct con_act *a)
-{
-	act_error(e, a, "this console types only into %s; @d detaches, "
-	    "@? shows help", e->names[e->viewer]);
-}
-
-static void
-act_cmd(struct con_esc *e, struct con_act *a, uint8_t c)
-{
-	e->state = ESC_NORMAL;
-	e->line_start = true;
-	switch (c) {
-	case 'q':
-		a->kind = e->viewer >= 0 || e->noquit ? CON_ACT_DETACH :
-		    CON_ACT_QUIT;
-		break;
-	case 'd':
-		a->kind = CON_ACT_DETACH;
-		break;
-	case 'm':
-		if (e->viewer >= 0) {
-			act_viewer_refuse(e, a);
-			break;
-		}
-		e->state = ESC_MULTI;
-		e->multi = 0;
-		e->num = 0;
-		e->have_num = false;
-		break;
-	}
-}
-
-static void
-feed_at(struct con_esc *e, uint8_t c, struct con_act *a)
-{
-	if (c == '@') {
-		e->state = ESC_NORMAL;
-		e->line_start = false;
-		a->kind = CON_ACT_SEND;
-		a->vms = e->target;
-		a->byte = '@';
-		return;
-	}
-	if (c == '?') {
-		e->state = ESC_NORMAL;
-		e->line_start = true;
-		a->kind = CON_ACT_HELP;
-		return;
-	}
-	if (c >= '0' && c <= '9') {
-		unsigned d = c - '0';
-
-		if (e->viewer >= 0) {
-			act_viewer_refuse(e, a);
-			return;
-		}
-		if (d >= e->nvms) {
-			act_error(e, a, "no VM %u (VMs are 0 to %u; @? for help)",
-			    d, e->nvms - 1);
-			return;
-		}
-		if (d != 0 && d * 10 < e->nvms) {
-			/* Could be the start of a longer number. */
-			e->state = ESC_NUM;
-			e->num = d;
-			return;
-		}
-		act_switch(e, a, vm_bit(d));
-		return;
-	}
-	if (c >= 'a' && c <= 'z') {
-		char w[1] = { (char)c };
-
-		if (is_cmd_key(c) && (e->viewer >= 0 || !name_prefix(e, w, 1))) {
-			act_cmd(e, a, c);
-			return;
-		}
-		if (e->viewer < 0 && name_prefix(e, w, 1)) {
-			e->state = ESC_WORD;
-			e->word[0] = (char)c;
-			e->wlen = 1;
-			return;
-		}
-	}
-	if (c >= 0x20 && c < 0x7f)
-		act_error(e, a, "unknown console command '@%c' (@? for help)", c);
-	else
-		act_error(e, a, "unknown console command '@' + 0x%02x "
-		    "(@? for help)", c);
-}
-
-static void
-feed_num(struct con_esc *e, uint8_t c, struct con_act *a)
-{
-	if (c == '\r' || c == '\n') {
-		act_switch(e, a, vm_bit(e->num));
-		return;
-	}
-	if (c < '0' || c > '9') {
-		act_error(e, a, "VM number: expected digits ended by Return");
-		return;
-	}
-	e->num = e->num * 10 + (unsigned)(c - '0');
-	if (e->num >= e->nvms) {
-		act_error(e, a, "no VM %u (VMs are 0 to %u)", e->num,
-		    e->nvms - 1);
-		return;
-	}
-	if (e->num * 10 >= e->nvms)
-		act_switch(e, a, vm_bit(e->num));
-}
-
-static void feed_multi(struct con_esc *e, uint8_t c, struct con_act *a);
-
-static void
-feed_word(struct con_esc *e, uint8_t c, struct con_act *a)
-{
-	if (c == '\r' || c == '\n') {
-		for (unsigned i = 0; i < e->nvms; i++) {
-			if (strlen(e->names[i]) == e->wlen &&
-			    memcmp(e->names[i], e->word, e->wlen) == 0) {
-				act_switch(e, a, vm_bit(i));
-				return;
-			}
-		}
-		if (e->wlen == 1 && (e->word[0] == 'q' || e->word[0] == 'd')) {
-			act_cmd(e, a, (uint8_t)e->word[0]);
-			return;
-		}
-		act_error(e, a, "no VM called '%.*s' (@? for help)",
-		    (int)e->wlen, e->word);
-		return;
-	}
-	if (c == 0x7f || c == 0x08) {
-		if (--e->wlen == 0)
-			e->state = ESC_AT;
-		return;
-	}
-	if (is_name_char(c) && e->wlen < CON_MAX_NAME) {
-		e->word[e->wlen] = (char)c;
-		if (name_prefix(e, e->word, e->wlen + 1)) {
-			e->wlen++;
-			return;
-		}
-	}
-	/* "@m" that turned out not to begin a name: multi-VM input. */
-	if (e->wlen == 1 && e->word[0] == 'm' &&
-	    ((c >= '0' && c <= '9') || c == ' ' || c == ',')) {
-		act_cmd(e, a, 'm');
-		feed_multi(e, c, a);
-		return;
-	}
-	if (is_name_char(c))
-		act_error(e, a, "no VM called '%.*s%c' (@? for help)",
-		    (int)e->wlen, e->word, c);
-	else
-		act_error(e, a, "console command '@%.*s...' discarded "
-		    "(@NAME needs Return; @? for help)", (int)e->wlen, e->word);
-}
-
-static void
-feed_multi(struct con_esc *e, uint8_t c, struct con_act *a)
-{
-	bool end = c == 'm' || c == '\r' || c == '\n';
-
-	if (c >= '0' && c <= '9') {
-		e->num = e->num * 10 + (unsigned)(c - '0');
-		e->have_num = true;
-		if (e->num >= e->nvms) {
-			act_error(e, a, "no VM %u (VMs are 0 to %u)", e->num,
-			    e->nvms - 1);
-		}
-		return;
-	}
-	if (c == ' ' || c == ',' || end) {
-		if (e->have_num)
-			e->multi |= vm_bit(e->num);
-		e->num = 0;
-		e->have_num = false;
-		if (!end)
-			return;
-		if (e->multi == 0) {
-			act_error(e, a, "multi-VM input: no VM given "
-			    "(e.g. @m 0 1 m)");
-			return;
-		}
-		act_switch(e, a, e->multi);
-		return;
-	}
-	act_error(e, a, "multi-VM input: expected VM numbers ended by m or "
-	    "Return; discarded");
-}
-
-void
-con_esc_feed(struct con_esc *e, uint8_t c, struct con_act *a)
-{
-	a->kind = CON_ACT_NONE;
-	a->vms = 0;
-	a->byte = 0;
-	a->msg[0] = '\0';
-	switch (e->state) {
-	case ESC_NORMAL:
-		if (c == '@' && e->line_start) {
-			e->state = ESC_AT;
-			return;
-		}
-		a->kind = CON_ACT_SEND;
-		a->vms = e->target;
-		a->byte = c;
-		e->line_start = is_line_end(c);
-		return;
-	case ESC_AT:
-		feed_at(e, c, a);
-		return;
-	case ESC_NUM:
-		feed_num(e, c, a);
-		return;
-	case ESC_WORD:
-		feed_word(e, c, a);
-		return;
-	case ESC_MULTI:
-		feed_multi(e, c, a);
-		return;
-	}
-}
-
-/* ==== screen formatter ================================================== */
-
-static const char *const colours[] = {
-	"32", "33", "36", "35", "34", "31", "92", "93", "96", "95", "94", "91",
-};
-
-const char *
-con_colour(unsigned n)
-{
-	return colours[n % (sizeof(colours) / sizeof(colours[0]))];
-}
-
-void
-con_sink_put(struct con_sink *s, const void *p, size_t n)
-{
-	if (n == 0)
-		return;
-	if (s->len + n > s->cap) {
-		size_t cap = s->cap ? s->cap : 4096;
-		uint8_t *np;
-
-		while (cap < s->len + n)
-			cap *= 2;
-		np = realloc(s->p, cap);
-		if (np == NULL) {
-			s->oom = true;
-			return;
-		}
-		s->p = np;
-		s->cap = cap;
-	}
-	memcpy(s->p + s->len, p, n);
-	s->len += n;
-}
-
-static void
-sink_str(struct con_sink *s, const char *str)
-{
-	con_sink_put(s, str, strlen(str));
-}
-
-void
-con_sink_free(struct con_sink *s)
-{
-	free(s->p);
-	memset(s, 0, sizeof(*s));
-}
-
-void
-con_screen_init(struct con_screen *s, unsigned nvms,
-    const char names[][CON_MAX_NAME + 1], bool prefix, bool raw,
-    const char *eol)
-{
-	memset(s, 0, sizeof(*s));
-	s->nvms = nvms > CON_MAX_VMS ? CON_MAX_VMS : nvms;
-	for (unsigned i = 0; i < s->nvms; i++)
-		snprintf(s->names[i], sizeof(s->names[i]), "%s", names[i]);
-	s->prefix = prefix;
-	s->raw = raw;
-	s->eol = eol;
-	s->cur = -1;
-}
-
-/* End the partial line that is on the screen (colour off, new line). */
-static void
-screen_break(struct con_screen *s, struct con_sink *out)
-{
-	if (s->cur != -1) {
-		if (!s->prefix)
-			sink_str(out, "\033[0m");
-		sink_str(out, s->eol);
-		s->cur = -1;
-	}
-}
-
-static void screen_redraw_eager(struct con_screen *s, unsigned except,
-    struct con_sink *out);
-
-/*
- * Put VM vm's line on the screen: the bytes not shown yet, or the whole
- * line so far for the VM you type into when its line was interrupted.
- * `complete` ends the line.  A partial line stays "open" (its colour on)
- * so that the rest of it continues seamlessly unless something else has
- * to be drawn first.
- */
-static void
-screen_emit(struct con_screen *s, unsigned vm, bool complete,
-    struct con_sink *out)
-{
-	struct con_vmline *l = &s->vm[vm];
-	char pre[CON_MAX_NAME + 16];
-	size_t from = l->shown;
-
-	if (s->cur != (int)vm) {
-		screen_break(s, out);
-		if (l->len == 0 && complete && !s->prefix) {
-			sink_str(out, s->eol);	/* an empty line needs no colour */
-			return;
-		}
-		if (s->prefix)
-			snprintf(pre, sizeof(pre), "[%s] ", s->names[vm]);
-		else
-			snprintf(pre, sizeof(pre), "\033[%sm", con_colour(vm));
-		sink_str(out, pre);
-		s->cur = (int)vm;
-		if (s->eager & vm_bit(vm))
-			from = 0;		/* redraw the whole line */
-	}
-	con_sink_put(out, l->buf + from, l->len - from);
-	l->shown = l->len;
-	if (complete) {
-		if (!s->prefix)
-			sink_str(out, "\033[0m");
-		sink_str(out, s->eol);
-		s->cur = -1;
-		l->len = l->shown = 0;
-	}
-}
-
-/*
- * After other output (another VM's lines, a message) interrupted the
- * partial line of the VM you type into, draw that line again, whole, at
- * the bottom of the screen.  For messages at once; for VM output when it
- * has paused (con_screen_tick), so that a flood from one VM does not
- * repeat your prompt after each of its lines.  Typing redraws it anyway.
- */
-static void
-screen_redraw_eager(struct con_screen *s, unsigned except,
-    struct con_sink *out)
-{
-	for (unsigned i = 0; i < s->nvms; i++) {
-		struct con_vmline *l = &s->vm[i];
-
-		if (i != except && (s->eager & vm_bit(i)) &&
-		    s->cur != (int)i && l->shown > 0 && l->len > 0)
-			screen_emit(s, i, false, out);
-	}
-}
-
-void
-con_screen_eager(struct con_screen *s, uint32_t vms)
-{
-	s->eager = vms;
-}
-
-/*
- * Sanitizer states: the multiplexer shows text only.  Escape sequences
- * (CSI, OSC/DCS/APC/PM strings, two-byte escapes), C0 controls other than
- * tab and newline, DEL and UTF-8-encoded C1 controls are removed.
- */
-enum { SAN_TEXT, SAN_ESC, SAN_CSI, SAN_STR, SAN_STR_ESC, SAN_C2 };
-
-static void
-line_put(struct con_screen *s, unsigned vm, uint8_t c, struct con_sink *out)
-{
-	struct con_vmline *l = &s->vm[vm];
-
-	if (l->len == CON_LINE_MAX) {
-		/* Full: show it and start over; it stays on the screen. */
-		screen_emit(s, vm, false, out);
-		l->len = l->shown = 0;
-	}
-	l->buf[l->len++] = c;
-}
-
-static void
-screen_byte(struct con_screen *s, unsigned vm, uint8_t c, struct con_sink *out)
-{
-	struct con_vmline *l = &s->vm[vm];
-
-	switch (l->esc) {
-	case SAN_ESC:
-		if (c == '[')
-			l->esc = SAN_CSI;
-		else if (c == ']' || c == 'P' || c == '_' || c == '^' || c == 'X')
-			l->esc = SAN_STR;
-		else
-			l->esc = SAN_TEXT;	/* two-byte escape: drop both */
-		return;
-	case SAN_CSI:
-		if (c >= 0x40 && c <= 0x7e)
-			l->esc = SAN_TEXT;	/* final byte */
-		else if (c == 0x1b)
-			l->esc = SAN_ESC;
-		return;
-	case SAN_STR:
-		if (c == 0x07)
-			l->esc = SAN_TEXT;
-		else if (c == 0x1b)
-			l->esc = SAN_STR_ESC;
-		return;
-	case SAN_STR_ESC:
-		l->esc = c == '\\' ? SAN_TEXT : SAN_STR;
-		return;
-	case SAN_C2:
-		l->esc = SAN_TEXT;
-		if (c >= 0x80 && c <= 0x9f)
-			return;			/* U+0080..U+009F: C1 control */
-		line_put(s, vm, 0xc2, out);
-		break;				/* and c itself below */
-	}
-	if (c == 0x1b) {
-		l->esc = SAN_ESC;
-		return;
-	}
-	if (c == 0xc2) {
-		l->esc = SAN_C2;
-		return;
-	}
-	if (c == '\n') {
-		screen_emit(s, vm, true, out);
-		return;
-	}
-	if ((c < 0x20 && c != '\t') || c == 0x7f)
-		return;				/* \r and other controls */
-	line_put(s, vm, c, out);
-}
-
-void
-con_screen_output(struct con_screen *s, unsigned vm, const uint8_t *p,
-    size_t n, uint64_t now_ms, struct con_sink *out)
-{
-	if (vm >= s->nvms || n == 0)
-		return;
-	if (s->raw) {
-		con_sink_put(out, p, n);
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		screen_byte(s, vm, p[i], out);
-	s->vm[vm].last_ms = now_ms;
-	s->last_ms = now_ms;
-	if ((s->eager & vm_bit(vm)) && s->vm[vm].len > s->vm[vm].shown)
-		screen_emit(s, vm, false, out);
-}
-
-void
-con_screen_message(struct con_screen *s, const char *msg,
-    struct con_sink *out)
-{
-	const char *p = msg;
-
-	screen_break(s, out);
-	if (s->raw && s->cur == -1) {
-		/* The viewer does not track the guest's column: start clean. */
-		sink_str(out, s->eol);
-	}
-	while (*p != '\0') {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-
-		if (!s->prefix)
-			sink_str(out, "\033[1m");
-		sink_str(out, "[isles] ");
-		con_sink_put(out, p, n);
-		if (!s->prefix)
-			sink_str(out, "\033[0m");
-		sink_str(out, s->eol);
-		p += n;
-		if (*p == '\n')
-			p++;
-	}
-	if (!s->raw)
-		screen_redraw_eager(s, UINT_MAX, out);
-}
-
-uint64_t
-con_screen_tick(struct con_screen *s, uint64_t now_ms, struct con_sink *out)
-{
-	uint64_t next = UINT64_MAX;
-
-	if (s->raw)
-		return next;
-	for (unsigned i = 0; i < s->nvms; i++) {
-		struct con_vmline *l = &s->vm[i];
-		uint64_t due = l->last_ms + CON_QUIET_MS;
-
-		if (l->len == l->shown)
-			continue;
-		if (due <= now_ms)
-			screen_emit(s, i, false, out);
-		else if (due < next)
-			next = due;
-	}
-	for (unsigned i = 0; i < s->nvms; i++) {
-		struct con_vmline *l = &s->vm[i];
-		uint64_t due = s->last_ms + CON_REDRAW_MS;
-
-		if (!(s->eager & vm_bit(i)) || s->cur == (int)i ||
-		    l->shown == 0 || l->len == 0)
-			continue;
-		if (due <= now_ms)
-			screen_redraw_eager(s, UINT_MAX, out);
-		else if (due < next)
-			next = due;
-	}
-	return next;
-}
-
-/* ==== terminal mode ===================================================== */
-
-/*
- * The saved terminal mode, used by the atexit and fatal-signal paths too:
- * tcsetattr() is async-signal-safe, and these statics are written only
- * before the handlers are installed.
- */
-static struct termios term_saved;
-static volatile sig_atomic_t term_raw;
-static int term_fd = -1;
-static bool term_atexit_done;
-
-#define N_FATAL 5
-static const int fatal_sigs[N_FATAL] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
-	SIGABRT };
-static struct sigaction fatal_old[N_FATAL];
-
-static void
-term_restore(void)
-{
-	if (term_raw) {
-		(void)tcsetattr(term_fd, TCSADRAIN, &term_saved);
-		term_raw = 0;
-	}
-}
-
-static void
-term_fatal(int sig)
-{
-	term_restore();
-	/* Put back the previous disposition (default, or a sanitizer's) and
-	 * let the fault happen again, or abort() continue. */
-	for (int i = 0; i < N_FATAL; i++)
-		if (fatal_sigs[i] == sig)
-			(void)sigaction(sig, &fatal_old[i], NULL);
-}
-
-static int
-term_enter_raw(int fd)
-{
-	struct termios t;
-	struct sigaction sa;
-
-	if (tcgetattr(fd, &term_saved) == -1)
-		return -1;
-	t = term_saved;
-	cfmakeraw(&t);
-	t.c_cc[VMIN] = 1;
-	t.c_cc[VTIME] = 0;
-	term_fd = fd;
-	if (!term_atexit_done) {
-		if (atexit(term_restore) != 0)
-			return -1;
-		term_atexit_done = true;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = term_fatal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESETHAND;
-	for (int i = 0; i < N_FATAL; i++)
-		(void)sigaction(fatal_sigs[i], &sa, &fatal_old[i]);
-	if (tcsetattr(fd, TCSADRAIN, &t) == -1)
-		return -1;
-	term_raw = 1;
-	return 0;
-}
-
-static void
-term_leave_raw(void)
-{
-	term_restore();
-	if (term_fd != -1) {
-		for (int i = 0; i < N_FATAL; i++)
-			(void)sigaction(fatal_sigs[i], &fatal_old[i], NULL);
-		term_fd = -1;
-	}
-}
-
-/* ==== the console loop ================================================== */
 
 static int con_last_sig;
 
@@ -849,7 +125,7 @@ parse_vms(const uint8_t *p, size_t len, char names[][CON_MAX_NAME + 1],
 		if (l == 0 || l > CON_MAX_NAME)
 			goto bad;
 		for (size_t k = 0; k < l; k++)
-			if (!is_name_char(p[i + k]))
+			if (!con_name_char(p[i + k]))
 				goto bad;
 		if (n < max) {
 			memcpy(names[n], p + i, l);
@@ -923,7 +199,7 @@ send_winsize(struct con_loop *l)
 		return;
 	con_winsize_encode(pl, ws.ws_row, ws.ws_col);
 	for (unsigned i = 0; i < l->nvms; i++)
-		if (l->esc.target & vm_bit(i))
+		if (l->esc.target & con_vm_bit(i))
 			(void)proto_send(l->sock, CON_WINSIZE, 0, i, pl,
 			    sizeof(pl));
 }
@@ -960,7 +236,7 @@ show_help(struct con_loop *l)
 		n = (size_t)k;
 	for (unsigned i = 0; i < l->nvms && n < sizeof(buf); i++) {
 		k = snprintf(buf + n, sizeof(buf) - n, " %u=%s%s", i,
-		    l->names[i], (l->esc.target & vm_bit(i)) ? "*" : "");
+		    l->names[i], (l->esc.target & con_vm_bit(i)) ? "*" : "");
 		if (k < 0)
 			break;
 		n += (size_t)k;
@@ -984,7 +260,7 @@ static int
 send_input(struct con_loop *l, uint32_t vms, const uint8_t *p, size_t n)
 {
 	for (unsigned i = 0; i < l->nvms && n > 0; i++)
-		if ((vms & vm_bit(i)) &&
+		if ((vms & con_vm_bit(i)) &&
 		    proto_send(l->sock, CON_INPUT, 0, i, p, n) == -1)
 			return -1;
 	return 0;
@@ -1131,13 +407,8 @@ loop(struct con_loop *l)
 				} else if (si.ssi_signo == SIGCONT) {
 					/* The shell may have reset the mode
 					 * while we were stopped. */
-					if (l->tty_in && term_raw) {
-						struct termios t2 = term_saved;
-
-						cfmakeraw(&t2);
-						(void)tcsetattr(STDIN_FILENO,
-						    TCSADRAIN, &t2);
-					}
+					if (l->tty_in)
+						con_term_reraw();
 				} else {
 					con_last_sig = (int)si.ssi_signo;
 					return CON_EXIT_SIGNAL;
@@ -1226,8 +497,8 @@ con_run(const char *console_sock, int only_vm, unsigned flags)
 		aflags |= CON_ATTACH_REPLAY;
 	if (flags & CON_READONLY)
 		aflags |= CON_ATTACH_READONLY;
-	con_put_le(pl, only_vm >= 0 ? vm_bit((unsigned)only_vm) :
-	    (l.nvms >= 32 ? UINT32_MAX : vm_bit(l.nvms) - 1), 4);
+	con_put_le(pl, only_vm >= 0 ? con_vm_bit((unsigned)only_vm) :
+	    (l.nvms >= 32 ? UINT32_MAX : con_vm_bit(l.nvms) - 1), 4);
 	if (proto_send(l.sock, CON_ATTACH, aflags, 0, pl, sizeof(pl)) == -1) {
 		log_warn("console: attach");
 		goto out;
@@ -1262,9 +533,9 @@ con_run(const char *console_sock, int only_vm, unsigned flags)
 	l.stdin_open = true;
 	l.readonly = (flags & CON_READONLY) != 0;
 	l.tty_in = isatty(STDIN_FILENO);
-	if (l.tty_in && term_enter_raw(STDIN_FILENO) == -1) {
+	if (l.tty_in && con_term_raw(STDIN_FILENO) == -1) {
 		log_warn("console: raw mode");
-		term_leave_raw();
+		con_term_restore();
 		goto out_mask;
 	}
 	if (only_vm >= 0) {
@@ -1287,12 +558,12 @@ con_run(const char *console_sock, int only_vm, unsigned flags)
 
 	rc = loop(&l);
 	con_screen_tick(&l.scr, UINT64_MAX - CON_QUIET_MS, &l.out);
-	screen_break(&l.scr, &l.out);
+	con_screen_break(&l.scr, &l.out);
 	if (rc == CON_EXIT_DETACH)
 		con_screen_message(&l.scr, "detached; the system keeps running",
 		    &l.out);
 	flush_out(&l);
-	term_leave_raw();
+	con_term_restore();
 out_mask:
 	if (l.sigfd != -1)
 		close(l.sigfd);
@@ -1302,3 +573,4 @@ out:
 	con_sink_free(&l.out);
 	return (enum con_exit)rc;
 }
+

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
-#include "rundir.h"
+#include "supervisor/rundir.h"
 #include "unixsock.h"
 
 const char *

@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "sysconf.h"	/* enum sc_arch */
+#include "sysconf/sysconf.h"	/* enum sc_arch */
 
 /*
  * Make sure the guest image is built and current (force: rebuild anyway).

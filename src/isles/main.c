@@ -8,7 +8,7 @@
 
 #include "isles.h"
 #include "log.h"
-#include "supervise.h"
+#include "supervisor/supervise.h"
 
 static const struct {
 	const char *name;
@@ -24,7 +24,7 @@ static const struct {
 	{ "exec", cmd_exec, "exec [-t SECS] [-i] VM -- CMD [ARGS...]  run a command in a VM" },
 	{ "console", cmd_console, "console VM            attach to one VM's serial console" },
 	/* Started by `isles up`; not listed. */
-	{ "supervise", cmd_supervise, NULL },
+	{ "supervise", sup_main, NULL },
 };
 
 static void

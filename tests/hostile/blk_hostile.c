@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * isles-blk-hostile: plays a malicious VMM against one isles-diskd
- * export, using the test front-end library (src/vhost/front.h).
+ * export, using the test front-end library (tests/lib/front.h).
  *
  *   isles-blk-hostile SOCKET RO_SOCKET OTHER_SOCKET FREEZE_DIR
  *   isles-blk-hostile --list
@@ -47,7 +47,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vhost/front.h"
+#include "tests/lib/front.h"
 
 #define QSIZE		16
 #define MEM_SIZE	(4u << 20)

@@ -92,7 +92,7 @@ class System:
         logs = []
         for vm in VMS:
             (self.r / "vm" / vm).mkdir(parents=True)
-            # What the supervisor does (src/isles/daemons.c).
+            # What the supervisor does (src/supervisor/daemons.c).
             fd = os.open(self.r / "vm" / vm / "console.log",
                          os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
             logs.append(fd)

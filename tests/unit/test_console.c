@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Unit tests of the console client's pure parts (src/isles/conclient.c):
- * the `@` escape parser and the screen formatter (line buffering per VM,
- * colours / prefixes, removal of the guest's terminal controls).  The
- * client lives in the isles program, not in a library, so its source is
- * compiled into this test.
+ * Unit tests of the console client's pure parts (libconclient,
+ * src/isles/conesc.c and conscreen.c): the `@` escape parser and the
+ * screen formatter (line buffering per VM, colours / prefixes, removal of
+ * the guest's terminal controls).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
-#include "isles/conclient.c"
+#include "isles/conesc.h"
+#include "isles/conscreen.h"
 
 static const char names2[][CON_MAX_NAME + 1] = { "vm0", "vm1" };
 

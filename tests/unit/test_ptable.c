@@ -200,6 +200,112 @@ test_create_refuses(void **state)
 	    sizeof(err)), -1);
 }
 
+/* A writer that keeps nothing: only where pt_create writes is checked. */
+static int
+wr_none(void *ctx, uint64_t lba, const void *buf)
+{
+	const uint64_t *sectors = ctx;
+
+	(void)buf;
+	return lba < *sectors ? 0 : -1;
+}
+
+static int
+create_on(enum pt_kind k, const struct pt_newpart *p, size_t n,
+    uint64_t sectors)
+{
+	char err[128];
+
+	return pt_create(k, p, n, sectors, NULL, wr_none, &sectors, err,
+	    sizeof(err));
+}
+
+/*
+ * pt_room is the rule pt_create places by (and `isles check` judges a
+ * layout by): a layout fits a disk of exactly the room it says, one more
+ * sector for a rest-of-disk partition, and not one sector less.
+ */
+static void
+test_room_is_what_create_needs(void **state)
+{
+	static const struct {
+		enum pt_kind k;
+		size_t n;
+		struct pt_newpart p[4];
+	} cases[] = {
+		{ PT_MBR, 3, { { 4 * MiB, 0x83, true, false },
+		    { 4 * MiB, 0x82, false, false },
+		    { 4 * MiB, 0x0c, false, false } } },
+		{ PT_MBR, 3, { { 4 * MiB, 0x83, false, false },
+		    { 3 * MiB, 0x83, false, true },
+		    { 5 * MiB, 0x83, false, true } } },
+		{ PT_MBR, 2, { { 4 * MiB, 0x83, false, false },
+		    { 0, 0x83, false, false } } },
+		{ PT_MBR, 3, { { 1536 * 1024, 0x83, false, false },
+		    { 1000 * 1024, 0x83, false, true },
+		    { 0, 0x83, false, true } } },
+		{ PT_GPT, 3, { { 4 * MiB, 0x83, false, false },
+		    { 3 * MiB + 512, 0x82, false, false },
+		    { 2 * MiB, 0xef, false, false } } },
+		{ PT_GPT, 2, { { 4 * MiB, 0x83, false, false },
+		    { 0, 0x83, false, false } } },
+	};
+	struct pt_room room;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool rest = cases[i].p[cases[i].n - 1].size == 0;
+		uint64_t s;
+
+		pt_room(cases[i].k, cases[i].p, cases[i].n, &room);
+		s = room.need + rest;
+		assert_int_equal(create_on(cases[i].k, cases[i].p, cases[i].n,
+		    s), 0);
+		assert_int_equal(create_on(cases[i].k, cases[i].p, cases[i].n,
+		    s - 1), -1);
+		assert_int_equal(errno, EINVAL);
+	}
+	/* 1 MiB before the first, 1 MiB for each logical's EBR. */
+	pt_room(PT_MBR, cases[1].p, 3, &room);
+	assert_int_equal(room.overhead, 3 * MiB / 512);
+	assert_int_equal(room.slots, 2);
+	/* GPT: 1 MiB before the first, the backup table after the last. */
+	pt_room(PT_GPT, cases[4].p, 3, &room);
+	assert_int_equal(room.overhead, (2 * MiB - 512) / 512 + PT_GPT_TAIL);
+}
+
+/* The MBR's 2 TiB and its four slots, the extended partition counted. */
+static void
+test_room_mbr_limits(void **state)
+{
+	struct pt_newpart fits[] = { { (2ull << 40) - 2 * MiB, 0x83, false,
+	    false } };
+	struct pt_newpart over[] = { { (2ull << 40) - MiB, 0x83, false,
+	    false } };
+	struct pt_newpart p[5];
+	struct pt_room room;
+
+	(void)state;
+	pt_room(PT_MBR, fits, 1, &room);
+	assert_true(room.need <= room.limit);
+	assert_int_equal(create_on(PT_MBR, fits, 1, 1ull << 33), 0);
+	pt_room(PT_MBR, over, 1, &room);
+	assert_true(room.need > room.limit);
+	assert_int_equal(create_on(PT_MBR, over, 1, 1ull << 33), -1);
+	pt_room(PT_GPT, over, 1, &room);
+	assert_int_equal(create_on(PT_GPT, over, 1, room.need), 0);
+
+	for (size_t i = 0; i < 5; i++)
+		p[i] = (struct pt_newpart){ MiB, 0x83, false, i >= 3 };
+	pt_room(PT_MBR, p, 5, &room);	/* 3 primaries + the extended */
+	assert_int_equal(room.slots, 4);
+	assert_int_equal(create_on(PT_MBR, p, 5, room.need), 0);
+	p[3].logical = false;		/* 4 primaries + the extended */
+	pt_room(PT_MBR, p, 5, &room);
+	assert_int_equal(room.slots, 5);
+	assert_int_equal(create_on(PT_MBR, p, 5, 1ull << 20), -1);
+}
+
 static void
 test_gpt(void **state)
 {
@@ -583,6 +689,8 @@ main(void)
 		T(test_mbr_logical),
 		T(test_mbr_rest_of_disk),
 		T(test_create_refuses),
+		cmocka_unit_test(test_room_is_what_create_needs),
+		cmocka_unit_test(test_room_mbr_limits),
 		T(test_gpt),
 		T(test_gpt_corrupt),
 		T(test_no_table),

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Unit tests of the supervisor's pure parts (src/isles): the QEMU command
- * line built from a plan (qemu.c), the accelerator choice (accel.c), the
- * frame queue every supervisor peer is written through (outq.c) and the
- * argv vectors of the child table (child.c).  The sources are included so
- * that the tests need no library of the isles program.
+ * Unit tests of the supervisor's pure parts: the QEMU command line built
+ * from a plan (src/supervisor/qemu.c), the accelerator choice (accel.c),
+ * the argv vectors of the child table (child.c), all linked from
+ * libsupervisor, and the frame queue every supervisor peer is written
+ * through (src/isles/outq.c, included: it is in no library yet).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,10 +19,10 @@
 
 #include <cmocka.h>
 
-#include "isles/accel.c"
-#include "isles/child.c"
 #include "isles/outq.c"
-#include "isles/qemu.c"
+#include "supervisor/accel.h"
+#include "supervisor/child.h"
+#include "supervisor/qemu.h"
 
 static struct sc_system *
 load(const char *text)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * End-to-end tests of isles-switchd through its vhost-user sockets, with
- * the minimal front-end library (src/vhost/front.c) standing in for QEMU:
+ * the minimal front-end library (tests/lib/front.c) standing in for QEMU:
  * the daemon next to this test binary (build/isles-switchd, or
  * build/asan/isles-switchd for the sanitizer build) is started with four
  * ports and a stats socket.  Checked: unicast delivery with the header
@@ -34,7 +34,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
-#include "vhost/front.h"
+#include "tests/lib/front.h"
 #include "tcpframe.h"
 
 #define F(n)	(1ull << (n))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Unit tests of src/lib/sysconf.c: the system file parser and validator.
+ * Unit tests of src/sysconf: the system file parser and validator.
  * Files are given as strings (sc_load_string) except where the rule is
  * about the file system (kernel, disk paths, sc_load itself); those use a
  * private temporary directory.  Each test asserts what a user would see:
@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sysconf.h"
+#include "sysconf/sysconf.h"
 
 static struct sc_errors err;
 
@@ -636,6 +636,33 @@ test_layouts(void **state)
 	    "an mbr layout cannot address more than 2 TiB");
 }
 
+/*
+ * A layout fits when isles-diskd can create it: both judge it by
+ * pt_room (src/diskd/ptable.c), to the sector.
+ */
+static void
+test_layouts_judged_as_diskd_creates_them(void **state)
+{
+	(void)state;
+	/* An MBR addresses 2^32 - 1 sectors: 1 MiB + 2 TiB - 1 MiB is one
+	 * sector too many, 1 MiB less fits. */
+	expect_error("disks = ( { name = \"d\"; path = \"d.img\"; size = \"4T\";"
+	    " partitions = ( { size = \"2097151M\"; } ); } );\n" VM0, 1,
+	    "an mbr layout cannot address more than 2 TiB");
+	sc_free(load_ok("disks = ( { name = \"d\"; path = \"d.img\"; "
+	    "size = \"4T\"; partitions = ( { size = \"2097150M\"; } ); } );\n"
+	    VM0));
+	/* GPT's backup table takes 33 sectors, not a whole MiB. */
+	sc_free(load_ok("disks = ( { name = \"d\"; path = \"d.img\"; "
+	    "size = \"102420K\"; layout = \"gpt\"; "
+	    "partitions = ( { size = \"99M\"; } ); } );\n" VM0));
+	expect_error("disks = ( { name = \"d\"; path = \"d.img\"; "
+	    "size = \"102416K\"; layout = \"gpt\"; "
+	    "partitions = ( { size = \"99M\"; } ); } );\n" VM0, 1,
+	    "the partitions need 101 MiB (2 MiB of it for the table and "
+	    "alignment) but the disk is 102416 KiB");
+}
+
 /* ---- grants ------------------------------------------------------------ */
 
 #define DISK "disks = ( { name = \"d\"; path = \"d.img\"; size = \"1G\";\n" \
@@ -972,6 +999,7 @@ main(void)
 		cmocka_unit_test(test_kernel_files),
 		cmocka_unit_test(test_disk_paths),
 		cmocka_unit_test(test_layouts),
+		cmocka_unit_test(test_layouts_judged_as_diskd_creates_them),
 		cmocka_unit_test(test_grants),
 		cmocka_unit_test(test_nics),
 		cmocka_unit_test(test_nic_limit),

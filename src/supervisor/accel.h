@@ -16,7 +16,7 @@
 
 #include <stdbool.h>
 
-#include "sysconf.h"
+#include "sysconf/sysconf.h"
 
 /*
  * Resolve the accelerator on this host: returns SC_ACCEL_KVM or

@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 #include "child.h"
-#include "sysconf.h"
+#include "sysconf/sysconf.h"
 
 struct qemu_vm {
 	const struct sc_system *sys;

@@ -21,11 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "daemons.h"
+#include "host/listen.h"
 #include "log.h"
 #include "qemu.h"
 #include "rundir.h"
@@ -49,11 +48,17 @@ daemon_prog(const char *name, char *out, size_t len)
 	return access(out, X_OK) == 0;
 }
 
-int
-sup_listen(struct sup *s, const char *fmt, ...)
+/*
+ * Listen on R/<fmt...> (host_listen's policy: a stale socket is replaced,
+ * a live one never stolen).  Returns the fd (CLOEXEC) or -1 (logged).
+ */
+static int listen_at(const char *rundir, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+listen_at(const char *rundir, const char *fmt, ...)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char rel[PATH_MAX];
+	char rel[PATH_MAX], path[PATH_MAX];
 	va_list ap;
 	int fd, n;
 
@@ -61,40 +66,14 @@ sup_listen(struct sup *s, const char *fmt, ...)
 	n = vsnprintf(rel, sizeof(rel), fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(rel) ||
-	    rd_path(sa.sun_path, sizeof(sa.sun_path), "%s/%s", s->rundir,
-	    rel) < 0) {
+	    rd_path(path, sizeof(path), "%s/%s", rundir, rel) < 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	(void)unlink(sa.sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = host_listen(path, 0600);
 	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 16) < 0) {
-		int e = errno;
-
-		log_warn("%s", sa.sun_path);
-		close(fd);
-		errno = e;
-		return -1;
-	}
+		log_warn("%s", path);
 	return fd;
-}
-
-void
-sup_child_init(struct sup *s, struct child *c, enum child_kind kind,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->name, sizeof(c->name), fmt, ap);
-	va_end(ap);
-	c->kind = kind;
-	c->vm = -1;
-	strv_addf(&c->env, "ISLES_RUN=%s", s->rundir);
-	strv_addf(&c->env, "ISLES_SYSTEM=%s", s->sys->name);
 }
 
 /* Hand fd down to c; returns its number in the child or -1. */
@@ -133,11 +112,11 @@ always(const struct sc_system *sys, size_t i)
  * with pread/pwrite, and Linux's pwrite ignores the offset under O_APPEND.
  */
 static int
-open_console_log(struct sup *s, const char *vm)
+open_console_log(const char *rundir, const char *vm)
 {
 	char path[PATH_MAX];
 
-	if (rd_path(path, sizeof(path), "%s/vm/%s/console.log", s->rundir,
+	if (rd_path(path, sizeof(path), "%s/vm/%s/console.log", rundir,
 	    vm) < 0) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -146,13 +125,14 @@ open_console_log(struct sup *s, const char *vm)
 }
 
 static int
-build_consoled(struct sup *s, struct child *c, size_t i, const char *bin)
+build_consoled(const struct sc_system *sys, const char *rundir,
+    struct child *c, size_t i, const char *bin)
 {
 	int n;
 
-	sup_child_init(s, c, CHILD_DAEMON, "consoled");
-	(void)rd_path(c->log, sizeof(c->log), "%s/consoled.log", s->rundir);
-	n = child_pass(c, sup_listen(s, "console.sock"));
+	child_setup(c, CHILD_DAEMON, rundir, sys->name, "consoled");
+	(void)rd_path(c->log, sizeof(c->log), "%s/consoled.log", rundir);
+	n = child_pass(c, listen_at(rundir, "console.sock"));
 	if (n < 0)
 		return -1;
 	strv_add(&c->argv, bin);
@@ -160,19 +140,19 @@ build_consoled(struct sup *s, struct child *c, size_t i, const char *bin)
 	strv_addf(&c->argv, "%d", n);
 	strv_add(&c->argv, "--log-max");
 	strv_addf(&c->argv, "%llu",
-	    (unsigned long long)s->sys->console_log_max);
-	for (size_t v = 0; v < s->sys->nvms; v++) {
-		const char *vm = s->sys->vms[v].name;
+	    (unsigned long long)sys->console_log_max);
+	for (size_t v = 0; v < sys->nvms; v++) {
+		const char *vm = sys->vms[v].name;
 
-		n = child_pass(c, open_console_log(s, vm));
+		n = child_pass(c, open_console_log(rundir, vm));
 		if (n < 0)
 			return -1;
 		strv_add(&c->argv, "--log");
 		strv_addf(&c->argv, "%s=fd:%d", vm, n);
 	}
-	for (size_t v = 0; v < s->sys->nvms; v++)
+	for (size_t v = 0; v < sys->nvms; v++)
 		strv_addf(&c->argv, "%s=%s/vm/%s/serial.sock",
-		    s->sys->vms[v].name, s->rundir, s->sys->vms[v].name);
+		    sys->vms[v].name, rundir, sys->vms[v].name);
 	return 0;
 }
 
@@ -195,13 +175,14 @@ disk_used(const struct sc_system *sys, size_t d)
 }
 
 static int
-build_diskd(struct sup *s, struct child *c, size_t d, const char *bin)
+build_diskd(const struct sc_system *sys, const char *rundir,
+    struct child *c, size_t d, const char *bin)
 {
-	const struct sc_disk *disk = &s->sys->disks[d];
+	const struct sc_disk *disk = &sys->disks[d];
 	char dir[PATH_MAX];
 
-	sup_child_init(s, c, CHILD_DAEMON, "diskd:%s", disk->name);
-	if (rd_path(dir, sizeof(dir), "%s/disk/%s", s->rundir,
+	child_setup(c, CHILD_DAEMON, rundir, sys->name, "diskd:%s", disk->name);
+	if (rd_path(dir, sizeof(dir), "%s/disk/%s", rundir,
 	    disk->name) < 0 || rd_mkdirs(dir, 0700) < 0)
 		return -1;
 	(void)rd_path(c->log, sizeof(c->log), "%s/diskd.log", dir);
@@ -230,8 +211,8 @@ build_diskd(struct sup *s, struct child *c, size_t d, const char *bin)
 			    lp->logical ? ":logical" : "");
 		}
 	}
-	for (size_t v = 0; v < s->sys->nvms; v++) {
-		const struct sc_vm *vm = &s->sys->vms[v];
+	for (size_t v = 0; v < sys->nvms; v++) {
+		const struct sc_vm *vm = &sys->vms[v];
 
 		for (size_t i = 0; i < vm->ndisks; i++) {
 			const struct sc_vm_disk *vd = &vm->disks[i];
@@ -247,7 +228,7 @@ build_diskd(struct sup *s, struct child *c, size_t d, const char *bin)
 				off += (size_t)snprintf(parts + off,
 				    sizeof(parts) - off, "%s%u", k ? "," : "",
 				    vd->partitions[k]);
-			n = child_pass(c, sup_listen(s, "disk/%s/%s.sock",
+			n = child_pass(c, listen_at(rundir, "disk/%s/%s.sock",
 			    disk->name, exp));
 			if (n < 0)
 				return -1;
@@ -283,13 +264,15 @@ switch_used(const struct sc_system *sys, size_t sw)
 }
 
 static int
-build_switchd(struct sup *s, struct child *c, size_t sw, const char *bin)
+build_switchd(const struct sc_system *sys, const char *rundir,
+    struct child *c, size_t sw, const char *bin)
 {
-	const struct sc_switch *swc = &s->sys->switches[sw];
+	const struct sc_switch *swc = &sys->switches[sw];
 	char dir[PATH_MAX];
 
-	sup_child_init(s, c, CHILD_DAEMON, "switchd:%s", swc->name);
-	if (rd_path(dir, sizeof(dir), "%s/switch/%s", s->rundir,
+	child_setup(c, CHILD_DAEMON, rundir, sys->name, "switchd:%s",
+	    swc->name);
+	if (rd_path(dir, sizeof(dir), "%s/switch/%s", rundir,
 	    swc->name) < 0 || rd_mkdirs(dir, 0700) < 0)
 		return -1;
 	(void)rd_path(c->log, sizeof(c->log), "%s/switchd.log", dir);
@@ -302,8 +285,8 @@ build_switchd(struct sup *s, struct child *c, size_t sw, const char *bin)
 	}
 	strv_add(&c->argv, "--stats");
 	strv_addf(&c->argv, "%s/stats.sock", dir);
-	for (size_t v = 0; v < s->sys->nvms; v++) {
-		const struct sc_vm *vm = &s->sys->vms[v];
+	for (size_t v = 0; v < sys->nvms; v++) {
+		const struct sc_vm *vm = &sys->vms[v];
 
 		for (size_t i = 0; i < vm->nnics; i++) {
 			const uint8_t *m = vm->nics[i].mac;
@@ -311,8 +294,8 @@ build_switchd(struct sup *s, struct child *c, size_t sw, const char *bin)
 
 			if (vm->nics[i].sw != sw)
 				continue;
-			n = child_pass(c, sup_listen(s, "switch/%s/%s.%zu.sock",
-			    swc->name, vm->name, i));
+			n = child_pass(c, listen_at(rundir,
+			    "switch/%s/%s.%zu.sock", swc->name, vm->name, i));
 			if (n < 0)
 				return -1;
 			strv_add(&c->argv, "--port");
@@ -329,7 +312,8 @@ static const struct daemon_kind {
 	bool required;		/* an instance without its program: error */
 	size_t (*count)(const struct sc_system *);
 	bool (*used)(const struct sc_system *, size_t);
-	int (*build)(struct sup *, struct child *, size_t, const char *);
+	int (*build)(const struct sc_system *, const char *, struct child *,
+	    size_t, const char *);
 } kinds[] = {
 	{ "isles-consoled", true, one, always, build_consoled },
 	{ "isles-diskd", true, ndisks, disk_used, build_diskd },
@@ -367,7 +351,8 @@ daemons_check(const struct sc_system *sys, char *err, size_t len)
 }
 
 int
-daemons_build(struct sup *s, struct child *children, size_t *n)
+daemons_build(const struct sc_system *sys, const char *rundir,
+    struct child *children, size_t *n)
 {
 	char bin[PATH_MAX];
 
@@ -376,15 +361,16 @@ daemons_build(struct sup *s, struct child *children, size_t *n)
 
 		if (!daemon_prog(dk->prog, bin, sizeof(bin)))
 			continue;	/* daemons_check ran in `up` */
-		for (size_t i = 0; i < dk->count(s->sys); i++) {
+		for (size_t i = 0; i < dk->count(sys); i++) {
 			struct child *c = &children[*n];
 
-			if (!dk->used(s->sys, i))
+			if (!dk->used(sys, i))
 				continue;
 			(*n)++;
 			c->restart = CHILD_RESTART_ON_FAILURE;
 			c->max_restarts = 3;
-			if (dk->build(s, c, i, bin) < 0 || c->argv.oom) {
+			if (dk->build(sys, rundir, c, i, bin) < 0 ||
+			    c->argv.oom) {
 				log_warn("%s", c->name[0] ? c->name : dk->prog);
 				return -1;
 			}

@@ -10,6 +10,8 @@
  *
  * Pure apart from reading the file itself and stat()ing the files it names
  * (kernel, initrd, disk images): unit tests call sc_load_string() directly.
+ * Users: `isles check`, `isles up` and the supervisor (libsysconf; the
+ * files of src/sysconf and how they split the work: loader.h).
  * Every error carries the file name and line.  Objects refer to each other
  * by index into the sc_system arrays, never by pointer, so the plan can be
  * copied and compared.
@@ -153,9 +155,10 @@ int sc_vm_find(const struct sc_system *sys, const char *name);
 
 /*
  * Parse "256M", "8K", "1G", "2T", "256MiB", "4096" (bytes): digits and an
- * optional binary unit, nothing else (no sign, no space, no fraction).
- * Returns 0, or -1 with errno EINVAL (garbage, empty, zero) or ERANGE
- * (does not fit in 64 bits).
+ * optional binary unit, nothing else (no sign, no space, no fraction);
+ * host_parse_size (src/host/parse.h) is the one parser, this its name for
+ * the system file.  Returns 0, or -1 with errno EINVAL (garbage, empty,
+ * zero, out NULL) or ERANGE (does not fit in 64 bits).
  */
 int sc_parse_size(const char *s, uint64_t *out);
 

@@ -223,3 +223,60 @@ child_kill(struct child *c, int sig)
 	if (c->state == CHILD_RUNNING && c->pid > 0)
 		(void)kill(c->pid, sig);
 }
+
+void
+child_setup(struct child *c, enum child_kind kind, const char *rundir,
+    const char *system, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->name, sizeof(c->name), fmt, ap);
+	va_end(ap);
+	c->kind = kind;
+	c->vm = -1;
+	strv_addf(&c->env, "ISLES_RUN=%s", rundir);
+	strv_addf(&c->env, "ISLES_SYSTEM=%s", system);
+}
+
+void
+child_log_tail(const struct child *c, char *out, size_t len)
+{
+	char buf[1024], *lines[3] = { 0 };
+	size_t nl = 0, j = 0;
+	ssize_t n;
+	off_t size;
+	int fd;
+
+	out[0] = '\0';
+	fd = open(c->log, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > (off_t)sizeof(buf) - 1)
+		(void)lseek(fd, size - (off_t)sizeof(buf) + 1, SEEK_SET);
+	else
+		(void)lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] != '\n' && buf[i] != '\t' &&
+		    ((unsigned char)buf[i] < 0x20 ||
+		    (unsigned char)buf[i] >= 0x7f))
+			buf[i] = '?';
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l != NULL;
+	    l = strtok_r(NULL, "\n", &save)) {
+		if (nl == 3) {
+			lines[0] = lines[1];
+			lines[1] = lines[2];
+			nl = 2;
+		}
+		lines[nl++] = l;
+	}
+	for (size_t i = 0; i < nl && j + 1 < len; i++)
+		j += (size_t)snprintf(out + j, len - j, "%s%s", i ? " | " : "",
+		    lines[i]);
+}

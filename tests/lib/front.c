@@ -4,7 +4,7 @@
  * back-end under test; it trusts nothing the back-end replies beyond
  * checking the reply's request number and size.
  */
-#include "vhost/front.h"
+#include "tests/lib/front.h"
 
 #include <errno.h>
 #include <fcntl.h>

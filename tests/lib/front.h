@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vf: a minimal vhost-user FRONT-END (the VMM side), for tests and
- * benchmarks only: the hostile-VMM test, the block load generator and
- * later the switch benchmark drive Isles' daemons with it.
+ * benchmarks only (libvtest, never linked by a daemon): the hostile-VMM
+ * test, the switch port tests, the block load generator and the switch
+ * benchmark drive Isles' daemons with it.
  *
  * Guest memory is one file mapped at guest physical address 0 (a sealed
  * memfd as QEMU's memory-backend-memfd, an unsealed memfd, or a file

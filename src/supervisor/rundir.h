@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rundir: a system's run directory R = $ISLES_RUN_DIR/NAME, shared by
- * the CLI (up, down) and the supervisor.
+ * the CLI (up, down, status: the lock, the sweep, the clean-up) and the
+ * supervisor; it lives in libsupervisor, which the isles program links.
  *
  * Liveness is a lock, not a pid: the supervisor holds an exclusive
  * flock(2) on R/lock for its whole life (it inherits the lock from

@@ -10,6 +10,8 @@
  * without its supervisor cannot be managed, so it stops with it (and
  * `isles down` sweeps any straggler by command line, see rundir.h).
  * Signals the supervisor blocks for its signalfd are unblocked again.
+ * Used by supervise.c (the table, reaping), daemons.c (the daemon rows)
+ * and vm.c (each VM's QEMU).
  *
  * Conventions: 0 / -1 with errno.
  */
@@ -76,5 +78,20 @@ const char *child_status_str(int status);
 
 /* Signal a running child; no-op otherwise. */
 void child_kill(struct child *c, int sig);
+
+/*
+ * Name entry c ("qemu:vm0", "diskd:sata") and make it one of run dir R's
+ * processes: ISLES_RUN=R and ISLES_SYSTEM=system in its environment (how
+ * `isles down` finds stragglers, rundir.h).  vm is set to -1.
+ */
+void child_setup(struct child *c, enum child_kind kind, const char *rundir,
+    const char *system, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/*
+ * The last lines (at most 3) of c's log, made printable and joined by
+ * " | ", into out ("" if there are none): the why of a failure message.
+ */
+void child_log_tail(const struct child *c, char *out, size_t len);
 
 #endif
