@@ -16,8 +16,9 @@
 #     name_SRCS := ...
 #   PROGS += name                host program build/name
 #     name_SRCS := ...  name_LIBA := lib1 lib2  name_LDLIBS := -lfoo
+#     (every host program also links HOST_LIBA, below, after its own)
 #   GUEST_PROGS += name          static guest program build/guest/name
-#     name_SRCS := ...  name_LIBA := ...
+#     name_SRCS := ...  name_LIBA := ...  (only these: nothing implicit)
 #   UNIT_LDLIBS += -lfoo         extra libraries unit tests link with
 
 ifeq ($(SANITIZE),1)
@@ -34,13 +35,22 @@ WARNINGS := -Wall -Wextra -Werror -Wformat=2 -Wmissing-prototypes \
 	-Wshadow -Wpointer-arith -Wcast-align -Wvla -Wnull-dereference \
 	-Wimplicit-fallthrough -Wmissing-declarations -Wredundant-decls \
 	-Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -Isrc/lib -Isrc
+# Headers are included by path from src ("host/evloop.h", "proto/ctl.h");
+# src/host and src/proto are also searched, so that the bare names of
+# before ("log.h", "proto.h", "ctl.h", "outq.h", "conproto.h") still work.
+CPPFLAGS += -D_GNU_SOURCE -Isrc/lib -Isrc/host -Isrc/proto -Isrc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c17 $(WARNINGS) -fstack-protector-strong -MMD -MP $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 
 LIBS :=
 PROGS :=
+# The host layer (src/host: event loop, listening, numbers, log, sandbox)
+# and the protocols (src/proto) stand under every host program: each
+# links them after its own libraries.  Static archives: a program gets
+# only the objects it uses (the CLI does not get sandbox.o, so no
+# libseccomp).
+HOST_LIBA := proto host
 GUEST_PROGS :=
 UNIT_LDLIBS :=
 
@@ -83,7 +93,7 @@ $(BUILD)/guest/lib$(1).a: $(call gobjs,$($(1)_SRCS))
 endef
 
 define prog_rule
-$(BUILD)/$(1): $(call objs,$($(1)_SRCS)) $(foreach l,$($(1)_LIBA),$(BUILD)/lib$(l).a)
+$(BUILD)/$(1): $(call objs,$($(1)_SRCS)) $(foreach l,$($(1)_LIBA) $(HOST_LIBA),$(BUILD)/lib$(l).a)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $($(1)_LDLIBS)
 endef

@@ -1,8 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# libcommon: logging, framing, system file parser; linked by every host
-# program and (only what it uses) by guest programs.  sandbox.c needs
-# -lseccomp: only the daemons that call it link it (the static guest agent
-# does not pull that object in).
+# libcommon: the system file parser (sysconf), linked by the CLI and the
+# supervisor.  The rest of what used to be here is the host layer
+# (src/host) and the protocols (src/proto).
 LIBS += common
 common_SRCS := $(sort $(wildcard src/lib/*.c))
 UNIT_LDLIBS += -lconfig

@@ -9,5 +9,5 @@ switch_SRCS := src/switchd/sw_frame.c src/switchd/sw_fwd.c src/switchd/sw_net.c 
 
 PROGS += isles-switchd
 isles-switchd_SRCS := src/switchd/switchd.c src/switchd/sw_tap.c
-isles-switchd_LIBA := switch vhost common
+isles-switchd_LIBA := switch vhost
 isles-switchd_LDLIBS := -lseccomp

@@ -5,4 +5,4 @@ LIBS += guestagent
 guestagent_SRCS := src/guest/agent/agent.c
 GUEST_PROGS += isles-agent
 isles-agent_SRCS := src/guest/agent/isles-agent.c
-isles-agent_LIBA := guestagent common
+isles-agent_LIBA := guestagent proto host

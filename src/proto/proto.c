@@ -4,14 +4,14 @@
  * Hand-written because the format is 16 bytes of header and no packaged
  * library frames messages over a byte stream more simply than this.
  */
-#include "proto.h"
+#include "proto/proto.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "le.h"
+#include "host/le.h"
 
 /*
  * Consumed input only advances rx->start; it is moved to the front once

@@ -62,7 +62,7 @@ enum proto_type {
 	PROTO_EXIT,
 	PROTO_KILL,
 	PROTO_ERROR,
-	/* CLI <-> supervisor control types start at 64; see src/isles. */
+	/* CLI <-> supervisor control types start at 64: ctl.h. */
 	PROTO_CTL_BASE = 64,
 };
 
