@@ -9,7 +9,7 @@
  * the frame count and the bytes held.  Offsets called `off` are logical
  * (bytes from rd, the next byte to write out); ring indices are not.
  */
-#include "conbuf.h"
+#include "consoled/conbuf.h"
 
 #include <errno.h>
 #include <stdbool.h>

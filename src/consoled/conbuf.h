@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conproto.h"
+#include "proto/conproto.h"
 
 struct cring {
 	uint8_t *buf;
