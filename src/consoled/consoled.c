@@ -64,6 +64,7 @@
 #include "host/sandbox.h"
 #include "host/unixsock.h"
 #include "proto/conproto.h"
+#include "proto/outq.h"
 #include "proto/proto.h"
 
 #define CD_MAX_CLIENTS		64
@@ -106,7 +107,7 @@ struct cd_client {
 	bool out_watch;
 	bool closing;			/* flush the queue, then close */
 	bool overrun;			/* queue refused a reply: close now */
-	struct coutq q;
+	struct outq q;
 	struct proto_rx *rx;
 };
 
@@ -153,7 +154,7 @@ static void client_close(struct cd_client *c);
 static void
 client_update_watch(struct cd_client *c)
 {
-	bool want = !coutq_empty(&c->q);
+	bool want = !outq_empty(&c->q);
 
 	uint32_t events = (c->closing ? 0 : EPOLLIN) | (want ? EPOLLOUT : 0);
 
@@ -175,26 +176,12 @@ client_flush(struct cd_client *c)
 		client_close(c);
 		return;
 	}
-	for (;;) {
-		size_t len;
-		const uint8_t *p = coutq_peek(&c->q, &len);
-		ssize_t n;
-
-		if (p == NULL)
-			break;
-		n = send(c->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			log_debug("client %d: send: %s", c->fd, strerror(errno));
-			client_close(c);
-			return;
-		}
-		coutq_advance(&c->q, (size_t)n);
+	if (outq_flush(&c->q, c->fd) == -1) {
+		log_debug("client %d: send: %s", c->fd, strerror(errno));
+		client_close(c);
+		return;
 	}
-	if (c->closing && coutq_empty(&c->q)) {
+	if (c->closing && outq_empty(&c->q)) {
 		client_close(c);
 		return;
 	}
@@ -211,7 +198,7 @@ static void
 client_send(struct cd_client *c, uint16_t type, uint16_t flags, uint32_t chan,
     const void *payload, size_t len)
 {
-	if (coutq_push(&c->q, type, flags, chan, payload, len) == 0)
+	if (outq_frame(&c->q, type, flags, chan, payload, len) == 0)
 		return;
 	if (errno == ENOBUFS) {
 		if (!c->overrun)
@@ -244,7 +231,7 @@ client_close(struct cd_client *c)
 		    c->fd, (unsigned long long)c->q.dropped_total);
 	ev_unwatch(&cd.loop, c->fd);
 	close(c->fd);
-	coutq_free(&c->q);
+	outq_free(&c->q);
 	free(c->rx);
 	free(c);
 }

@@ -2,9 +2,10 @@
 /*
  * Unit tests of the supervisor's pure parts (src/isles): the QEMU command
  * line built from a plan (qemu.c), the accelerator choice (accel.c), the
- * frame queue every supervisor peer is written through (outq.c) and the
- * argv vectors of the child table (child.c).  The sources are included so
- * that the tests need no library of the isles program.
+ * frame queue every supervisor peer is written through (src/proto/outq.c,
+ * its default policy: unbounded, linked from libproto) and the argv
+ * vectors of the child table (child.c).  The supervisor's sources are
+ * included so that the tests need no library of the isles program.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +22,8 @@
 
 #include "isles/accel.c"
 #include "isles/child.c"
-#include "isles/outq.c"
 #include "isles/qemu.c"
+#include "proto/outq.h"
 
 static struct sc_system *
 load(const char *text)
