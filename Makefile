@@ -83,13 +83,16 @@ $(BUILD)/gobj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(filter-out $(SANFLAGS),$(CFLAGS)) -c -o $@ $<
 
+# An archive also depends on the makefiles: when a source moves to
+# another library, the archive it left is rebuilt without it (a stale
+# member would clash with its new home at link time).
 define lib_rule
-$(BUILD)/lib$(1).a: $(call objs,$($(1)_SRCS))
+$(BUILD)/lib$(1).a: $(call objs,$($(1)_SRCS)) $(MAKEFILE_LIST)
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
-$(BUILD)/guest/lib$(1).a: $(call gobjs,$($(1)_SRCS))
+	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
+$(BUILD)/guest/lib$(1).a: $(call gobjs,$($(1)_SRCS)) $(MAKEFILE_LIST)
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
 endef
 
 define prog_rule
