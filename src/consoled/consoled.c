@@ -155,7 +155,6 @@ static void
 client_update_watch(struct cd_client *c)
 {
 	bool want = !outq_empty(&c->q);
-
 	uint32_t events = (c->closing ? 0 : EPOLLIN) | (want ? EPOLLOUT : 0);
 
 	if (want == c->out_watch && !c->closing)

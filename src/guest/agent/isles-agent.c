@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "host/evloop.h"
 #include "host/le.h"
 #include "host/log.h"
 #include "proto/outq.h"
@@ -744,7 +745,7 @@ loop(void)
 int
 main(int argc, char **argv)
 {
-	sigset_t mask;
+	static const int sigs[] = { SIGCHLD, SIGIO };
 
 	log_init("isles-agent", NULL);
 	if (argc > 1 && strcmp(argv[1], "-v") == 0)
@@ -758,11 +759,7 @@ main(int argc, char **argv)
 		session_free(&agent.sess[i]);
 	proto_rx_init(&agent.rx);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGIO);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	agent.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	agent.sig_fd = ev_signalfd(sigs, sizeof(sigs) / sizeof(sigs[0]));
 	if (agent.sig_fd < 0)
 		fatal("signalfd");
 
