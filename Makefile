@@ -16,10 +16,11 @@
 #     name_SRCS := ...
 #   PROGS += name                host program build/name
 #     name_SRCS := ...  name_LIBA := lib1 lib2  name_LDLIBS := -lfoo
+#     (every host program also links HOST_LIBA, below, after its own)
 #   GUEST_PROGS += name          static guest program, built once per guest
 #     name_SRCS := ...  name_LIBA := ...   architecture (GUEST_ARCHES below):
 #                                build/guest/name (x86_64), build/guest32/name
-#                                (i386)
+#                                (i386); only these libraries, nothing implicit
 #   UNIT_LDLIBS += -lfoo         extra libraries unit tests link with
 
 ifeq ($(SANITIZE),1)
@@ -36,13 +37,22 @@ WARNINGS := -Wall -Wextra -Werror -Wformat=2 -Wmissing-prototypes \
 	-Wshadow -Wpointer-arith -Wcast-align -Wvla -Wnull-dereference \
 	-Wimplicit-fallthrough -Wmissing-declarations -Wredundant-decls \
 	-Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -Isrc/lib -Isrc
+# Headers are included by path from src ("host/evloop.h", "proto/ctl.h");
+# src/host and src/proto are also searched, so that the bare names of
+# before ("log.h", "proto.h", "ctl.h", "outq.h", "conproto.h") still work.
+CPPFLAGS += -D_GNU_SOURCE -Isrc/host -Isrc/proto -Isrc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c17 $(WARNINGS) -fstack-protector-strong -MMD -MP $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 
 LIBS :=
 PROGS :=
+# The host layer (src/host: event loop, listening, numbers, log, sandbox)
+# and the protocols (src/proto) stand under every host program: each
+# links them after its own libraries.  Static archives: a program gets
+# only the objects it uses (the CLI does not get sandbox.o, so no
+# libseccomp).
+HOST_LIBA := proto host
 GUEST_PROGS :=
 UNIT_LDLIBS :=
 
@@ -92,23 +102,24 @@ $(BUILD)/$($(1)_OBJ)/%.o: %.c
 	$$(CC) $$(CPPFLAGS) $$(filter-out $$(SANFLAGS),$$(CFLAGS)) $$($(1)_FLAGS) -c -o $$@ $$<
 endef
 
-# A library also depends on the folders of its sources: a source moved out
-# of a folder changes no object, but must leave the archive (a stale copy
-# in an old archive would shadow the moved code at link time).
+# A library also depends on the folders of its sources and on the
+# makefiles: a source moved out of a folder or to another library changes
+# no object, but must leave the archive (a stale copy in an old archive
+# would shadow or clash with the moved code at link time).
 define lib_rule
-$(BUILD)/lib$(1).a: $(call objs,$($(1)_SRCS)) $(sort $(dir $($(1)_SRCS)))
+$(BUILD)/lib$(1).a: $(call objs,$($(1)_SRCS)) $(sort $(dir $($(1)_SRCS))) $(MAKEFILE_LIST)
 	@mkdir -p $$(@D)
 	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
 endef
 
 define guest_lib_rule
-$(BUILD)/$(2)/lib$(1).a: $(call gobjs,$($(1)_SRCS),$(2)) $(sort $(dir $($(1)_SRCS)))
+$(BUILD)/$(2)/lib$(1).a: $(call gobjs,$($(1)_SRCS),$(2)) $(sort $(dir $($(1)_SRCS))) $(MAKEFILE_LIST)
 	@mkdir -p $$(@D)
 	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
 endef
 
 define prog_rule
-$(BUILD)/$(1): $(call objs,$($(1)_SRCS)) $(foreach l,$($(1)_LIBA),$(BUILD)/lib$(l).a)
+$(BUILD)/$(1): $(call objs,$($(1)_SRCS)) $(foreach l,$($(1)_LIBA) $(HOST_LIBA),$(BUILD)/lib$(l).a)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $($(1)_LDLIBS)
 endef

@@ -3,4 +3,4 @@
 # it against isles-diskd and qemu-storage-daemon).
 PROGS += isles-blkbench
 isles-blkbench_SRCS := bench/blk/blkbench.c
-isles-blkbench_LIBA := vtest vhost common
+isles-blkbench_LIBA := vtest vhost

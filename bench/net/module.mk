@@ -3,4 +3,4 @@
 # switch back-end; bench/net/run.sh compares isles-switchd and dpdk-testpmd.
 PROGS += bench-net
 bench-net_SRCS := bench/net/netbench.c
-bench-net_LIBA := vtest vhost common
+bench-net_LIBA := vtest vhost

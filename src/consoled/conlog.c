@@ -5,7 +5,7 @@
  * allows for it); the bytes moved are guest output and never interpreted,
  * except for looking for a newline to start the cut file at.
  */
-#include "conlog.h"
+#include "consoled/conlog.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -25,6 +25,12 @@
  * output (counted, reported by NOTICE) when the client does not keep up,
  * and QEMU's serial socket is read whenever it has data.
  *
+ * Runs on the host layer (src/host): one struct ev_loop with a callback
+ * per fd (listening socket, signalfd, each VM's serial socket and timer,
+ * each client), whose generation check drops events of an fd closed
+ * earlier in the same batch (a client freed by a broadcast, say);
+ * host_listen for --socket, host_parse for its numbers.
+ *
  * Lock-down: it closes every inherited fd but the console socket and the
  * logs, and after its sockets and timers are open sets no_new_privs and
  * installs a seccomp allowlist
@@ -36,7 +42,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -46,19 +51,21 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "conbuf.h"
-#include "conlog.h"
-#include "conproto.h"
-#include "log.h"
-#include "monotime.h"
-#include "proto.h"
-#include "sandbox.h"
+#include "consoled/conbuf.h"
+#include "consoled/conlog.h"
+#include "host/evloop.h"
+#include "host/listen.h"
+#include "host/log.h"
+#include "host/monotime.h"
+#include "host/parse.h"
+#include "host/sandbox.h"
+#include "host/unixsock.h"
+#include "proto/conproto.h"
+#include "proto/outq.h"
+#include "proto/proto.h"
 
 #define CD_MAX_CLIENTS		64
 #define CD_READ_CHUNK		4096
@@ -68,17 +75,14 @@
 #define CD_BATCH_SMALL		512	/* a read below this while streaming */
 #define CD_BACKOFF_MIN_MS	50
 #define CD_BACKOFF_MAX_MS	1000
-
-enum cd_kind { CD_LISTEN, CD_SIGNAL, CD_SERIAL, CD_TIMER, CD_CLIENT };
-
-/* epoll data points at one of these, first member of each object. */
-struct cd_tag {
-	enum cd_kind kind;
-};
+/*
+ * The interest of an fd we do not want to read or write for now: epoll
+ * still reports its hang-up and errors (an interest of 0 would silence
+ * those too, evloop.h).
+ */
+#define CD_HUP_ONLY		EPOLLHUP
 
 struct cd_vm {
-	struct cd_tag serial_tag;	/* CD_SERIAL */
-	struct cd_tag timer_tag;	/* CD_TIMER */
 	unsigned index;
 	char name[CON_MAX_NAME + 1];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -97,27 +101,24 @@ struct cd_vm {
 };
 
 struct cd_client {
-	struct cd_tag tag;		/* CD_CLIENT */
 	int fd;
 	uint32_t vms;			/* attached VM mask */
 	bool readonly;
 	bool out_watch;
 	bool closing;			/* flush the queue, then close */
 	bool overrun;			/* queue refused a reply: close now */
-	struct coutq q;
+	struct outq q;
 	struct proto_rx *rx;
 };
 
 static struct {
-	int epfd;
-	struct cd_tag listen_tag, signal_tag;
+	struct ev_loop loop;
 	int listen_fd;
 	int signal_fd;
 	struct cd_vm vms[CON_MAX_VMS];
 	unsigned nvms;
 	struct cd_client *clients[CD_MAX_CLIENTS];
 	const char *sock_path;		/* unlinked at exit if we bound it */
-	bool quit;
 } cd;
 
 static void
@@ -127,14 +128,6 @@ usage(void)
 	    "[--log NAME=fd:N ...] [--log-max BYTES] [-v|-q] "
 	    "NAME=SERIAL_SOCKET ...\n");
 	exit(2);
-}
-
-static int
-ep_set(int fd, struct cd_tag *tag, uint32_t events, int op)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = tag };
-
-	return epoll_ctl(cd.epfd, op, fd, &ev);
 }
 
 static bool
@@ -161,12 +154,13 @@ static void client_close(struct cd_client *c);
 static void
 client_update_watch(struct cd_client *c)
 {
-	bool want = !coutq_empty(&c->q);
+	bool want = !outq_empty(&c->q);
+	uint32_t events = (c->closing ? 0 : EPOLLIN) | (want ? EPOLLOUT : 0);
 
 	if (want == c->out_watch && !c->closing)
 		return;
-	if (ep_set(c->fd, &c->tag, (c->closing ? 0 : EPOLLIN) |
-	    (want ? EPOLLOUT : 0), EPOLL_CTL_MOD) == -1) {
+	if (ev_set_events(&cd.loop, c->fd, events != 0 ? events :
+	    CD_HUP_ONLY) == -1) {
 		log_warn("epoll_ctl client");
 		return;
 	}
@@ -181,26 +175,12 @@ client_flush(struct cd_client *c)
 		client_close(c);
 		return;
 	}
-	for (;;) {
-		size_t len;
-		const uint8_t *p = coutq_peek(&c->q, &len);
-		ssize_t n;
-
-		if (p == NULL)
-			break;
-		n = send(c->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			log_debug("client %d: send: %s", c->fd, strerror(errno));
-			client_close(c);
-			return;
-		}
-		coutq_advance(&c->q, (size_t)n);
+	if (outq_flush(&c->q, c->fd) == -1) {
+		log_debug("client %d: send: %s", c->fd, strerror(errno));
+		client_close(c);
+		return;
 	}
-	if (c->closing && coutq_empty(&c->q)) {
+	if (c->closing && outq_empty(&c->q)) {
 		client_close(c);
 		return;
 	}
@@ -217,7 +197,7 @@ static void
 client_send(struct cd_client *c, uint16_t type, uint16_t flags, uint32_t chan,
     const void *payload, size_t len)
 {
-	if (coutq_push(&c->q, type, flags, chan, payload, len) == 0)
+	if (outq_frame(&c->q, type, flags, chan, payload, len) == 0)
 		return;
 	if (errno == ENOBUFS) {
 		if (!c->overrun)
@@ -248,12 +228,14 @@ client_close(struct cd_client *c)
 	if (c->q.dropped_total > 0)
 		log_info("client %d: %llu bytes of output dropped (slow client)",
 		    c->fd, (unsigned long long)c->q.dropped_total);
-	(void)epoll_ctl(cd.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	ev_unwatch(&cd.loop, c->fd);
 	close(c->fd);
-	coutq_free(&c->q);
+	outq_free(&c->q);
 	free(c->rx);
 	free(c);
 }
+
+static void client_cb(void *arg, int fd, uint32_t events);
 
 static void
 client_accept(void)
@@ -281,7 +263,6 @@ client_accept(void)
 		close(fd);
 		return;
 	}
-	c->tag.kind = CD_CLIENT;
 	c->fd = fd;
 	/* Our queue is the buffer that matters: keep the kernel's small so a
 	 * slow client's backlog stays bounded and visible as NOTICEs. */
@@ -290,7 +271,7 @@ client_accept(void)
 	proto_rx_init(c->rx);
 	/* Room for a full replay of every VM plus live output. */
 	coutq_init(&c->q, (size_t)(cd.nvms + 1) * CON_REPLAY_SIZE);
-	if (ep_set(fd, &c->tag, EPOLLIN, EPOLL_CTL_ADD) == -1) {
+	if (ev_watch(&cd.loop, fd, EPOLLIN, client_cb, c) == -1) {
 		log_warn("epoll_ctl client");
 		close(fd);
 		free(c->rx);
@@ -449,11 +430,7 @@ notice_all(unsigned vm, uint32_t kind)
 static void
 timer_arm_ms(struct cd_vm *vm, int ms)
 {
-	struct itimerspec its = { 0 };
-
-	its.it_value.tv_sec = ms / 1000;
-	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
-	if (timerfd_settime(vm->timer, 0, &its, NULL) == -1)
+	if (ev_timer_arm(vm->timer, (uint64_t)ms) == -1)
 		log_warn("%s: timerfd_settime", vm->name);
 }
 
@@ -469,7 +446,7 @@ vm_arm_retry(struct cd_vm *vm)
 static void
 vm_disconnect(struct cd_vm *vm)
 {
-	(void)epoll_ctl(cd.epfd, EPOLL_CTL_DEL, vm->fd, NULL);
+	ev_unwatch(&cd.loop, vm->fd);
 	close(vm->fd);
 	vm->fd = -1;
 	vm->out_watch = false;
@@ -481,30 +458,26 @@ vm_disconnect(struct cd_vm *vm)
 	vm_arm_retry(vm);
 }
 
+static void serial_cb(void *arg, int fd, uint32_t events);
+
 static void
 vm_connect(struct cd_vm *vm)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	memcpy(sa.sun_path, vm->path, sizeof(vm->path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		log_warn("%s: socket", vm->name);
-		vm_arm_retry(vm);
-		return;
-	}
 	/* A Unix connect completes at once or fails; EAGAIN = full backlog. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		log_debug("%s: connect %s: %s", vm->name, vm->path,
-		    strerror(errno));
-		close(fd);
+	int fd = unixsock_connect(vm->path, SOCK_NONBLOCK);
+
+	if (fd == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+			log_warn("%s: socket", vm->name);
+		else
+			log_debug("%s: connect %s: %s", vm->name, vm->path,
+			    strerror(errno));
 		vm_arm_retry(vm);
 		return;
 	}
 	vm->fd = fd;
 	vm->backoff_ms = CD_BACKOFF_MIN_MS;
-	if (ep_set(fd, &vm->serial_tag, EPOLLIN, EPOLL_CTL_ADD) == -1) {
+	if (ev_watch(&cd.loop, fd, EPOLLIN, serial_cb, vm) == -1) {
 		log_warn("%s: epoll_ctl", vm->name);
 		close(fd);
 		vm->fd = -1;
@@ -520,8 +493,11 @@ vm_connect(struct cd_vm *vm)
 static void
 vm_set_events(struct cd_vm *vm)
 {
-	if (ep_set(vm->fd, &vm->serial_tag, (vm->batching ? 0 : EPOLLIN) |
-	    (vm->out_watch ? EPOLLOUT : 0), EPOLL_CTL_MOD) == -1)
+	uint32_t events = (vm->batching ? 0 : EPOLLIN) |
+	    (vm->out_watch ? EPOLLOUT : 0);
+
+	if (ev_set_events(&cd.loop, vm->fd, events != 0 ? events :
+	    CD_HUP_ONLY) == -1)
 		log_warn("%s: epoll_ctl", vm->name);
 }
 
@@ -620,11 +596,11 @@ vm_read(struct cd_vm *vm)
 }
 
 static void
-vm_timer(struct cd_vm *vm)
+timer_cb(void *arg, int fd, uint32_t events)
 {
-	uint64_t expirations;
+	struct cd_vm *vm = arg;
 
-	if (read(vm->timer, &expirations, sizeof(expirations)) < 0)
+	if (ev_drain(vm->timer) == 0)
 		return;
 	if (vm->fd == -1) {
 		vm_connect(vm);
@@ -657,14 +633,12 @@ add_vm(const char *arg)
 			fatalx("VM %s given twice", vm->name);
 	snprintf(vm->path, sizeof(vm->path), "%s", eq + 1);
 	vm->index = cd.nvms;
-	vm->serial_tag.kind = CD_SERIAL;
-	vm->timer_tag.kind = CD_TIMER;
 	vm->fd = -1;
 	vm->log.fd = -1;
 	vm->backoff_ms = CD_BACKOFF_MIN_MS;
 	if (cring_init(&vm->ring, CON_REPLAY_SIZE) == -1)
 		fatal("replay ring");
-	vm->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	vm->timer = ev_timer_new();
 	if (vm->timer == -1)
 		fatal("timerfd_create");
 	cd.nvms++;
@@ -681,19 +655,14 @@ static void
 parse_log_arg(const char *arg, struct cd_logarg *la)
 {
 	const char *eq = strchr(arg, '=');
-	char *end;
-	long v;
 
 	if (eq == NULL || strncmp(eq + 1, "fd:", 3) != 0)
 		fatalx("bad --log '%s' (want NAME=fd:N)", arg);
-	errno = 0;
-	v = strtol(eq + 4, &end, 10);
-	if (errno != 0 || end == eq + 4 || *end != '\0' || v <= 2 ||
-	    v > INT_MAX)
-		fatalx("bad --log '%s': fd must be a number above 2", arg);
+	if ((la->fd = host_parse_fd_arg(eq + 1)) == -1)
+		fatalx("bad --log '%s': fd must be a number above 2, open",
+		    arg);
 	la->name = arg;
 	la->namelen = (size_t)(eq - arg);
-	la->fd = (int)v;
 }
 
 /* Give each VM the log fd named for it; refuse names no VM has. */
@@ -747,72 +716,47 @@ close_others(int *keep, size_t n)
 	(void)close_range(from, ~0u, 0);
 }
 
-static int
-listen_on(const char *path)
+/* ---- event callbacks --------------------------------------------------- */
+
+static void
+listen_cb(void *arg, int fd, uint32_t events)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	(void)unlink(path);	/* a stale socket of an earlier run */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-	    chmod(path, 0600) == -1 || listen(fd, 16) == -1) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
+	client_accept();
 }
 
 static void
-dispatch(struct cd_tag *tag, uint32_t events)
+signal_cb(void *arg, int fd, uint32_t events)
 {
 	struct signalfd_siginfo si;
 
-	switch (tag->kind) {
-	case CD_LISTEN:
-		client_accept();
-		break;
-	case CD_SIGNAL:
-		if (read(cd.signal_fd, &si, sizeof(si)) == sizeof(si)) {
-			log_info("signal %u: exiting", si.ssi_signo);
-			cd.quit = true;
-		}
-		break;
-	case CD_SERIAL: {
-		struct cd_vm *vm = (struct cd_vm *)tag;
+	if (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		log_info("signal %u: exiting", si.ssi_signo);
+		ev_loop_quit(&cd.loop);
+	}
+}
 
-		if (events & EPOLLOUT)
-			vm_write(vm);
-		if (vm->fd != -1 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-			vm_read(vm);
-		break;
-	}
-	case CD_TIMER:
-		vm_timer((struct cd_vm *)((char *)tag -
-		    offsetof(struct cd_vm, timer_tag)));
-		break;
-	case CD_CLIENT: {
-		struct cd_client *c = (struct cd_client *)tag;
+static void
+serial_cb(void *arg, int fd, uint32_t events)
+{
+	struct cd_vm *vm = arg;
 
-		if (c->closing && (events & (EPOLLHUP | EPOLLERR)))
-			client_close(c);
-		else if (!c->closing && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-			client_read(c);
-		else if (events & EPOLLOUT)
-			client_flush(c);
-		break;
-	}
-	}
+	if (events & EPOLLOUT)
+		vm_write(vm);
+	if (vm->fd != -1 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		vm_read(vm);
+}
+
+static void
+client_cb(void *arg, int fd, uint32_t events)
+{
+	struct cd_client *c = arg;
+
+	if (c->closing && (events & (EPOLLHUP | EPOLLERR)))
+		client_close(c);
+	else if (!c->closing && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		client_read(c);
+	else if (events & EPOLLOUT)
+		client_flush(c);
 }
 
 /* New sockets: only AF_UNIX stream, for reconnecting to QEMU. */
@@ -874,25 +818,6 @@ lockdown(void)
 		fatalx("%s", err);
 }
 
-/*
- * A client closed earlier in the same epoll batch (by broadcast or its own
- * dispatch) leaves later events pointing at freed memory: only tags that
- * are static or belong to a live client are dispatched.
- */
-static bool
-tag_live(const struct cd_tag *tag)
-{
-	if (tag == &cd.listen_tag || tag == &cd.signal_tag)
-		return true;
-	if ((const void *)tag >= (const void *)&cd.vms[0] &&
-	    (const void *)tag < (const void *)&cd.vms[CON_MAX_VMS])
-		return true;
-	for (unsigned k = 0; k < CD_MAX_CLIENTS; k++)
-		if (cd.clients[k] != NULL && &cd.clients[k]->tag == tag)
-			return true;
-	return false;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -906,29 +831,23 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	const char *sock = NULL;
 	int listen_fd = -1, ch, verbose = 1;
 	struct cd_logarg logs[CON_MAX_VMS];
 	int keep[CON_MAX_VMS + 1];
 	size_t nlogs = 0, nkeep = 0;
 	uint64_t log_max = CLOG_DEFAULT_MAX;
-	sigset_t mask;
 
 	log_init("isles-consoled", NULL);
 	while ((ch = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
-		char *end;
-		long v;
-
 		switch (ch) {
 		case 's':
 			sock = optarg;
 			break;
 		case 'f':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || v < 0 || v > INT_MAX)
+			if ((listen_fd = host_parse_fd(optarg)) == -1)
 				usage();
-			listen_fd = (int)v;
 			break;
 		case 'l':
 			if (nlogs == CON_MAX_VMS)
@@ -936,18 +855,12 @@ main(int argc, char **argv)
 			parse_log_arg(optarg, &logs[nlogs]);
 			keep[nkeep++] = logs[nlogs++].fd;
 			break;
-		case 'm': {
-			unsigned long long m;
-
-			errno = 0;
-			m = strtoull(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    optarg[0] == '-' || m < CLOG_MIN_MAX)
+		case 'm':
+			if (host_parse_u64(optarg, CLOG_MIN_MAX, UINT64_MAX,
+			    &log_max) == -1)
 				fatalx("bad --log-max '%s' (bytes, at least %u)",
 				    optarg, CLOG_MIN_MAX);
-			log_max = m;
 			break;
-		}
 		case 'v':
 			verbose++;
 			break;
@@ -962,26 +875,20 @@ main(int argc, char **argv)
 	if ((sock == NULL) == (listen_fd == -1) || optind == argc)
 		usage();
 	/* Keep stdio, the socket and the logs we were given. */
-	if (listen_fd > 2)
+	if (listen_fd != -1)
 		keep[nkeep++] = listen_fd;
 	close_others(keep, nkeep);
 	for (int i = optind; i < argc; i++)
 		add_vm(argv[i]);
 	open_logs(logs, nlogs, log_max);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
-		fatal("sigprocmask");
 	signal(SIGPIPE, SIG_IGN);
-	cd.signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	cd.signal_fd = ev_signalfd(sigs, sizeof(sigs) / sizeof(sigs[0]));
 	if (cd.signal_fd == -1)
 		fatal("signalfd");
 
 	if (sock != NULL) {
-		listen_fd = listen_on(sock);
+		listen_fd = host_listen(sock, 0600);
 		if (listen_fd == -1)
 			fatal("console socket %s", sock);
 		cd.sock_path = sock;
@@ -994,18 +901,15 @@ main(int argc, char **argv)
 	}
 	cd.listen_fd = listen_fd;
 
-	cd.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (cd.epfd == -1)
+	if (ev_loop_init(&cd.loop) == -1)
 		fatal("epoll_create1");
-	cd.listen_tag.kind = CD_LISTEN;
-	cd.signal_tag.kind = CD_SIGNAL;
-	if (ep_set(cd.listen_fd, &cd.listen_tag, EPOLLIN, EPOLL_CTL_ADD) == -1 ||
-	    ep_set(cd.signal_fd, &cd.signal_tag, EPOLLIN, EPOLL_CTL_ADD) == -1)
+	if (ev_watch(&cd.loop, cd.listen_fd, EPOLLIN, listen_cb, NULL) == -1 ||
+	    ev_watch(&cd.loop, cd.signal_fd, EPOLLIN, signal_cb, NULL) == -1)
 		fatal("epoll_ctl");
 	for (unsigned i = 0; i < cd.nvms; i++) {
 		struct cd_vm *vm = &cd.vms[i];
 
-		if (ep_set(vm->timer, &vm->timer_tag, EPOLLIN, EPOLL_CTL_ADD) == -1)
+		if (ev_watch(&cd.loop, vm->timer, EPOLLIN, timer_cb, vm) == -1)
 			fatal("epoll_ctl");
 		vm_connect(vm);
 	}
@@ -1013,22 +917,8 @@ main(int argc, char **argv)
 	lockdown();
 	log_info("serving %u VM console%s", cd.nvms, cd.nvms == 1 ? "" : "s");
 
-	while (!cd.quit) {
-		struct epoll_event evs[32];
-		int n = epoll_wait(cd.epfd, evs, 32, -1);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("epoll_wait");
-		}
-		for (int i = 0; i < n; i++) {
-			struct cd_tag *tag = evs[i].data.ptr;
-
-			if (tag_live(tag))
-				dispatch(tag, evs[i].events);
-		}
-	}
+	if (ev_loop_run(&cd.loop) == -1)
+		fatal("epoll_wait");
 
 	for (unsigned i = 0; i < CD_MAX_CLIENTS; i++)
 		if (cd.clients[i] != NULL)

@@ -7,5 +7,5 @@ LIBS += conbuf
 conbuf_SRCS := src/consoled/conbuf.c src/consoled/conlog.c
 PROGS += isles-consoled
 isles-consoled_SRCS := src/consoled/consoled.c
-isles-consoled_LIBA := conbuf common
+isles-consoled_LIBA := conbuf
 isles-consoled_LDLIBS := -lseccomp

@@ -86,15 +86,6 @@ name_ok(const char *s, size_t n)
 	return true;
 }
 
-/* "fd:N" -> N (an open fd >= 3), or -1. */
-static int
-fd_arg(const char *s)
-{
-	if (strncmp(s, "fd:", 3) != 0)
-		return -1;
-	return host_parse_fd(s + 3);
-}
-
 /*
  * PEER=SOCKET[,fd:E...] into p.  *path gets a path to listen at (NULL if
  * none); eventfds given are stored, p->ev[0] = -1 if none.  Returns the
@@ -120,13 +111,14 @@ parse_peer(char *spec, struct dpd_peer *p, const char **path)
 	if (strcmp(sock, "-") == 0)
 		;
 	else if (strncmp(sock, "fd:", 3) == 0) {
-		if ((p->listen_fd = fd_arg(sock)) < 0)
+		if ((p->listen_fd = host_parse_fd_arg(sock)) < 0)
 			return -1;
 	} else {
 		*path = sock;
 	}
 	while ((tok = strtok_r(NULL, ",", &save)) != NULL) {
-		if (n == DPD_MAX_VECTORS || (p->ev[n] = fd_arg(tok)) < 0)
+		if (n == DPD_MAX_VECTORS ||
+		    (p->ev[n] = host_parse_fd_arg(tok)) < 0)
 			return -1;
 		n++;
 	}
@@ -388,7 +380,7 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'm':
-			if ((port.shm_fd = fd_arg(optarg)) < 0) {
+			if ((port.shm_fd = host_parse_fd_arg(optarg)) < 0) {
 				fprintf(stderr, "isles-dataportd: --shm %s: not "
 				    "an open fd:N\n", optarg);
 				return 2;

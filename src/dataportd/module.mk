@@ -6,5 +6,5 @@ dataportd_SRCS := src/dataportd/greet.c
 
 PROGS += isles-dataportd
 isles-dataportd_SRCS := src/dataportd/main.c
-isles-dataportd_LIBA := dataportd host common
+isles-dataportd_LIBA := dataportd
 isles-dataportd_LDLIBS := -lseccomp

@@ -8,10 +8,12 @@
  * --socket-path, --fd, --print-capabilities, no daemonizing, SIGTERM
  * drains the requests in flight and exits.
  *
- * Owns the event loop: epoll over the vhost-user sockets, the kick
- * eventfds, the io_uring completion eventfd and a signalfd.  Trusts its
- * command line; not the disk's partition table (ptable.c checks it) and
- * not the front-ends (vu.c, vq.c, blk.c check them).
+ * Runs on the host layer (src/host): one struct ev_loop over the
+ * vhost-user sockets, the kick eventfds, the io_uring completion eventfd
+ * and a signalfd (the vhost library watches through ev_vu_watch), sockets
+ * from host_listen, numbers from host_parse.  Trusts its command line;
+ * not the disk's partition table (ptable.c checks it) and not the
+ * front-ends (vu.c, vq.c, blk.c check them).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,67 +32,19 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "diskd/diskd.h"
 #include "diskd/ptable.h"
-#include "log.h"
-#include "sandbox.h"
+#include "host/evloop.h"
+#include "host/listen.h"
+#include "host/log.h"
+#include "host/parse.h"
+#include "host/sandbox.h"
 
 #define MAX_EXPORTS	32
 
-struct export_arg {
-	char *spec;
-};
-
-struct watch {
-	vu_watch_cb cb;
-	void *arg;
-	uint32_t gen;
-};
-
-static int epfd = -1;
-static struct watch *watches;
-static size_t nwatches;
-static uint32_t watch_gen;
-static volatile int quitting;
-
-static int
-loop_watch(void *loop, int fd, vu_watch_cb cb, void *arg)
-{
-	struct epoll_event ev = { .events = EPOLLIN };
-
-	if (fd < 0)
-		return -1;
-	if ((size_t)fd >= nwatches) {
-		size_t n = (size_t)fd + 64;
-		struct watch *w = realloc(watches, n * sizeof(*w));
-
-		if (w == NULL)
-			return -1;
-		memset(w + nwatches, 0, (n - nwatches) * sizeof(*w));
-		watches = w;
-		nwatches = n;
-	}
-	/* The generation tells a stale event for a reused fd number apart. */
-	watches[fd] = (struct watch){ cb, arg, ++watch_gen };
-	ev.data.u64 = (uint64_t)watches[fd].gen << 32 | (uint32_t)fd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		watches[fd].cb = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static void
-loop_unwatch(void *loop, int fd)
-{
-	if (fd < 0 || (size_t)fd >= nwatches || watches[fd].cb == NULL)
-		return;
-	epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
-	watches[fd].cb = NULL;
-}
+static struct ev_loop loop;
 
 static void
 usage(FILE *f)
@@ -104,30 +58,6 @@ usage(FILE *f)
 "  PARTS: physical partition numbers, comma-separated (1,5)\n"
 "  SIZE: bytes with optional K/M/G/T; a --part SIZE of 0 means the rest\n"
 "  --socket-path/--fd serve the one export given without =SOCKET\n");
-}
-
-static int
-parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned sh = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s)
-		return -1;
-	switch (*end) {
-	case 'K': sh = 10; end++; break;
-	case 'M': sh = 20; end++; break;
-	case 'G': sh = 30; end++; break;
-	case 'T': sh = 40; end++; break;
-	default: break;
-	}
-	if (*end != '\0' || (sh > 0 && v > (UINT64_MAX >> sh)))
-		return -1;
-	*out = (uint64_t)v << sh;
-	return 0;
 }
 
 static int
@@ -147,9 +77,9 @@ parse_part(const char *spec, struct pt_newpart *p)
 		unsigned long t;
 
 		if (i == 0) {
-			if (strcmp(tok, "rest") == 0)
+			if (strcmp(tok, "rest") == 0 || strcmp(tok, "0") == 0)
 				p->size = 0;
-			else if (parse_size(tok, &p->size) < 0 ||
+			else if (host_parse_size(tok, &p->size) < 0 ||
 			    p->size % PT_SECTOR != 0)
 				return -1;
 		} else if (strcmp(tok, "boot") == 0) {
@@ -167,13 +97,31 @@ parse_part(const char *spec, struct pt_newpart *p)
 }
 
 /*
- * VM:PARTS[:ro][:queues=N][=SOCKET|=fd:N].  *sock gets what follows '='
- * (NULL if absent).
+ * The decimal at *p, up to the next ',', ':', '=' or the end, in [min,
+ * max] (host_parse_uint's rules); *p is moved past it.  0 / -1.
  */
 static int
-parse_export(char *spec, struct blk_export *ex, char **sock)
+number_at(const char **p, unsigned min, unsigned max, unsigned *out)
 {
-	char *p = spec, *name = spec, *end;
+	char buf[12];
+	size_t n = strcspn(*p, ",:=");
+
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, *p, n);
+	buf[n] = '\0';
+	*p += n;
+	return host_parse_uint(buf, min, max, out);
+}
+
+/*
+ * VM:PARTS[:ro][:queues=N][=SOCKET|=fd:N].  *sock gets what follows '='
+ * (NULL if absent); an fd:N there must be an open fd.
+ */
+static int
+parse_export(const char *spec, struct blk_export *ex, const char **sock)
+{
+	const char *p, *name = spec;
 	size_t n;
 
 	memset(ex, 0, sizeof(*ex));
@@ -189,12 +137,10 @@ parse_export(char *spec, struct blk_export *ex, char **sock)
 	}
 	p++;
 	for (;;) {
-		unsigned long v = strtoul(p, &end, 10);
-
-		if (end == p || v == 0 || v > 255 || ex->nparts == VD_MAX_PARTS)
+		if (ex->nparts == VD_MAX_PARTS ||
+		    number_at(&p, 1, 255, &ex->parts[ex->nparts]) < 0)
 			return -1;
-		ex->parts[ex->nparts++] = (unsigned)v;
-		p = end;
+		ex->nparts++;
 		if (*p != ',')
 			break;
 		p++;
@@ -206,12 +152,9 @@ parse_export(char *spec, struct blk_export *ex, char **sock)
 			ex->ro = true;
 			p += 2;
 		} else if (strncmp(p, "queues=", 7) == 0) {
-			unsigned long v = strtoul(p + 7, &end, 10);
-
-			if (end == p + 7 || v == 0 || v > VU_MAX_QUEUES)
+			p += 7;
+			if (number_at(&p, 1, VU_MAX_QUEUES, &ex->nqueues) < 0)
 				return -1;
-			ex->nqueues = (unsigned)v;
-			p = end;
 		} else {
 			return -1;
 		}
@@ -220,36 +163,13 @@ parse_export(char *spec, struct blk_export *ex, char **sock)
 		if (p[1] == '\0')
 			return -1;
 		*sock = p + 1;
+		if (strncmp(*sock, "fd:", 3) == 0 &&
+		    host_parse_fd_arg(*sock) < 0)
+			return -1;
 	} else if (*p != '\0') {
 		return -1;
 	}
 	return 0;
-}
-
-static int
-listen_path(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	/* A stale socket of an earlier run (not any other file). */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 4) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /*
@@ -347,17 +267,14 @@ signal_cb(void *arg, int fd, uint32_t events)
 
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		log_info("signal %u: draining and exiting", si.ssi_signo);
-		quitting = 1;
+		ev_loop_quit(&loop);
 	}
 }
 
 static void
 ring_cb(void *arg, int fd, uint32_t events)
 {
-	uint64_t n;
-
-	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		log_warn("io_uring eventfd");
+	(void)ev_drain(fd);
 	blk_reap(arg);
 }
 
@@ -487,10 +404,12 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	static struct diskd dd;
 	static struct blk_export exports[MAX_EXPORTS];
 	struct pt_newpart newparts[PT_MAX_PARTS];
-	char *socks[MAX_EXPORTS], err[160];
+	const char *socks[MAX_EXPORTS];
+	char err[160];
 	const char *disk = NULL, *name = NULL, *sockpath = NULL;
 	uint64_t create_size = 0;
 	enum pt_kind layout = PT_MBR;
@@ -500,7 +419,6 @@ main(int argc, char **argv)
 	bool all_ro = true, seccomp = true;
 	struct pt_table pt;
 	struct stat st;
-	sigset_t ss;
 
 	dd.ex = exports;
 	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
@@ -512,7 +430,7 @@ main(int argc, char **argv)
 			name = optarg;
 			break;
 		case 'c':
-			if (parse_size(optarg, &create_size) < 0) {
+			if (host_parse_size(optarg, &create_size) < 0) {
 				fprintf(stderr, "isles-diskd: bad --create "
 				    "size %s\n", optarg);
 				return 2;
@@ -553,7 +471,11 @@ main(int argc, char **argv)
 			sockpath = optarg;
 			break;
 		case 'f':
-			fdarg = atoi(optarg);
+			if ((fdarg = host_parse_fd(optarg)) < 0) {
+				fprintf(stderr, "isles-diskd: --fd %s: not an "
+				    "open file descriptor above 2\n", optarg);
+				return 2;
+			}
 			break;
 		case 'P':
 			print_capabilities();
@@ -650,22 +572,17 @@ main(int argc, char **argv)
 	if (check_sharing(&dd) < 0)
 		return 1;
 
-	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		fatal("epoll_create1");
-	dd.loop = (struct vu_loop){ loop_watch, loop_unwatch, &dd };
+	if (ev_loop_init(&loop) < 0)
+		fatal("epoll");
+	dd.loop = (struct vu_loop){ ev_vu_watch, ev_vu_unwatch, &loop };
 	if (part_ring_init(&dd) < 0) {
 		log_warn("io_uring");
 		return 1;
 	}
-	if (loop_watch(&dd, dd.ring_efd, ring_cb, &dd) < 0)
+	if (ev_watch(&loop, dd.ring_efd, EPOLLIN, ring_cb, &dd) < 0)
 		fatal("io_uring eventfd");
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGTERM);
-	sigaddset(&ss, SIGINT);
-	sigaddset(&ss, SIGHUP);
-	sigprocmask(SIG_BLOCK, &ss, NULL);
-	sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0 || loop_watch(&dd, sfd, signal_cb, &dd) < 0)
+	if ((sfd = ev_signalfd(sigs, sizeof(sigs) / sizeof(sigs[0]))) < 0 ||
+	    ev_watch(&loop, sfd, EPOLLIN, signal_cb, &dd) < 0)
 		fatal("signalfd");
 
 	for (i = 0; i < dd.nex; i++) {
@@ -675,7 +592,7 @@ main(int argc, char **argv)
 		bool listening = true;
 
 		if (sp != NULL && strncmp(sp, "fd:", 3) == 0)
-			fd = atoi(sp + 3);
+			fd = host_parse_fd_arg(sp);	/* checked by parse_export */
 		else if (sp == NULL)
 			fd = fdarg;
 		if (fd >= 0) {
@@ -687,7 +604,7 @@ main(int argc, char **argv)
 				lfd = fd;
 			else
 				cfd = fd;
-		} else if ((lfd = listen_path(sp)) < 0) {
+		} else if ((lfd = host_listen(sp, 0600)) < 0) {
 			log_warn("export %s: %s", ex->name, sp);
 			return 1;
 		}
@@ -705,25 +622,8 @@ main(int argc, char **argv)
 		log_warn("seccomp");
 		return 1;
 	}
-	while (!quitting) {
-		struct epoll_event evs[32];
-		int n = epoll_wait(epfd, evs, 32, -1), k;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			fatal("epoll_wait");
-		}
-		for (k = 0; k < n; k++) {
-			int fd = (int)(uint32_t)evs[k].data.u64;
-			uint32_t gen = (uint32_t)(evs[k].data.u64 >> 32);
-
-			if ((size_t)fd < nwatches && watches[fd].cb != NULL &&
-			    watches[fd].gen == gen)
-				watches[fd].cb(watches[fd].arg, fd,
-				    evs[k].events);
-		}
-	}
+	if (ev_loop_run(&loop) < 0)
+		fatal("epoll_wait");
 	/* SIGTERM: finish what the guests asked for, then go. */
 	if (blk_drain(&dd, NULL) < 0) {
 		/*

@@ -3,7 +3,7 @@
 # disk (a synthesized MBR over its partitions) as a vhost-user-blk export.
 PROGS += isles-diskd
 isles-diskd_SRCS := $(sort $(wildcard src/diskd/*.c))
-isles-diskd_LIBA := vhost dpblk host common
+isles-diskd_LIBA := vhost dpblk
 isles-diskd_LDLIBS := -luring -lseccomp
 # The partition-table and virtual-disk code is pure; unit tests link it
 # through libdiskcore (everything but main and the io_uring device).

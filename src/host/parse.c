@@ -85,6 +85,16 @@ host_parse_fd(const char *s)
 }
 
 int
+host_parse_fd_arg(const char *s)
+{
+	if (s == NULL || strncmp(s, "fd:", 3) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return host_parse_fd(s + 3);
+}
+
+int
 host_parse_size(const char *s, uint64_t *out)
 {
 	static const struct {

@@ -29,6 +29,13 @@ int host_parse_uint(const char *s, unsigned min, unsigned max,
 int host_parse_fd(const char *s);
 
 /*
+ * The "fd:N" form daemons take wherever a socket or file may be given
+ * either by path or as an inherited fd: N as host_parse_fd takes it.
+ * Returns the fd, or -1 with EINVAL (no "fd:" prefix, syntax) or EBADF.
+ */
+int host_parse_fd_arg(const char *s);
+
+/*
  * A size: digits and an optional binary unit K, M, G, T (or KiB, MiB,
  * GiB, TiB); no unit means bytes.  Zero is refused (EINVAL), more than 64
  * bits too (ERANGE).

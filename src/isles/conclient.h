@@ -3,7 +3,7 @@
  * conclient: the terminal side of the serial console (docs/console.md).
  *
  * con_run() connects to a system's console socket (isles-consoled,
- * src/consoled/conproto.h) and makes the calling terminal that system's
+ * src/proto/conproto.h) and makes the calling terminal that system's
  * console: the multiplexer of the foreground `isles up` (every VM, each in
  * its own colour or with a [NAME] prefix, input to one VM chosen with the
  * `@` escapes), or the viewer of `isles console VM` (one VM, bytes passed
@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "consoled/conproto.h"
+#include "proto/conproto.h"
 
 enum con_exit {
 	CON_EXIT_QUIT,		/* user typed @q in the multiplexer: shut down */

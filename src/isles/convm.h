@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "consoled/conproto.h"
+#include "proto/conproto.h"
 
 /* The set holding only VM n (n < CON_MAX_VMS). */
 static inline uint32_t

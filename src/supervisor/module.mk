@@ -5,7 +5,3 @@
 # the isles program; its pure parts (qemu, accel, child) by unit tests.
 LIBS += supervisor
 supervisor_SRCS := $(sort $(wildcard src/supervisor/*.c))
-# The control protocol (ctl.h) and the frame queue (outq.h) are still in
-# src/isles; issue 9 part 2 moves them to src/proto, on every include
-# path, and this line goes.  No public header of ours includes them.
-$(BUILD)/obj/src/supervisor/%.o: CPPFLAGS += -Isrc/isles

@@ -2,11 +2,11 @@
 /*
  * isles-switchd: one virtual L2 switch.  Each port is a vhost-user-net
  * back-end (src/vhost) that one VM NIC's QEMU connects to; optionally one
- * more port is a host TAP device (the uplink).  One thread, one epoll
- * loop (sw_loop.c): a guest's transmit kick makes the switch pop frames
- * from that port's transmit queue, decide where each goes (sw_fwd.c) and
- * copy it into the receivers' receive queues (sw_net.c).  Idle, it blocks
- * in epoll_wait.
+ * more port is a host TAP device (the uplink).  One thread, one event
+ * loop (the host layer's struct ev_loop, src/host/evloop.h): a guest's
+ * transmit kick makes the switch pop frames from that port's transmit
+ * queue, decide where each goes (sw_fwd.c) and copy it into the receivers'
+ * receive queues (sw_net.c).  Idle, it blocks in epoll_wait.
  *
  * Started by the supervisor from the system file (docs/switch.md gives
  * the command line); trusts its argv, nothing else: vhost-user messages,
@@ -29,19 +29,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <seccomp.h>
 
-#include "log.h"
-#include "sandbox.h"
+#include "host/evloop.h"
+#include "host/listen.h"
+#include "host/log.h"
+#include "host/parse.h"
+#include "host/sandbox.h"
 #include "switchd/sw_fwd.h"
-#include "switchd/sw_loop.h"
 #include "switchd/sw_net.h"
 #include "switchd/sw_tap.h"
 #include "vhost/vu.h"
@@ -51,6 +53,7 @@
 #define TX_BUDGET	256	/* frames per port before others get a turn */
 #define TAP_BUDGET	64
 #define STATS_MAX	(256 * 1024)	/* ~450 bytes per port */
+#define NOFILE_WANT	4096	/* about six fds per connected port */
 
 struct sw_switch;
 
@@ -67,7 +70,7 @@ struct sw_port {
 
 struct sw_switch {
 	const char *name;
-	struct sw_loop loop;
+	struct ev_loop loop;
 	struct sw_table t;
 	struct sw_port *ports[SW_MAX_PORTS];	/* NULL for the uplink */
 	const char *tap_name;
@@ -202,6 +205,7 @@ port_tx(struct sw_port *p)
 		vq_push(q, p->txc.head, 0);
 		if (++n == TX_BUDGET) {
 			p->pending = true;
+			ev_defer(&sw->loop);
 			break;
 		}
 	}
@@ -326,40 +330,7 @@ signal_cb(void *arg, int fd, uint32_t events)
 		return;
 	}
 	log_info("signal %u: exiting", si.ssi_signo);
-	sw->loop.quit = true;
-}
-
-/* A listening unix socket at path; a stale socket file is replaced. */
-static int
-listen_unix(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd, e;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path));
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			errno = EEXIST;
-			return -1;
-		}
-		unlink(path);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(path, 0600) < 0 || listen(fd, 4) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
+	ev_loop_quit(&sw->loop);
 }
 
 static void
@@ -415,15 +386,8 @@ parse_port(const char *s, struct port_arg *pa)
 	pa->path = NULL;
 	pa->fd = -1;
 	if (strncmp(rest, "fd:", 3) == 0) {
-		char *end;
-		long v;
-
-		errno = 0;
-		v = strtol(rest + 3, &end, 10);
-		if (errno != 0 || *end != '\0' || end == rest + 3 || v < 0 ||
-		    v >= SW_LOOP_MAX_FD)
+		if ((pa->fd = host_parse_fd_arg(rest)) < 0)
 			return -1;
-		pa->fd = (int)v;
 	} else {
 		pa->path = rest;
 	}
@@ -475,11 +439,7 @@ table_fill(struct sw_switch *sw, const struct port_arg *pargs,
 static int
 port_open(struct sw_switch *sw, const struct port_arg *pa, int idx)
 {
-	struct vu_loop vl = {
-		.watch = sw_loop_vu_watch,
-		.unwatch = sw_loop_vu_unwatch,
-		.loop = &sw->loop,
-	};
+	struct vu_loop vl = { ev_vu_watch, ev_vu_unwatch, &sw->loop };
 	struct sw_port *p;
 	int lfd = -1, cfd = -1, acc = 0;
 	socklen_t sl = sizeof(acc);
@@ -490,7 +450,7 @@ port_open(struct sw_switch *sw, const struct port_arg *pa, int idx)
 	p->idx = (unsigned)idx;
 	sw->ports[idx] = p;
 	if (pa->path != NULL) {
-		if ((lfd = listen_unix(pa->path)) < 0) {
+		if ((lfd = host_listen(pa->path, 0600)) < 0) {
 			log_warn("port %s: listen on %s", pa->name, pa->path);
 			return -1;
 		}
@@ -575,20 +535,13 @@ lockdown(void)
 static int
 setup_signals(struct sw_switch *sw)
 {
-	sigset_t set;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	sw->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	sw->sig_fd = ev_signalfd(sigs, sizeof(sigs) / sizeof(sigs[0]));
 	if (sw->sig_fd < 0)
 		return -1;
-	return sw_loop_watch(&sw->loop, sw->sig_fd, signal_cb, sw);
+	return ev_watch(&sw->loop, sw->sig_fd, EPOLLIN, signal_cb, sw);
 }
 
 int
@@ -699,14 +652,14 @@ main(int argc, char **argv)
 		struct rlimit rl;
 
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-		    rl.rlim_cur < SW_LOOP_MAX_FD) {
-			rl.rlim_cur = rl.rlim_max < SW_LOOP_MAX_FD ?
-			    rl.rlim_max : SW_LOOP_MAX_FD;
+		    rl.rlim_cur < NOFILE_WANT) {
+			rl.rlim_cur = rl.rlim_max < NOFILE_WANT ?
+			    rl.rlim_max : NOFILE_WANT;
 			if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 				log_warn("RLIMIT_NOFILE");
 		}
 	}
-	if (sw_loop_init(&sw.loop) < 0)
+	if (ev_loop_init(&sw.loop) < 0)
 		fatal("epoll");
 	if (setup_signals(&sw) < 0)
 		fatal("signals");
@@ -722,15 +675,15 @@ main(int argc, char **argv)
 		    NULL)
 			fatal("malloc");
 		if ((sw.tap_fd = sw_tap_open(sw.tap_name)) < 0 ||
-		    sw_loop_watch(&sw.loop, sw.tap_fd, tap_cb, &sw) < 0) {
+		    ev_watch(&sw.loop, sw.tap_fd, EPOLLIN, tap_cb, &sw) < 0) {
 			log_warn("uplink %s", sw.tap_name);
 			rc = 1;
 			goto out;
 		}
 	}
 	if (sw.stats_path != NULL) {
-		if ((sw.stats_fd = listen_unix(sw.stats_path)) < 0 ||
-		    sw_loop_watch(&sw.loop, sw.stats_fd, stats_cb, &sw) < 0) {
+		if ((sw.stats_fd = host_listen(sw.stats_path, 0600)) < 0 ||
+		    ev_watch(&sw.loop, sw.stats_fd, EPOLLIN, stats_cb, &sw) < 0) {
 			log_warn("stats socket %s", sw.stats_path);
 			rc = 1;
 			goto out;
@@ -740,12 +693,13 @@ main(int argc, char **argv)
 	log_info("%u port%s%s%s, ready", nports, nports == 1 ? "" : "s",
 	    sw.tap_name ? ", uplink " : "", sw.tap_name ? sw.tap_name : "");
 
+	/*
+	 * A port whose transmit budget ran out (pending, see port_tx) gets
+	 * another turn after every wait; while one is pending, the wait does
+	 * not block (ev_defer).
+	 */
 	while (!sw.loop.quit) {
-		sw.loop.deferred = false;
-		for (unsigned i = 0; i < sw.t.nports; i++)
-			if (sw.ports[i] != NULL && sw.ports[i]->pending)
-				sw.loop.deferred = true;
-		if (sw_loop_once(&sw.loop) < 0)
+		if (ev_loop_once(&sw.loop, -1) < 0)
 			fatal("epoll_wait");
 		for (unsigned i = 0; i < sw.t.nports; i++)
 			if (sw.ports[i] != NULL && sw.ports[i]->pending)
@@ -772,6 +726,6 @@ out:
 		close(sw.tap_fd);
 	free(sw.tap_buf);
 	free(sw.stats_buf);
-	sw_loop_close(&sw.loop);
+	ev_loop_close(&sw.loop);
 	return rc;
 }

@@ -3,4 +3,4 @@
 # attacks isles-diskd; run by tests/integration/test_blk_hostile.py.
 PROGS += isles-blk-hostile
 isles-blk-hostile_SRCS := tests/hostile/blk_hostile.c
-isles-blk-hostile_LIBA := vtest vhost common
+isles-blk-hostile_LIBA := vtest vhost

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""A small client of the Isles guest agent protocol (src/lib/proto.h).
+"""A small client of the Isles guest agent protocol (src/proto/proto.h).
 
 It talks to the agent through QEMU's chardev socket of the virtserialport
 "org.isles.agent" (R/vm/<vm>/agent.sock).  Tests use it to check the

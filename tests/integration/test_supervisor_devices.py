@@ -142,7 +142,7 @@ def test_daemons_run_locked_down(devsys):
     assert children == vm_pids | daemon_pids, (children, vm_pids, daemons)
     for name, d in sorted(daemons.items()):
         assert d["state"] == "running" and d["pid"] > 0, d
-        # Sanitizer builds load no filter, by design (src/lib/sandbox.c):
+        # Sanitizer builds load no filter, by design (src/host/sandbox.c):
         # the runtime makes system calls of its own.  Run against them
         # (ISLES_BIN=build/asan/isles), this test cannot see a daemon that
         # skips its lockdown, since no_new_privs is also set for every child

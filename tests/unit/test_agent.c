@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Unit tests of the guest agent's pure parts (src/guest/agent/agent.c):
- * the output queue, which must keep the byte stream to the host made of
- * whole frames even when a frame is only partly written when the queue is
- * discarded (HELLO), and the EXEC payload parser, which must reject every
- * malformed argv without reading past the payload.
+ * Unit tests of what the guest agent (src/guest/agent/isles-agent.c)
+ * takes from src/proto: the output queue with the agent's policy (bounded,
+ * preallocated, nothing dropped; outq.c), which must keep the byte stream
+ * to the host made of whole frames even when a frame is only partly
+ * written when the queue is discarded (HELLO), and the EXEC payload
+ * parser (proto.c), which must reject every malformed argv without
+ * reading past the payload.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +21,20 @@
 
 #include <cmocka.h>
 
-#include "guest/agent/agent.h"
-#include "proto.h"
+#include "proto/outq.h"
+#include "proto/proto.h"
+
+/* The agent's policy (isles-agent.c), with the bound of each test. */
+static int
+agent_outq_init(struct outq *q, size_t limit)
+{
+	const struct outq_policy pol = {
+		.limit = limit,
+		.flags = OUTQ_PREALLOC | OUTQ_WRITE,
+	};
+
+	return outq_init(q, &pol);
+}
 
 /* Read everything available on fd into rx; returns the frames' types. */
 static size_t
@@ -53,7 +67,7 @@ static void
 test_outq_discard_keeps_stream_whole(void **state)
 {
 	static uint8_t payload[PROTO_MAX_PAYLOAD];
-	struct ag_outq q;
+	struct outq q;
 	struct proto_rx *rx = malloc(sizeof(*rx));
 	uint16_t types[16];
 	uint32_t lens[16];
@@ -67,20 +81,21 @@ test_outq_discard_keeps_stream_whole(void **state)
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	fcntl(sv[1], F_SETFL, O_NONBLOCK);
-	assert_int_equal(ag_outq_init(&q, 256 * 1024), 0);
+	assert_int_equal(agent_outq_init(&q, 256 * 1024), 0);
 
 	memset(payload, 1, 100);
-	assert_int_equal(ag_outq_put(&q, PROTO_STDOUT, 1, payload, 100), 0);
+	assert_int_equal(outq_frame(&q, PROTO_STDOUT, 0, 1, payload, 100), 0);
 	memset(payload, 2, 60000);
-	assert_int_equal(ag_outq_put(&q, PROTO_STDOUT, 2, payload, 60000), 0);
+	assert_int_equal(outq_frame(&q, PROTO_STDOUT, 0, 2, payload, 60000),
+	    0);
 	memset(payload, 3, 5000);
-	assert_int_equal(ag_outq_put(&q, PROTO_STDERR, 3, payload, 5000), 0);
-	assert_int_equal(ag_outq_flush(&q, sv[0]), 0);
-	assert_true(q.frame_left > 0 && ag_outq_len(&q) > 0);
-	ag_outq_discard(&q);
-	assert_int_equal(ag_outq_put(&q, PROTO_HELLO_ACK, 0, NULL, 0), 0);
-	while (ag_outq_len(&q) > 0) {
-		assert_int_equal(ag_outq_flush(&q, sv[0]), 0);
+	assert_int_equal(outq_frame(&q, PROTO_STDERR, 0, 3, payload, 5000), 0);
+	assert_int_equal(outq_flush(&q, sv[0]), 0);	/* bytes remain */
+	assert_true(q.part > 0 && outq_len(&q) > 0);
+	outq_discard(&q);
+	assert_int_equal(outq_frame(&q, PROTO_HELLO_ACK, 0, 0, NULL, 0), 0);
+	while (outq_len(&q) > 0) {
+		assert_true(outq_flush(&q, sv[0]) >= 0);
 		n += collect(sv[1], rx, types + n, lens + n, 16 - n);
 	}
 	n += collect(sv[1], rx, types + n, lens + n, 16 - n);
@@ -92,7 +107,7 @@ test_outq_discard_keeps_stream_whole(void **state)
 	assert_int_equal(types[2], PROTO_HELLO_ACK);
 	assert_int_equal(lens[2], 0);
 	assert_int_equal(rx->skipped, 0);
-	ag_outq_free(&q);
+	outq_free(&q);
 	free(rx);
 	close(sv[0]);
 	close(sv[1]);
@@ -102,21 +117,21 @@ static void
 test_outq_bounds(void **state)
 {
 	static uint8_t payload[PROTO_MAX_PAYLOAD + 1];
-	struct ag_outq q;
+	struct outq q;
 
 	(void)state;
-	assert_int_equal(ag_outq_init(&q, 1000), 0);
-	assert_int_equal(ag_outq_put(&q, PROTO_STDOUT, 1, payload,
+	assert_int_equal(agent_outq_init(&q, 1000), 0);
+	assert_int_equal(outq_frame(&q, PROTO_STDOUT, 0, 1, payload,
 	    PROTO_MAX_PAYLOAD + 1), -1);
 	assert_int_equal(errno, EMSGSIZE);
-	assert_int_equal(ag_outq_put(&q, PROTO_STDOUT, 1, payload, 900), 0);
-	assert_int_equal(ag_outq_room(&q), 1000 - 916);
-	assert_int_equal(ag_outq_put(&q, PROTO_STDOUT, 1, payload, 100), -1);
+	assert_int_equal(outq_frame(&q, PROTO_STDOUT, 0, 1, payload, 900), 0);
+	assert_int_equal(outq_room(&q), 1000 - 916);
+	assert_int_equal(outq_frame(&q, PROTO_STDOUT, 0, 1, payload, 100), -1);
 	assert_int_equal(errno, ENOBUFS);
-	assert_int_equal(ag_outq_len(&q), 916);	/* nothing half-queued */
-	ag_outq_discard(&q);			/* nothing on the wire yet */
-	assert_int_equal(ag_outq_len(&q), 0);
-	ag_outq_free(&q);
+	assert_int_equal(outq_len(&q), 916);	/* nothing half-queued */
+	outq_discard(&q);			/* nothing on the wire yet */
+	assert_int_equal(outq_len(&q), 0);
+	outq_free(&q);
 }
 
 static void
@@ -125,20 +140,20 @@ test_parse_argv(void **state)
 	char buf[64], *argv[4];
 
 	(void)state;
-	assert_int_equal(ag_parse_argv((const uint8_t *)"ls\0-l\0", 6, buf,
+	assert_int_equal(proto_exec_argv((const uint8_t *)"ls\0-l\0", 6, buf,
 	    sizeof(buf), argv, 3), 2);
 	assert_string_equal(argv[0], "ls");
 	assert_string_equal(argv[1], "-l");
 	assert_null(argv[2]);
 	/* An empty argument is an argument. */
-	assert_int_equal(ag_parse_argv((const uint8_t *)"echo\0\0", 6, buf,
+	assert_int_equal(proto_exec_argv((const uint8_t *)"echo\0\0", 6, buf,
 	    sizeof(buf), argv, 3), 2);
 	assert_string_equal(argv[1], "");
 	/* Three arguments fill argv exactly; four do not fit. */
-	assert_int_equal(ag_parse_argv((const uint8_t *)"a\0b\0c\0", 6, buf,
+	assert_int_equal(proto_exec_argv((const uint8_t *)"a\0b\0c\0", 6, buf,
 	    sizeof(buf), argv, 3), 3);
 	assert_null(argv[3]);
-	assert_int_equal(ag_parse_argv((const uint8_t *)"a\0b\0c\0d\0", 8,
+	assert_int_equal(proto_exec_argv((const uint8_t *)"a\0b\0c\0d\0", 8,
 	    buf, sizeof(buf), argv, 3), -1);
 	assert_int_equal(errno, E2BIG);
 }
@@ -150,17 +165,17 @@ test_parse_argv_rejects_malformed(void **state)
 
 	(void)state;
 	/* Empty payload, no terminating NUL, empty program name. */
-	assert_int_equal(ag_parse_argv((const uint8_t *)"", 0, buf,
+	assert_int_equal(proto_exec_argv((const uint8_t *)"", 0, buf,
 	    sizeof(buf), argv, 3), -1);
 	assert_int_equal(errno, EINVAL);
-	assert_int_equal(ag_parse_argv((const uint8_t *)"ls", 2, buf,
+	assert_int_equal(proto_exec_argv((const uint8_t *)"ls", 2, buf,
 	    sizeof(buf), argv, 3), -1);
 	assert_int_equal(errno, EINVAL);
-	assert_int_equal(ag_parse_argv((const uint8_t *)"\0ls\0", 4, buf,
+	assert_int_equal(proto_exec_argv((const uint8_t *)"\0ls\0", 4, buf,
 	    sizeof(buf), argv, 3), -1);
 	assert_int_equal(errno, EINVAL);
 	/* Larger than the copy buffer. */
-	assert_int_equal(ag_parse_argv((const uint8_t *)"abcdefghij\0", 11,
+	assert_int_equal(proto_exec_argv((const uint8_t *)"abcdefghij\0", 11,
 	    buf, sizeof(buf), argv, 3), -1);
 	assert_int_equal(errno, ENOBUFS);
 }

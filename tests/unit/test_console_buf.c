@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests of isles-consoled's bounded buffers (src/consoled/conbuf.c):
- * the 64 KiB replay ring and the per-client output queue that drops the
+ * the 64 KiB replay ring, and the per-client output queue (the shared
+ * src/proto/outq.c with the console's policy, coutq_init) that drops the
  * oldest output of a slow client, counts it and reports it in a NOTICE
  * placed where the gap is.
  */
@@ -20,7 +21,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 #include "consoled/conbuf.h"
-#include "proto.h"
+#include "proto/proto.h"
 
 static void
 test_ring_keeps_last_bytes(void **state)
@@ -46,7 +47,7 @@ test_ring_keeps_last_bytes(void **state)
 
 /* Drain the queue into frames; returns the number of frames parsed. */
 static int
-drain(struct coutq *q, struct proto_hdr *hdrs, char data[][256], int max)
+drain(struct outq *q, struct proto_hdr *hdrs, char data[][256], int max)
 {
 	static struct proto_rx rx;
 	const uint8_t *p, *pl;
@@ -55,10 +56,10 @@ drain(struct coutq *q, struct proto_hdr *hdrs, char data[][256], int max)
 	int n = 0;
 
 	proto_rx_init(&rx);
-	while ((p = coutq_peek(q, &len)) != NULL) {
+	while ((p = outq_peek(q, &len)) != NULL) {
 		len = proto_rx_feed(&rx, p, len);
 		assert_true(len > 0);
-		coutq_advance(q, len);
+		outq_advance(q, len);
 		while (proto_rx_next(&rx, &h, &pl) == 1 && n < max) {
 			hdrs[n] = h;
 			memset(data[n], 0, 256);
@@ -66,22 +67,22 @@ drain(struct coutq *q, struct proto_hdr *hdrs, char data[][256], int max)
 			n++;
 		}
 	}
-	assert_true(coutq_empty(q));
+	assert_true(outq_empty(q));
 	return n;
 }
 
 static void
 test_queue_in_order_and_merged(void **state)
 {
-	struct coutq q;
+	struct outq q;
 	struct proto_hdr h[8];
 	char d[8][256];
 
 	(void)state;
 	coutq_init(&q, 1000);
-	assert_int_equal(coutq_push(&q, CON_OUTPUT, 0, 0, "ab", 2), 0);
-	assert_int_equal(coutq_push(&q, CON_OUTPUT, 0, 0, "cd", 2), 0);
-	assert_int_equal(coutq_push(&q, CON_OUTPUT, 0, 1, "xy", 2), 0);
+	assert_int_equal(outq_frame(&q, CON_OUTPUT, 0, 0, "ab", 2), 0);
+	assert_int_equal(outq_frame(&q, CON_OUTPUT, 0, 0, "cd", 2), 0);
+	assert_int_equal(outq_frame(&q, CON_OUTPUT, 0, 1, "xy", 2), 0);
 	assert_int_equal(q.frames, 2);		/* vm0's two chunks merged */
 	assert_int_equal(drain(&q, h, d, 8), 2);
 	assert_int_equal(h[0].type, CON_OUTPUT);
@@ -89,13 +90,13 @@ test_queue_in_order_and_merged(void **state)
 	assert_string_equal(d[0], "abcd");
 	assert_int_equal(h[1].chan, 1);
 	assert_string_equal(d[1], "xy");
-	coutq_free(&q);
+	outq_free(&q);
 }
 
 static void
 test_overflow_drops_oldest_with_notice(void **state)
 {
-	struct coutq q;
+	struct outq q;
 	struct proto_hdr h[8];
 	char d[8][256];
 	struct con_notice nt;
@@ -107,7 +108,7 @@ test_overflow_drops_oldest_with_notice(void **state)
 	/* Alternate VMs so that nothing merges: five 40-byte frames. */
 	for (int i = 0; i < 5; i++) {
 		memset(chunk, 'a' + i, sizeof(chunk));
-		assert_int_equal(coutq_push(&q, CON_OUTPUT, 0, (uint32_t)i % 2,
+		assert_int_equal(outq_frame(&q, CON_OUTPUT, 0, (uint32_t)i % 2,
 		    chunk, sizeof(chunk)), 0);
 		assert_true(q.bytes <= 2 * (PROTO_HDR_SIZE + 40));
 	}
@@ -127,13 +128,13 @@ test_overflow_drops_oldest_with_notice(void **state)
 	assert_int_equal(h[2].type, CON_OUTPUT);
 	assert_int_equal(d[2][0], 'd');
 	assert_int_equal(d[3][0], 'e');
-	coutq_free(&q);
+	outq_free(&q);
 }
 
 static void
 test_partly_written_frame_kept(void **state)
 {
-	struct coutq q;
+	struct outq q;
 	size_t len;
 	const uint8_t *p;
 	char chunk[60];
@@ -141,12 +142,12 @@ test_partly_written_frame_kept(void **state)
 	(void)state;
 	coutq_init(&q, 100);
 	memset(chunk, 'a', sizeof(chunk));
-	assert_int_equal(coutq_push(&q, CON_OUTPUT, 0, 0, chunk, 60), 0);
-	p = coutq_peek(&q, &len);
+	assert_int_equal(outq_frame(&q, CON_OUTPUT, 0, 0, chunk, 60), 0);
+	p = outq_peek(&q, &len);
 	assert_non_null(p);
-	coutq_advance(&q, 10);			/* the socket took 10 bytes */
+	outq_advance(&q, 10);			/* the socket took 10 bytes */
 	memset(chunk, 'b', sizeof(chunk));
-	assert_int_equal(coutq_push(&q, CON_OUTPUT, 0, 1, chunk, 60), 0);
+	assert_int_equal(outq_frame(&q, CON_OUTPUT, 0, 1, chunk, 60), 0);
 	/*
 	 * The half-sent frame stays (66 bytes left of it); the new one fits
 	 * with its header in the 34 bytes left of the bound: it lost its
@@ -155,24 +156,24 @@ test_partly_written_frame_kept(void **state)
 	assert_int_equal(q.bytes, 100);
 	assert_int_equal(q.dropped[1], 60 - (100 - 66 - PROTO_HDR_SIZE));
 	/* First the rest of the half-sent frame, alone: the gap is next. */
-	p = coutq_peek(&q, &len);
+	p = outq_peek(&q, &len);
 	assert_int_equal(len, PROTO_HDR_SIZE + 60 - 10);
 	assert_int_equal(p[len - 1], 'a');
-	coutq_advance(&q, len);
+	outq_advance(&q, len);
 	/* Then the notice of vm1's 42 bytes and the 18 it kept. */
-	p = coutq_peek(&q, &len);
+	p = outq_peek(&q, &len);
 	assert_int_equal(len, PROTO_HDR_SIZE + CON_NOTICE_SIZE +
 	    PROTO_HDR_SIZE + 18);
 	assert_int_equal(p[4], CON_NOTICE);
 	assert_int_equal(p[PROTO_HDR_SIZE + 8], 42);
 	assert_int_equal(p[len - 1], 'b');
-	coutq_free(&q);
+	outq_free(&q);
 }
 
 static void
 test_control_frames_never_dropped(void **state)
 {
-	struct coutq q;
+	struct outq q;
 	struct proto_hdr h[8];
 	char d[8][256];
 	char chunk[90];
@@ -181,15 +182,15 @@ test_control_frames_never_dropped(void **state)
 	/* Room for VMS and one 90-byte frame, headers included. */
 	coutq_init(&q, PROTO_HDR_SIZE + 4 + PROTO_HDR_SIZE + 90);
 	memset(chunk, 'x', sizeof(chunk));
-	assert_int_equal(coutq_push(&q, CON_VMS, 0, 0, "vm0", 4), 0);
-	assert_int_equal(coutq_push(&q, CON_OUTPUT, 0, 0, chunk, 90), 0);
-	assert_int_equal(coutq_push(&q, CON_OUTPUT, 0, 1, chunk, 90), 0);
+	assert_int_equal(outq_frame(&q, CON_VMS, 0, 0, "vm0", 4), 0);
+	assert_int_equal(outq_frame(&q, CON_OUTPUT, 0, 0, chunk, 90), 0);
+	assert_int_equal(outq_frame(&q, CON_OUTPUT, 0, 1, chunk, 90), 0);
 	assert_int_equal(drain(&q, h, d, 8), 3);
 	assert_int_equal(h[0].type, CON_NOTICE);
 	assert_int_equal(h[1].type, CON_VMS);
 	assert_int_equal(h[2].type, CON_OUTPUT);
 	assert_int_equal(h[2].chan, 1);
-	coutq_free(&q);
+	outq_free(&q);
 }
 
 /*
@@ -230,7 +231,7 @@ static void
 test_small_frames_bounded(void **state)
 {
 	static struct proto_rx rx;
-	struct coutq q;
+	struct outq q;
 	uint64_t sent[SMALL_VMS] = { 0 }, got[SMALL_VMS] = { 0 };
 	uint64_t dropped[SMALL_VMS] = { 0 };
 	const uint8_t *p, *pl;
@@ -244,7 +245,7 @@ test_small_frames_bounded(void **state)
 		uint32_t vm = i % SMALL_VMS;
 		uint8_t b = small_byte(vm, sent[vm]++);
 
-		assert_int_equal(coutq_push(&q, CON_OUTPUT, 0, vm, &b, 1), 0);
+		assert_int_equal(outq_frame(&q, CON_OUTPUT, 0, vm, &b, 1), 0);
 	}
 	held = heap_in_use() - before;
 	print_message("queue of limit %u holds %zu heap bytes after %u "
@@ -253,10 +254,10 @@ test_small_frames_bounded(void **state)
 
 	/* Drain: per VM, NOTICE(DROPPED) counts + the newest bytes. */
 	proto_rx_init(&rx);
-	while ((p = coutq_peek(&q, &len)) != NULL) {
+	while ((p = outq_peek(&q, &len)) != NULL) {
 		len = proto_rx_feed(&rx, p, len);
 		assert_true(len > 0);
-		coutq_advance(&q, len);
+		outq_advance(&q, len);
 		while (proto_rx_next(&rx, &h, &pl) == 1) {
 			struct con_notice nt = { 0 };
 
@@ -278,12 +279,12 @@ test_small_frames_bounded(void **state)
 			}
 		}
 	}
-	assert_true(coutq_empty(&q));
+	assert_true(outq_empty(&q));
 	for (uint32_t vm = 0; vm < SMALL_VMS; vm++) {
 		assert_true(got[vm] > 0);
 		assert_int_equal(dropped[vm] + got[vm], sent[vm]);
 	}
-	coutq_free(&q);
+	outq_free(&q);
 }
 
 /* xorshift64: a fixed sequence, so a failure repeats. */
@@ -351,7 +352,7 @@ test_random_pushes_and_writes(void **state)
 		struct model m = { 0 };
 		struct proto_hdr h;
 		const uint8_t *pl;
-		struct coutq q;
+		struct outq q;
 		int stall = 0;
 
 		coutq_init(&q, limits[li]);
@@ -360,7 +361,7 @@ test_random_pushes_and_writes(void **state)
 			uint64_t r = rnd(&seed);
 
 			if (r % 16 == 0) {
-				if (coutq_push(&q, CON_ATTACHED, 0, m.ctl_sent,
+				if (outq_frame(&q, CON_ATTACHED, 0, m.ctl_sent,
 				    NULL, 0) == 0)
 					m.ctl_sent++;
 				else
@@ -373,7 +374,7 @@ test_random_pushes_and_writes(void **state)
 
 				for (size_t k = 0; k < n; k++)
 					chunk[k] = small_byte(vm, m.sent[vm]++);
-				assert_int_equal(coutq_push(&q, CON_OUTPUT,
+				assert_int_equal(outq_frame(&q, CON_OUTPUT,
 				    (r >> 40) % 4 == 0 ? CON_OUTPUT_REPLAY : 0,
 				    vm, chunk, n), 0);
 			} else {
@@ -384,11 +385,11 @@ test_random_pushes_and_writes(void **state)
 					stall--;
 				} else if ((r >> 8) % 64 == 0) {
 					stall = (int)((r >> 16) % 400);
-				} else if ((p = coutq_peek(&q, &len)) != NULL) {
+				} else if ((p = outq_peek(&q, &len)) != NULL) {
 					size_t n = 1 + (r >> 16) % len;
 
 					n = proto_rx_feed(&rx, p, n);
-					coutq_advance(&q, n);
+					outq_advance(&q, n);
 					while (proto_rx_next(&rx, &h, &pl) == 1)
 						model_frame(&m, &h, pl);
 				}
@@ -402,18 +403,18 @@ test_random_pushes_and_writes(void **state)
 
 			while (proto_rx_next(&rx, &h, &pl) == 1)
 				model_frame(&m, &h, pl);
-			if ((p = coutq_peek(&q, &len)) == NULL)
+			if ((p = outq_peek(&q, &len)) == NULL)
 				break;
 			len = proto_rx_feed(&rx, p, len);
-			coutq_advance(&q, len);
+			outq_advance(&q, len);
 		}
-		assert_true(coutq_empty(&q));
+		assert_true(outq_empty(&q));
 		assert_int_equal(rx.skipped, 0);
 		assert_int_equal(q.cap, 0);		/* an empty queue holds nothing */
 		for (uint32_t vm = 0; vm < SMALL_VMS; vm++)
 			assert_int_equal(m.pos[vm], m.sent[vm]);
 		assert_int_equal(m.ctl_got, m.ctl_sent);
-		coutq_free(&q);
+		outq_free(&q);
 	}
 }
 

@@ -254,6 +254,20 @@ test_parse_numbers(void **state)
 	assert_int_equal(host_parse_fd("2"), -1);
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(host_parse_fd("-5"), -1);
+	/* "fd:N": the prefix, then the same rules. */
+	fd = eventfd(0, EFD_CLOEXEC);
+	snprintf(s, sizeof(s), "fd:%d", fd);
+	assert_int_equal(host_parse_fd_arg(s), fd);
+	assert_int_equal(host_parse_fd_arg(s + 3), -1);
+	assert_int_equal(errno, EINVAL);
+	close(fd);
+	assert_int_equal(host_parse_fd_arg(s), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(host_parse_fd_arg("fd:"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(host_parse_fd_arg("fd:-3"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(host_parse_fd_arg(NULL), -1);
 }
 
 static void

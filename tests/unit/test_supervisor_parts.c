@@ -4,7 +4,8 @@
  * from a plan (src/supervisor/qemu.c), the accelerator choice (accel.c),
  * the argv vectors of the child table (child.c), all linked from
  * libsupervisor, and the frame queue every supervisor peer is written
- * through (src/isles/outq.c, included: it is in no library yet).
+ * through (src/proto/outq.c, its default policy: unbounded, linked from
+ * libproto).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "isles/outq.c"
+#include "proto/outq.h"
 #include "supervisor/accel.h"
 #include "supervisor/child.h"
 #include "supervisor/qemu.h"

@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,6 +33,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
+#include "host/unixsock.h"
 #include "tests/lib/front.h"
 #include "tcpframe.h"
 
@@ -141,15 +141,14 @@ stop_daemon(void **state)
 static void
 read_stats(char *buf, size_t size)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[160];
 	size_t have = 0;
 	ssize_t n;
 	int fd;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/stats.sock", dir);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(path, sizeof(path), "%s/stats.sock", dir);
+	fd = unixsock_connect(path, 0);
 	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	while (have + 1 < size &&
 	    (n = read(fd, buf + have, size - 1 - have)) > 0)
 		have += (size_t)n;

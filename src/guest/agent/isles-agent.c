@@ -3,7 +3,7 @@
  * isles-agent: the guest agent.  A small static program started (and
  * respawned) by the guest's init; it runs commands for the host over the
  * virtio-serial port named "org.isles.agent", speaking the frames of
- * src/lib/proto.h: HELLO/HELLO_ACK, PING/PONG, EXEC with STDIN, STDOUT,
+ * src/proto/proto.h: HELLO/HELLO_ACK, PING/PONG, EXEC with STDIN, STDOUT,
  * STDERR, EXIT, KILL and ERROR.  The host is the supervisor (through
  * QEMU's chardev); it is trusted to ask for anything (it may run any
  * command as root) but its frames are still validated, because a
@@ -11,9 +11,11 @@
  *
  * One poll() loop, no threads.  Everything is non-blocking: the port, the
  * pipes of the commands, a signalfd for SIGCHLD and SIGIO.  Memory is
- * bounded: one output queue (AGENT_OUTQ_SIZE) shared by all sessions and
- * one stdin buffer per session; when they fill up the agent stops reading
- * the commands' pipes or the port, so that a slow side only slows itself.
+ * bounded: one output queue (the shared src/proto/outq.c, bounded at
+ * AGENT_OUTQ_SIZE, allocated at start, nothing ever dropped: the agent
+ * checks for room before it produces) shared by all sessions and one
+ * stdin buffer per session; when they fill up the agent stops reading the
+ * commands' pipes or the port, so that a slow side only slows itself.
  *
  * virtio-serial: while no host is connected, the guest port polls as
  * readable and hung up for ever (read returns 0), so the port is taken
@@ -36,10 +38,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "le.h"
-#include "log.h"
-#include "proto.h"
+#include "host/evloop.h"
+#include "host/le.h"
+#include "host/log.h"
+#include "proto/outq.h"
+#include "proto/proto.h"
 
 #define AGENT_VERSION		"isles-agent 1"
 #define AGENT_PORT_NAME		"org.isles.agent"
@@ -72,23 +75,26 @@ struct agent {
 	bool host_spoke;	/* a frame arrived on this connection */
 	int sig_fd;
 	struct proto_rx rx;
-	struct ag_outq outq;
+	struct outq outq;
 	struct agent_session sess[AGENT_MAX_SESSIONS];
 };
 
 static struct agent agent;
 
-static size_t
-outq_free(void)
-{
-	return ag_outq_room(&agent.outq);
-}
+/*
+ * The port is a character device, not a socket (write(2)); the queue is
+ * allocated once, so that no frame is ever lost to a failed allocation.
+ */
+static const struct outq_policy outq_policy = {
+	.limit = AGENT_OUTQ_SIZE,
+	.flags = OUTQ_PREALLOC | OUTQ_WRITE,
+};
 
 /* Queue a frame; callers check for room first (see can_take_frame). */
 static void
 send_frame(uint16_t type, uint32_t chan, const void *data, size_t len)
 {
-	if (ag_outq_put(&agent.outq, type, chan, data, len) < 0)
+	if (outq_frame(&agent.outq, type, 0, chan, data, len) < 0)
 		log_warn("frame type %u for chan %u dropped", type, chan);
 }
 
@@ -277,7 +283,7 @@ handle_exec(const struct proto_hdr *h, const uint8_t *p)
 		send_error(h->chan, "channel %u already in use", h->chan);
 		return;
 	}
-	if (ag_parse_argv(p, h->len, buf, sizeof(buf), argv,
+	if (proto_exec_argv(p, h->len, buf, sizeof(buf), argv,
 	    AGENT_MAX_ARGS) < 0) {
 		send_error(h->chan, errno == E2BIG ?
 		    "malformed EXEC: too many arguments" :
@@ -339,7 +345,7 @@ handle_hello(void)
 	size_t n;
 
 	sessions_abort_all();
-	ag_outq_discard(&agent.outq);
+	outq_discard(&agent.outq);
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
@@ -399,7 +405,7 @@ stdin_full(void)
 static bool
 can_take_frame(void)
 {
-	return outq_free() >= 2 * PROTO_HDR_SIZE +
+	return outq_room(&agent.outq) >= 2 * PROTO_HDR_SIZE +
 	    PROTO_MAX_PAYLOAD && !stdin_full();
 }
 
@@ -420,7 +426,7 @@ port_disconnected(void)
 	if (agent.host_spoke)
 		log_info("host disconnected");
 	sessions_abort_all();
-	ag_outq_reset(&agent.outq);
+	outq_reset(&agent.outq);
 	proto_rx_init(&agent.rx);
 	agent.host_spoke = false;
 	agent.connected = false;
@@ -475,7 +481,7 @@ session_read(struct agent_session *s, int fd, uint16_t type)
 static bool
 outq_has_room_for_chunk(void)
 {
-	return outq_free() >= PROTO_HDR_SIZE + AGENT_CHUNK;
+	return outq_room(&agent.outq) >= PROTO_HDR_SIZE + AGENT_CHUNK;
 }
 
 /* After exit: drain the pipes, then report EXIT and free the slot. */
@@ -492,7 +498,7 @@ session_finish(struct agent_session *s)
 		if (!session_read(s, s->err_fd, PROTO_STDERR))
 			close_fd(&s->err_fd);
 	if (s->out_fd >= 0 || s->err_fd >= 0 ||
-	    outq_free() < PROTO_HDR_SIZE + sizeof(payload))
+	    outq_room(&agent.outq) < PROTO_HDR_SIZE + sizeof(payload))
 		return;
 	if (WIFEXITED(s->status)) {
 		ex.code = WEXITSTATUS(s->status);
@@ -666,7 +672,7 @@ loop(void)
 	struct pollfd pfd[PFD_SESS + 3 * AGENT_MAX_SESSIONS];
 
 	for (;;) {
-		struct ag_outq *q = &agent.outq;
+		struct outq *q = &agent.outq;
 		bool chunk_room;
 		int n = PFD_SESS;
 
@@ -682,7 +688,7 @@ loop(void)
 			pfd[PFD_PORT].fd = agent.port_fd;
 			if (agent.rx.have < sizeof(agent.rx.buf))
 				pfd[PFD_PORT].events |= POLLIN;
-			if (agent.host_spoke && q->end > q->start)
+			if (agent.host_spoke && outq_len(q) > 0)
 				pfd[PFD_PORT].events |= POLLOUT;
 		}
 		for (int i = 0; i < AGENT_MAX_SESSIONS; i++) {
@@ -708,7 +714,7 @@ loop(void)
 		if (pfd[PFD_PORT].fd >= 0 && pfd[PFD_PORT].revents != 0) {
 			short ev = pfd[PFD_PORT].revents;
 
-			if (ev & POLLOUT && ag_outq_flush(q, agent.port_fd) < 0) {
+			if (ev & POLLOUT && outq_flush(q, agent.port_fd) < 0) {
 				log_warn("write port");
 				port_disconnected();
 			}
@@ -739,7 +745,7 @@ loop(void)
 int
 main(int argc, char **argv)
 {
-	sigset_t mask;
+	static const int sigs[] = { SIGCHLD, SIGIO };
 
 	log_init("isles-agent", NULL);
 	if (argc > 1 && strcmp(argv[1], "-v") == 0)
@@ -747,17 +753,13 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	setenv("PATH", AGENT_PATH, 1);
 
-	if (ag_outq_init(&agent.outq, AGENT_OUTQ_SIZE) < 0)
+	if (outq_init(&agent.outq, &outq_policy) < 0)
 		fatal("malloc");
 	for (int i = 0; i < AGENT_MAX_SESSIONS; i++)
 		session_free(&agent.sess[i]);
 	proto_rx_init(&agent.rx);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGIO);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	agent.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	agent.sig_fd = ev_signalfd(sigs, sizeof(sigs) / sizeof(sigs[0]));
 	if (agent.sig_fd < 0)
 		fatal("signalfd");
 

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto.h"
+#include "proto/proto.h"
 
 enum ctl_type {
 	CTL_STATUS = PROTO_CTL_BASE,

@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "unixsock.h"
+#include "host/unixsock.h"
 
 int
 unixsock_connect(const char *path, int flags)

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 
-#include "log.h"
-#include "sandbox.h"
+#include "host/log.h"
+#include "host/sandbox.h"
 
 int
 sandbox_lockdown(uint32_t deflt, const struct sandbox_allow *allow,

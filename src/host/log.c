@@ -4,7 +4,7 @@
  * write(2) so that lines of concurrent processes sharing a stderr do not
  * interleave.
  */
-#include "log.h"
+#include "host/log.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -9,7 +9,10 @@
  * peer cannot make us allocate or wait for more than PROTO_MAX_PAYLOAD.
  * The guest side is untrusted: every field is validated by proto_rx_next
  * before a frame is handed out, and the meaning of each type is validated
- * by its consumer.
+ * by its consumer (the agent's EXEC payloads by proto_exec_argv, here
+ * with the protocol they belong to).  The agent protocol's types are
+ * declared here with the framing; the control protocol is ctl.h, the
+ * console protocol conproto.h, the output queue outq.h.
  *
  * Bytes that do not start with the magic are skipped one at a time until
  * a magic is found again (resynchronisation): a virtio-serial port may
@@ -62,7 +65,7 @@ enum proto_type {
 	PROTO_EXIT,
 	PROTO_KILL,
 	PROTO_ERROR,
-	/* CLI <-> supervisor control types start at 64; see src/isles. */
+	/* CLI <-> supervisor control types start at 64: ctl.h. */
 	PROTO_CTL_BASE = 64,
 };
 
@@ -115,5 +118,17 @@ void proto_hdr_encode(uint8_t out[PROTO_HDR_SIZE], uint16_t type,
  */
 int proto_send(int fd, uint16_t type, uint16_t flags, uint32_t chan,
     const void *payload, size_t len);
+
+/*
+ * Parse an EXEC payload (argument strings, each NUL-terminated, at least
+ * one, the first not empty; the agent's side of the agent protocol, the
+ * payload being the host's and not trusted).  Copies the payload into
+ * buf[buflen] and fills argv[0..argc-1] with pointers into buf and
+ * argv[argc] = NULL, at most maxargs arguments (argv has room for maxargs
+ * + 1 pointers).  Returns argc (>= 1), or -1 with EINVAL (malformed),
+ * E2BIG (more than maxargs) or ENOBUFS (buf too small).
+ */
+int proto_exec_argv(const uint8_t *p, size_t len, char *buf, size_t buflen,
+    char **argv, size_t maxargs);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sandbox: the lock-down each host daemon (isles-diskd, isles-switchd,
- * isles-consoled) applies once everything it serves is open:
+ * isles-consoled, isles-dataportd) applies once everything it serves is open:
  * PR_SET_NO_NEW_PRIVS, then a seccomp allowlist built from the daemon's
  * own table (one reason per allowed call) over the default action the
  * daemon chooses: SCMP_ACT_ERRNO(EPERM) where a refused call must stay an
@@ -9,9 +9,9 @@
  * Sanitizer builds set no_new_privs but install no filter: the ASan/UBSan
  * runtime makes system calls of its own (shadow memory, reports).
  *
- * Trusts its caller's table.  Its own object file in libcommon, so that
- * static programs linking libcommon without calling it (the guest agent)
- * do not pull in libseccomp; callers link with -lseccomp.
+ * Trusts its caller's table.  Its own object file in libhost, so that
+ * programs linking libhost without calling it (the CLI, the static guest
+ * agent) do not pull in libseccomp; callers link with -lseccomp.
  *
  * Conventions: 0 / -1 with errno, and a one-line reason in err.
  */

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * proto: framing for Isles' control channels; see proto.h.
- * Hand-written because the format is 16 bytes of header and no packaged
- * library frames messages over a byte stream more simply than this.
+ * proto: framing for Isles' control channels, and the agent protocol's
+ * EXEC payload parser; see proto.h.  Hand-written because the format is
+ * 16 bytes of header and no packaged library frames messages over a byte
+ * stream more simply than this.
  */
-#include "proto.h"
+#include "proto/proto.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "le.h"
+#include "host/le.h"
 
 /*
  * Consumed input only advances rx->start; it is moved to the front once
@@ -169,4 +170,31 @@ proto_send(int fd, uint16_t type, uint16_t flags, uint32_t chan,
 		}
 	}
 	return 0;
+}
+
+int
+proto_exec_argv(const uint8_t *p, size_t len, char *buf, size_t buflen,
+    char **argv, size_t maxargs)
+{
+	size_t argc = 0, off = 0;
+
+	if (len == 0 || p[len - 1] != '\0' || p[0] == '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (len > buflen) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	memcpy(buf, p, len);
+	while (off < len) {
+		if (argc == maxargs) {
+			errno = E2BIG;
+			return -1;
+		}
+		argv[argc++] = buf + off;
+		off += strlen(buf + off) + 1;	/* stops at the last NUL */
+	}
+	argv[argc] = NULL;
+	return (int)argc;
 }
