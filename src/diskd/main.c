@@ -53,6 +53,8 @@ usage(FILE *f)
 "usage: isles-diskd --disk PATH [--name NAME]\n"
 "         [--create SIZE [--layout mbr|gpt] --part SIZE[:TYPE][:boot][:logical] ...]\n"
 "         --export VM:PARTS[:ro][:queues=N][=SOCKET|=fd:N] ...\n"
+"       isles-diskd --dataport fd:SHM,fd:IN,fd:OUT [--timeout S] [--slot-size SIZE]\n"
+"         [--name NAME] --export VM[:ro][:queues=N][=SOCKET|=fd:N]\n"
 "         [--socket-path PATH | --fd N] [--no-seccomp] [-v] [-q]\n"
 "       isles-diskd --print-capabilities\n"
 "  PARTS: physical partition numbers, comma-separated (1,5)\n"
@@ -115,11 +117,13 @@ number_at(const char **p, unsigned min, unsigned max, unsigned *out)
 }
 
 /*
- * VM:PARTS[:ro][:queues=N][=SOCKET|=fd:N].  *sock gets what follows '='
- * (NULL if absent); an fd:N there must be an open fd.
+ * VM:PARTS[:ro][:queues=N][=SOCKET|=fd:N], or without PARTS (VM[:ro]...)
+ * for a dataport store.  *sock gets what follows '=' (NULL if absent); an
+ * fd:N there must be an open fd.
  */
 static int
-parse_export(const char *spec, struct blk_export *ex, const char **sock)
+parse_export(const char *spec, struct blk_export *ex, const char **sock,
+    bool with_parts)
 {
 	const char *p, *name = spec;
 	size_t n;
@@ -127,7 +131,7 @@ parse_export(const char *spec, struct blk_export *ex, const char **sock)
 	memset(ex, 0, sizeof(*ex));
 	ex->nqueues = 1;
 	*sock = NULL;
-	p = strchr(spec, ':');
+	p = with_parts ? strchr(spec, ':') : spec + strcspn(spec, ":=");
 	if (p == NULL || p == name || (size_t)(p - name) >= sizeof(ex->name))
 		return -1;
 	memcpy(ex->name, name, (size_t)(p - name));
@@ -135,8 +139,9 @@ parse_export(const char *spec, struct blk_export *ex, const char **sock)
 		if (ex->name[n] == '=' || ex->name[n] == ',')
 			return -1;
 	}
-	p++;
-	for (;;) {
+	if (with_parts)
+		p++;
+	for (; with_parts;) {
 		if (ex->nparts == VD_MAX_PARTS ||
 		    number_at(&p, 1, 255, &ex->parts[ex->nparts]) < 0)
 			return -1;
@@ -170,6 +175,25 @@ parse_export(const char *spec, struct blk_export *ex, const char **sock)
 		return -1;
 	}
 	return 0;
+}
+
+/* --dataport fd:SHM,fd:IN,fd:OUT into a.  0 / -1. */
+static int
+parse_dataport(const char *spec, struct blk_dp_args *a)
+{
+	char buf[64], *tok, *save = NULL;
+	int *fds[3] = { &a->shm_fd, &a->ev_in, &a->ev_out }, n = 0;
+
+	if (strlen(spec) >= sizeof(buf))
+		return -1;
+	strcpy(buf, spec);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (n == 3 || (*fds[n] = host_parse_fd_arg(tok)) < 0)
+			return -1;
+		n++;
+	}
+	return n == 3 ? 0 : -1;
 }
 
 /*
@@ -313,6 +337,7 @@ lockdown(void)
 		{ SCMP_SYS(memfd_create), "inflight" },
 		{ SCMP_SYS(ftruncate), "inflight" },
 		{ SCMP_SYS(io_uring_enter), "all disk I/O" },
+		{ SCMP_SYS(timerfd_settime), "dataport store: request timeout" },
 		{ SCMP_SYS(futex), "libc" },
 		{ SCMP_SYS(clock_gettime), "libc" },
 		{ SCMP_SYS(getpid), "libc" },
@@ -385,6 +410,82 @@ make_serial(char *out, const char *disk, const struct blk_export *ex)
 	memcpy(out, buf, strlen(buf) < 20 ? strlen(buf) : 20);
 }
 
+/*
+ * The partitioned disk: create it if asked and missing, open and lock
+ * it, read its partition table, build each export's virtual disk.
+ * 0 / -1 (logged).
+ */
+static int
+open_disk(struct diskd *dd, const char *disk, uint64_t create_size,
+    enum pt_kind layout, const struct pt_newpart *newparts, size_t nnew)
+{
+	struct blk_export *exports = dd->ex;
+	const char *name = dd->name;
+	bool all_ro = true;
+	struct pt_table pt;
+	struct stat st;
+	char err[160];
+	unsigned i;
+
+	if (create_size != 0 && create_image(disk, create_size, layout,
+	    newparts, nnew) < 0)
+		return -1;
+	for (i = 0; i < dd->nex; i++)
+		all_ro = all_ro && exports[i].ro;
+	dd->disk_fd = open(disk, (all_ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (dd->disk_fd < 0 || fstat(dd->disk_fd, &st) < 0) {
+		log_warn("%s", disk);
+		return -1;
+	}
+	/* One daemon per disk: a second one would corrupt it. */
+	if (flock(dd->disk_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			log_warnx("%s: in use by another isles-diskd", disk);
+		else
+			log_warn("%s: lock", disk);
+		return -1;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		uint64_t bytes;
+
+		if (ioctl(dd->disk_fd, BLKGETSIZE64, &bytes) < 0) {
+			log_warn("%s: size", disk);
+			return -1;
+		}
+		dd->blockdev = true;
+		dd->sectors = bytes / PT_SECTOR;
+	} else if (S_ISREG(st.st_mode)) {
+		dd->sectors = (uint64_t)st.st_size / PT_SECTOR;
+	} else {
+		log_warnx("%s: not an image file or a block device", disk);
+		return -1;
+	}
+	if (pt_parse(disk_read, &dd->disk_fd, dd->sectors, &pt, err,
+	    sizeof(err)) < 0) {
+		log_warnx("%s: %s", disk, errno == EIO ? "read error" : err);
+		return -1;
+	}
+	log_info("%s: %s, %u partitions, %llu sectors", disk,
+	    pt.kind == PT_GPT ? "GPT" : "MBR", pt.n,
+	    (unsigned long long)dd->sectors);
+	for (i = 0; i < dd->nex; i++) {
+		struct blk_export *ex = &exports[i];
+
+		ex->store = &blk_store_part;
+		if (vd_build(&ex->vd, &pt, ex->parts, ex->nparts,
+		    pt_crc32(ex->name, strlen(ex->name)), err,
+		    sizeof(err)) < 0) {
+			log_warnx("export %s: %s", ex->name, err);
+			return -1;
+		}
+		make_serial(ex->serial, name, ex);
+	}
+	if (check_sharing(dd) < 0)
+		return -1;
+
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -397,6 +498,9 @@ main(int argc, char **argv)
 		{ "export", required_argument, NULL, 'e' },
 		{ "socket-path", required_argument, NULL, 's' },
 		{ "fd", required_argument, NULL, 'f' },
+		{ "dataport", required_argument, NULL, 'D' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "slot-size", required_argument, NULL, 'Z' },
 		{ "print-capabilities", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -408,17 +512,17 @@ main(int argc, char **argv)
 	static struct diskd dd;
 	static struct blk_export exports[MAX_EXPORTS];
 	struct pt_newpart newparts[PT_MAX_PARTS];
-	const char *socks[MAX_EXPORTS];
-	char err[160];
+	const char *socks[MAX_EXPORTS], *specs[MAX_EXPORTS];
+	const char *dpspec = NULL;
+	struct blk_dp_args dpa = { -1, -1, -1, 0, 60 };
+	uint64_t slot = 0;
 	const char *disk = NULL, *name = NULL, *sockpath = NULL;
 	uint64_t create_size = 0;
 	enum pt_kind layout = PT_MBR;
 	size_t nnew = 0;
 	int c, fdarg = -1, verbose = 1, sfd, rc = 1;
 	unsigned i, nwithout = 0;
-	bool all_ro = true, seccomp = true;
-	struct pt_table pt;
-	struct stat st;
+	bool seccomp = true;
 
 	dd.ex = exports;
 	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
@@ -457,15 +561,38 @@ main(int argc, char **argv)
 			nnew++;
 			break;
 		case 'e':
-			if (dd.nex == MAX_EXPORTS || parse_export(optarg,
-			    &exports[dd.nex], &socks[dd.nex]) < 0) {
-				fprintf(stderr, "isles-diskd: bad --export %s\n",
-				    optarg);
+			/* Parsed once we know the store (--dataport or not). */
+			if (dd.nex == MAX_EXPORTS) {
+				fprintf(stderr, "isles-diskd: at most %d "
+				    "exports\n", MAX_EXPORTS);
 				return 2;
 			}
-			if (socks[dd.nex] == NULL)
-				nwithout++;
-			dd.nex++;
+			specs[dd.nex++] = optarg;
+			break;
+		case 'D':
+			dpspec = optarg;
+			if (parse_dataport(optarg, &dpa) < 0) {
+				fprintf(stderr, "isles-diskd: --dataport %s: "
+				    "fd:SHM,fd:IN,fd:OUT (open fds)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'T':
+			if (host_parse_uint(optarg, 1, 3600, &dpa.timeout_s) <
+			    0) {
+				fprintf(stderr, "isles-diskd: --timeout is 1 to "
+				    "3600 seconds\n");
+				return 2;
+			}
+			break;
+		case 'Z':
+			if (host_parse_size(optarg, &slot) < 0 ||
+			    slot > (1u << 20) || slot % 4096 != 0) {
+				fprintf(stderr, "isles-diskd: --slot-size is 4K "
+				    "to 1M in 4K\n");
+				return 2;
+			}
+			dpa.slot_size = (uint32_t)slot;
 			break;
 		case 's':
 			sockpath = optarg;
@@ -497,9 +624,25 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (disk == NULL || dd.nex == 0 || optind != argc) {
+	if ((disk == NULL) == (dpspec == NULL) || dd.nex == 0 ||
+	    optind != argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (dpspec != NULL && (dd.nex != 1 || create_size != 0 || nnew != 0)) {
+		fprintf(stderr, "isles-diskd: --dataport serves one --export "
+		    "(VM[:ro][:queues=N][=SOCKET]) and creates no disk\n");
+		return 2;
+	}
+	for (i = 0; i < dd.nex; i++) {
+		if (parse_export(specs[i], &exports[i], &socks[i],
+		    dpspec == NULL) < 0) {
+			fprintf(stderr, "isles-diskd: bad --export %s\n",
+			    specs[i]);
+			return 2;
+		}
+		if (socks[i] == NULL)
+			nwithout++;
 	}
 	if (nwithout > 1 || (nwithout == 1) != (sockpath != NULL ||
 	    fdarg >= 0) || (sockpath != NULL && fdarg >= 0)) {
@@ -507,79 +650,38 @@ main(int argc, char **argv)
 		    "exactly one --export without =SOCKET\n");
 		return 2;
 	}
-	if (name == NULL) {
+	if (name == NULL && disk != NULL) {
 		name = strrchr(disk, '/') != NULL ? strrchr(disk, '/') + 1 :
 		    disk;
+	} else if (name == NULL) {
+		name = "dataport";
 	}
 	dd.name = name;
 	log_init("isles-diskd", name);
 	log_setverbose(verbose);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (create_size != 0 && create_image(disk, create_size, layout,
-	    newparts, nnew) < 0)
-		return 1;
-	for (i = 0; i < dd.nex; i++)
-		all_ro = all_ro && exports[i].ro;
-	dd.disk_fd = open(disk, (all_ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (dd.disk_fd < 0 || fstat(dd.disk_fd, &st) < 0) {
-		log_warn("%s", disk);
-		return 1;
-	}
-	/* One daemon per disk: a second one would corrupt it. */
-	if (flock(dd.disk_fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			log_warnx("%s: in use by another isles-diskd", disk);
-		else
-			log_warn("%s: lock", disk);
-		return 1;
-	}
-	if (S_ISBLK(st.st_mode)) {
-		uint64_t bytes;
-
-		if (ioctl(dd.disk_fd, BLKGETSIZE64, &bytes) < 0) {
-			log_warn("%s: size", disk);
+	if (dpspec == NULL) {
+		if (open_disk(&dd, disk, create_size, layout, newparts, nnew) <
+		    0)
 			return 1;
-		}
-		dd.blockdev = true;
-		dd.sectors = bytes / PT_SECTOR;
-	} else if (S_ISREG(st.st_mode)) {
-		dd.sectors = (uint64_t)st.st_size / PT_SECTOR;
 	} else {
-		log_warnx("%s: not an image file or a block device", disk);
-		return 1;
-	}
-	if (pt_parse(disk_read, &dd.disk_fd, dd.sectors, &pt, err,
-	    sizeof(err)) < 0) {
-		log_warnx("%s: %s", disk, errno == EIO ? "read error" : err);
-		return 1;
-	}
-	log_info("%s: %s, %u partitions, %llu sectors", disk,
-	    pt.kind == PT_GPT ? "GPT" : "MBR", pt.n,
-	    (unsigned long long)dd.sectors);
-	for (i = 0; i < dd.nex; i++) {
-		struct blk_export *ex = &exports[i];
+		struct blk_export *ex = &exports[0];
 
-		ex->store = &blk_store_part;
-		if (vd_build(&ex->vd, &pt, ex->parts, ex->nparts,
-		    pt_crc32(ex->name, strlen(ex->name)), err,
-		    sizeof(err)) < 0) {
-			log_warnx("export %s: %s", ex->name, err);
-			return 1;
-		}
-		make_serial(ex->serial, name, ex);
+		dd.disk_fd = -1;
+		ex->store = &blk_store_dp;
+		snprintf(ex->serial, sizeof(ex->serial), "%.12s-dp", ex->name);
 	}
-	if (check_sharing(&dd) < 0)
-		return 1;
 
 	if (ev_loop_init(&loop) < 0)
 		fatal("epoll");
 	dd.loop = (struct vu_loop){ ev_vu_watch, ev_vu_unwatch, &loop };
-	if (part_ring_init(&dd) < 0) {
+	if (dpspec == NULL && part_ring_init(&dd) < 0) {
 		log_warn("io_uring");
 		return 1;
 	}
-	if (ev_watch(&loop, dd.ring_efd, EPOLLIN, ring_cb, &dd) < 0)
+	if (dpspec == NULL &&
+	    ev_watch(&loop, dd.ring_efd, EPOLLIN, ring_cb, &dd) < 0)
 		fatal("io_uring eventfd");
 	if ((sfd = ev_signalfd(sigs, sizeof(sigs) / sizeof(sigs[0]))) < 0 ||
 	    ev_watch(&loop, sfd, EPOLLIN, signal_cb, &dd) < 0)
@@ -612,9 +714,13 @@ main(int argc, char **argv)
 			log_warn("export %s", ex->name);
 			return 1;
 		}
-		log_info("export %s: serial %s, %llu sectors, %u queue(s)%s "
-		    "on %s", ex->name, ex->serial,
-		    (unsigned long long)ex->vd.capacity, ex->nqueues,
+		if (dpspec != NULL && blk_dp_open(ex, &dpa) < 0) {
+			log_warn("export %s: dataport", ex->name);
+			return 1;
+		}
+		log_info("export %s: serial %s, %s, %llu sectors, %u queue(s)%s "
+		    "on %s", ex->name, ex->serial, ex->store->kind,
+		    (unsigned long long)ex->store->capacity(ex), ex->nqueues,
 		    ex->ro ? ", read-only" : "", sp != NULL ? sp : "fd");
 	}
 
@@ -624,8 +730,12 @@ main(int argc, char **argv)
 	}
 	if (ev_loop_run(&loop) < 0)
 		fatal("epoll_wait");
-	/* SIGTERM: finish what the guests asked for, then go. */
-	if (blk_drain(&dd, NULL) < 0) {
+	/*
+	 * SIGTERM: finish what the guests asked for, then go.  Requests a
+	 * driver VM holds are not waited for: they are redone after our
+	 * restart (INFLIGHT_SHMFD), and no kernel I/O targets guest memory.
+	 */
+	if (dd.ring_ok && blk_drain(&dd, NULL) < 0) {
 		/*
 		 * Requests may still write into guest memory: leave it
 		 * mapped and let the kernel cancel them as we exit.
@@ -633,10 +743,13 @@ main(int argc, char **argv)
 		log_warn("draining the requests in flight");
 		return 1;
 	}
-	for (i = 0; i < dd.nex; i++)
+	for (i = 0; i < dd.nex; i++) {
+		blk_dp_close(&exports[i]);
 		blk_export_stop(&exports[i]);
+	}
 	blk_free_pool(&dd);
-	io_uring_queue_exit(&dd.ring);
+	if (dd.ring_ok)
+		io_uring_queue_exit(&dd.ring);
 	rc = 0;
 	log_info("stopped");
 	return rc;
