@@ -114,7 +114,8 @@ bind_control(const char *rundir)
 static pid_t
 spawn_supervisor(const char *rundir, int lockfd, int ctlfd,
     const char *accel, const char *kernel, const char *initrd,
-    const char *file, bool verbose)
+    const char *kernel32, const char *initrd32, const char *file,
+    bool verbose)
 {
 	char self[PATH_MAX], log[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -129,7 +130,7 @@ spawn_supervisor(const char *rundir, int lockfd, int ctlfd,
 		return pid;
 	/* Child: a session of its own, only the lock and the socket. */
 	{
-		const char *argv[16];
+		const char *argv[20];
 		int i = 0, nul, logfd;
 
 		(void)setsid();
@@ -157,6 +158,12 @@ spawn_supervisor(const char *rundir, int lockfd, int ctlfd,
 			argv[i++] = kernel;
 			argv[i++] = "--initrd";
 			argv[i++] = initrd;
+		}
+		if (kernel32[0] != '\0') {
+			argv[i++] = "--kernel32";
+			argv[i++] = kernel32;
+			argv[i++] = "--initrd32";
+			argv[i++] = initrd32;
 		}
 		if (verbose)
 			argv[i++] = "--verbose";
@@ -314,6 +321,8 @@ cmd_up(int argc, char **argv)
 	struct sc_system *sys;
 	char rundir[PATH_MAX], file[PATH_MAX], qemu[PATH_MAX], err[512];
 	char kernel[PATH_MAX] = "", initrd[PATH_MAX] = "", why[1024];
+	char kernel32[PATH_MAX] = "", initrd32[PATH_MAX] = "";
+	bool need_image32 = false;
 	bool detach = false, verbose = false, need_image = false;
 	int ch, accel, lockfd, ctlfd, fd, sigfd, rc = 1;
 	struct proto_rx *rx;
@@ -413,11 +422,16 @@ cmd_up(int argc, char **argv)
 		}
 		unlink_at(dir, "console.log", NULL);
 		unlink_at(dir, "qemu.log", NULL);
-		if (sys->vms[i].kernel == NULL)
+		if (sys->vms[i].kernel == NULL &&
+		    sys->vms[i].arch == SC_ARCH_I386)
+			need_image32 = true;
+		else if (sys->vms[i].kernel == NULL)
 			need_image = true;
 	}
-	if (need_image && image_ensure(false, kernel, sizeof(kernel), initrd,
-	    sizeof(initrd)) < 0) {
+	if ((need_image && image_ensure(false, kernel, sizeof(kernel), initrd,
+	    sizeof(initrd)) < 0) || (need_image32 &&
+	    image_ensure_arch(SC_ARCH_I386, false, kernel32, sizeof(kernel32),
+	    initrd32, sizeof(initrd32)) < 0)) {
 		fprintf(stderr, "isles up: no guest image: not started\n");
 		close(lockfd);
 		goto out;
@@ -437,7 +451,8 @@ cmd_up(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	pid = spawn_supervisor(rundir, lockfd, ctlfd,
-	    accel_name((enum sc_accel)accel), kernel, initrd, file, verbose);
+	    accel_name((enum sc_accel)accel), kernel, initrd, kernel32,
+	    initrd32, file, verbose);
 	close(lockfd);
 	if (pid < 0) {
 		fprintf(stderr, "isles up: cannot start the supervisor: %s\n",

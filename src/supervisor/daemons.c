@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "daemons.h"
@@ -169,7 +171,8 @@ disk_used(const struct sc_system *sys, size_t d)
 {
 	for (size_t v = 0; v < sys->nvms; v++)
 		for (size_t i = 0; i < sys->vms[v].ndisks; i++)
-			if (sys->vms[v].disks[i].disk == d)
+			if (sys->vms[v].disks[i].driver < 0 &&
+			    sys->vms[v].disks[i].disk == d)
 				return true;
 	return false;
 }
@@ -220,7 +223,7 @@ build_diskd(const struct sc_system *sys, const char *rundir,
 			size_t off = 0;
 			int n;
 
-			if (vd->disk != d)
+			if (vd->driver >= 0 || vd->disk != d)
 				continue;
 			qemu_disk_export(vm, i, exp, sizeof(exp));
 			for (size_t k = 0; k < vd->npartitions &&
@@ -307,6 +310,143 @@ build_switchd(const struct sc_system *sys, const char *rundir,
 	return 0;
 }
 
+/*
+ * ---- isles-dataportd: one per dataport ----
+ *
+ * A dataport's resources, its memory and one interrupt eventfd per peer,
+ * are made here once and kept by the supervisor for its whole life: a
+ * restarted isles-dataportd, or a restarted VM, gets the very same ones
+ * (docs/dataports.md, "Restarts"), and the disk daemon of a driver-VM
+ * disk, peer 0, gets its own from here too.
+ */
+struct dp_res {
+	bool made;
+	int shm;
+	int ev[SC_MAX_VMS + 1];
+};
+
+static struct dp_res dp_res[SC_MAX_DATAPORTS];
+
+static int
+dp_resources(const struct sc_system *sys, size_t d, struct dp_res **out)
+{
+	const struct sc_dataport *dp = &sys->dataports[d];
+	struct dp_res *r = &dp_res[d];
+
+	if (!r->made) {
+		r->shm = memfd_create("isles-dataport", MFD_CLOEXEC |
+		    MFD_ALLOW_SEALING);
+		if (r->shm < 0 || ftruncate(r->shm, (off_t)dp->size) < 0 ||
+		    fcntl(r->shm, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+		    F_SEAL_SEAL) < 0)
+			return -1;
+		for (size_t p = 0; p < dp->npeers; p++)
+			if ((r->ev[p] = eventfd(0, EFD_CLOEXEC |
+			    EFD_NONBLOCK)) < 0)
+				return -1;
+		r->made = true;
+	}
+	*out = r;
+	return 0;
+}
+
+static size_t
+ndataports(const struct sc_system *sys)
+{
+	return sys->ndataports;
+}
+
+static int
+build_dataportd(const struct sc_system *sys, const char *rundir,
+    struct child *c, size_t d, const char *bin)
+{
+	const struct sc_dataport *dp = &sys->dataports[d];
+	struct dp_res *r;
+	char dir[PATH_MAX];
+	int n;
+
+	child_setup(c, CHILD_DAEMON, rundir, sys->name, "dataportd:%s",
+	    dp->name);
+	if (rd_path(dir, sizeof(dir), "%s/dataport/%s", rundir,
+	    dp->name) < 0 || rd_mkdirs(dir, 0700) < 0 ||
+	    dp_resources(sys, d, &r) < 0)
+		return -1;
+	(void)rd_path(c->log, sizeof(c->log), "%s/dataportd.log", dir);
+	if ((n = child_pass(c, r->shm)) < 0)
+		return -1;
+	strv_add(&c->argv, bin);
+	strv_add(&c->argv, "--name");
+	strv_add(&c->argv, dp->name);
+	strv_add(&c->argv, "--shm");
+	strv_addf(&c->argv, "fd:%d", n);
+	for (size_t p = 0; p < dp->npeers; p++) {
+		int ev = child_pass(c, r->ev[p]), sock = -1;
+
+		if (ev < 0)
+			return -1;
+		if (dp->host && p == 0) {
+			strv_add(&c->argv, "--peer");
+			strv_addf(&c->argv, "%s=-,fd:%d", SC_HOST_PEER, ev);
+			continue;
+		}
+		sock = child_pass(c, listen_at(rundir, "dataport/%s/%s.sock",
+		    dp->name, sys->vms[dp->peers[p]].name));
+		if (sock < 0)
+			return -1;
+		strv_add(&c->argv, "--peer");
+		strv_addf(&c->argv, "%s=fd:%d,fd:%d",
+		    sys->vms[dp->peers[p]].name, sock, ev);
+	}
+	return 0;
+}
+
+/*
+ * ---- isles-diskd --dataport: one per disk a driver VM serves ----
+ * Peer 0 of the disk's dataport; the driver VM is peer 1.
+ */
+static bool
+dp_is_disk(const struct sc_system *sys, size_t d)
+{
+	return sys->dataports[d].host;
+}
+
+static int
+build_dpdiskd(const struct sc_system *sys, const char *rundir,
+    struct child *c, size_t d, const char *bin)
+{
+	const struct sc_dataport *dp = &sys->dataports[d];
+	const struct sc_vm *vm = &sys->vms[dp->client];
+	const struct sc_vm_disk *vd = &vm->disks[dp->client_disk];
+	struct dp_res *r;
+	char dir[PATH_MAX];
+	int shm, in, out, sock;
+
+	child_setup(c, CHILD_DAEMON, rundir, sys->name, "diskd:%s", dp->name);
+	if (rd_path(dir, sizeof(dir), "%s/dpdisk/%s", rundir,
+	    dp->name) < 0 || rd_mkdirs(dir, 0700) < 0 ||
+	    dp_resources(sys, d, &r) < 0)
+		return -1;
+	(void)rd_path(c->log, sizeof(c->log), "%s/diskd.log", dir);
+	shm = child_pass(c, r->shm);
+	in = child_pass(c, r->ev[0]);	/* ours: the driver rings it */
+	out = child_pass(c, r->ev[1]);	/* the driver's: we ring it */
+	sock = child_pass(c, listen_at(rundir, "dpdisk/%s/%s.sock", dp->name,
+	    vm->name));
+	if (shm < 0 || in < 0 || out < 0 || sock < 0)
+		return -1;
+	strv_add(&c->argv, bin);
+	strv_add(&c->argv, "--name");
+	strv_add(&c->argv, dp->name);
+	strv_add(&c->argv, "--dataport");
+	strv_addf(&c->argv, "fd:%d,fd:%d,fd:%d", shm, in, out);
+	strv_add(&c->argv, "--timeout");
+	strv_addf(&c->argv, "%u", vd->timeout);
+	strv_add(&c->argv, "--export");
+	strv_addf(&c->argv, "%s%s=fd:%d", vm->name, vd->readonly ? ":ro" : "",
+	    sock);
+	return 0;
+}
+
 static const struct daemon_kind {
 	const char *prog;	/* next to the isles binary */
 	bool required;		/* an instance without its program: error */
@@ -318,6 +458,8 @@ static const struct daemon_kind {
 	{ "isles-consoled", true, one, always, build_consoled },
 	{ "isles-diskd", true, ndisks, disk_used, build_diskd },
 	{ "isles-switchd", true, nswitches, switch_used, build_switchd },
+	{ "isles-dataportd", true, ndataports, always, build_dataportd },
+	{ "isles-diskd", true, ndataports, dp_is_disk, build_dpdiskd },
 };
 
 size_t

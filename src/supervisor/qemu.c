@@ -62,8 +62,22 @@ add_kernel(const struct qemu_vm *q, struct strv *a)
 	strv_add(a, "-append");
 	/*
 	 * no_timer_check: under TCG on a loaded host the kernel's IO-APIC
-	 * timer check can fail and panic the guest at boot.
+	 * timer check can fail and panic the guest at boot.  A VM with
+	 * dataports gets their names (isles.dataports=, docs/dataports.md)
+	 * and a page of its own for each ivshmem BAR0, which UIO maps.
 	 */
+	if (q->vm->ndataports > 0) {
+		char dp[SC_KERNEL_CMDLINE_MAX + 1];
+
+		sc_dataport_param(q->sys, (size_t)(q->vm - q->sys->vms), dp,
+		    sizeof(dp));
+		strv_addf(a, "console=ttyS0 isles.name=%s panic=-1 "
+		    "no_timer_check isles.dataports=%s "
+		    "pci=resource_alignment=12@pci:1af4:1110%s%s",
+		    q->vm->name, dp, q->vm->cmdline ? " " : "",
+		    q->vm->cmdline ? q->vm->cmdline : "");
+		return;
+	}
 	strv_addf(a, "console=ttyS0 isles.name=%s panic=-1 no_timer_check%s%s",
 	    q->vm->name,
 	    q->vm->cmdline ? " " : "", q->vm->cmdline ? q->vm->cmdline : "");
@@ -113,7 +127,8 @@ qemu_disk_export(const struct sc_vm *vm, size_t i, char *out, size_t len)
 	size_t k = 0;
 
 	for (size_t j = 0; j < i; j++)
-		if (vm->disks[j].disk == vm->disks[i].disk)
+		if (vm->disks[j].driver < 0 && vm->disks[i].driver < 0 &&
+		    vm->disks[j].disk == vm->disks[i].disk)
 			k++;
 	if (k == 0)
 		snprintf(out, len, "%s", vm->name);
@@ -121,21 +136,89 @@ qemu_disk_export(const struct sc_vm *vm, size_t i, char *out, size_t len)
 		snprintf(out, len, "%s-%zu", vm->name, k);
 }
 
-/* One vhost-user-blk per virtual disk, served by isles-diskd. */
+/*
+ * One vhost-user-blk per virtual disk, served by isles-diskd: partitions
+ * of a disk (R/disk/DISK/EXPORT.sock) or a disk a driver VM serves over
+ * a dataport (R/dpdisk/DATAPORT/VM.sock).
+ */
 static void
 add_disks(const struct qemu_vm *q, struct strv *a)
 {
 	for (size_t i = 0; i < q->vm->ndisks; i++) {
-		const struct sc_disk *d = &q->sys->disks[q->vm->disks[i].disk];
+		const struct sc_vm_disk *vd = &q->vm->disks[i];
+		unsigned queues = 1;
 		char exp[48];
 
-		qemu_disk_export(q->vm, i, exp, sizeof(exp));
 		strv_add(a, "-chardev");
-		strv_addf(a, "socket,id=d%zu,path=%s/disk/%s/%s.sock,"
-		    "reconnect=1", i, q->rundir, d->name, exp);
+		if (vd->driver >= 0) {
+			strv_addf(a, "socket,id=d%zu,path=%s/dpdisk/%s/%s.sock,"
+			    "reconnect=1", i, q->rundir,
+			    q->sys->dataports[vd->dataport].name, q->vm->name);
+		} else {
+			const struct sc_disk *d = &q->sys->disks[vd->disk];
+
+			qemu_disk_export(q->vm, i, exp, sizeof(exp));
+			strv_addf(a, "socket,id=d%zu,path=%s/disk/%s/%s.sock,"
+			    "reconnect=1", i, q->rundir, d->name, exp);
+			queues = d->queues ? d->queues : 1;
+		}
 		strv_add(a, "-device");
 		strv_addf(a, "vhost-user-blk-pci,chardev=d%zu,num-queues=%u",
-		    i, d->queues ? d->queues : 1);
+		    i, queues);
+	}
+}
+
+/*
+ * A VM's own SATA disks (a driver VM's, docs/driver-vm.md): QEMU's AHCI
+ * controller with each image attached whole; the guest sees /dev/sda...
+ * cache=none: the driver VM has its own page cache.
+ */
+static void
+add_sata(const struct qemu_vm *q, struct strv *a)
+{
+	if (q->vm->nsata == 0)
+		return;
+	strv_add(a, "-device");
+	strv_add(a, "ahci,id=ahci0");
+	for (size_t i = 0; i < q->vm->nsata; i++) {
+		const struct sc_disk *d = &q->sys->disks[q->vm->sata[i]];
+
+		strv_add(a, "-drive");
+		strv_addf(a, "file=%s,if=none,id=sata%zu,format=raw,cache=none,"
+		    "aio=io_uring", d->path, i);
+		strv_add(a, "-device");
+		strv_addf(a, "ide-hd,drive=sata%zu,bus=ahci0.%zu", i, i);
+	}
+}
+
+/*
+ * Dataports: an ivshmem-doorbell device per dataport at PCI slot 0x10 +
+ * K on pcie.0 (the contract of docs/dataports.md), its chardev on this
+ * VM's socket of the dataport's isles-dataportd.
+ */
+static void
+add_dataports(const struct qemu_vm *q, struct strv *a)
+{
+	for (size_t k = 0; k < q->vm->ndataports; k++) {
+		const struct sc_dataport *d =
+		    &q->sys->dataports[q->vm->dataports[k]];
+
+		strv_add(a, "-chardev");
+		strv_addf(a, "socket,id=dp%zu,path=%s/dataport/%s/%s.sock", k,
+		    q->rundir, d->name, q->vm->name);
+		strv_add(a, "-device");
+		strv_addf(a, "ivshmem-doorbell,chardev=dp%zu,vectors=1,"
+		    "addr=0x%02zx", k, 0x10 + k);
+	}
+}
+
+/* Host PCI devices given to the VM (checked by isles check and up). */
+static void
+add_passthrough(const struct qemu_vm *q, struct strv *a)
+{
+	for (size_t i = 0; i < q->vm->npci; i++) {
+		strv_add(a, "-device");
+		strv_addf(a, "vfio-pci,host=%s", q->vm->pci[i]);
 	}
 }
 
@@ -174,15 +257,28 @@ static const struct qemu_dev {
 	{ "agent", add_agent },
 	{ "qmp", add_qmp },
 	{ "disks", add_disks },
+	{ "sata", add_sata },
 	{ "nics", add_nics },
+	{ "dataports", add_dataports },
+	{ "passthrough", add_passthrough },
 };
+
+const char *
+qemu_binary_for(enum sc_arch arch)
+{
+	const char *q = getenv(arch == SC_ARCH_I386 ? "ISLES_QEMU_I386" :
+	    "ISLES_QEMU");
+
+	if (q != NULL && *q != '\0')
+		return q;
+	return arch == SC_ARCH_I386 ? "qemu-system-i386" :
+	    "qemu-system-x86_64";
+}
 
 const char *
 qemu_binary(void)
 {
-	const char *q = getenv("ISLES_QEMU");
-
-	return q != NULL && *q != '\0' ? q : "qemu-system-x86_64";
+	return qemu_binary_for(SC_ARCH_X86_64);
 }
 
 int
@@ -191,10 +287,10 @@ qemu_check(const struct sc_system *sys, char *err, size_t errlen)
 	for (size_t i = 0; i < sys->nvms; i++) {
 		const struct sc_vm *vm = &sys->vms[i];
 
-		if (vm->arch != SC_ARCH_X86_64) {
-			snprintf(err, errlen, "%s:%d: vm %s: only x86_64 "
-			    "guests are supported yet", sys->file, vm->line,
-			    vm->name);
+		if (vm->arch == SC_ARCH_I386 && vm->memory > (3ull << 30)) {
+			snprintf(err, errlen, "%s:%d: vm %s: an i386 guest "
+			    "(no PAE) can use at most 3G of memory", sys->file,
+			    vm->line, vm->name);
 			return -1;
 		}
 	}
@@ -205,7 +301,7 @@ int
 qemu_build(const struct qemu_vm *q, struct strv *out, char *err,
     size_t errlen)
 {
-	strv_add(out, qemu_binary());
+	strv_add(out, qemu_binary_for(q->vm->arch));
 	for (size_t i = 0; i < sizeof(qemu_devs) / sizeof(qemu_devs[0]); i++)
 		qemu_devs[i].add(q, out);
 	if (out->oom) {

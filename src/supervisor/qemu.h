@@ -25,7 +25,12 @@ struct qemu_vm {
 	enum sc_accel accel;	/* resolved: KVM or TCG */
 };
 
-/* The QEMU binary: $ISLES_QEMU or "qemu-system-x86_64". */
+/*
+ * The QEMU binary for a guest architecture: $ISLES_QEMU or
+ * "qemu-system-x86_64"; $ISLES_QEMU_I386 or "qemu-system-i386".
+ */
+const char *qemu_binary_for(enum sc_arch arch);
+/* qemu_binary_for(SC_ARCH_X86_64). */
 const char *qemu_binary(void);
 
 /*
@@ -44,8 +49,9 @@ void qemu_disk_export(const struct sc_vm *vm, size_t i, char *out,
     size_t len);
 
 /*
- * Check that the system's VMs use only what qemu_build can wire (x86_64
- * guests).  Returns 0 or -1 with "FILE:LINE: ..." in err.
+ * Check that the system's VMs use only what qemu_build can wire (an i386
+ * guest's memory fits without PAE).  Returns 0 or -1 with
+ * "FILE:LINE: ..." in err.
  */
 int qemu_check(const struct sc_system *sys, char *err, size_t errlen);
 

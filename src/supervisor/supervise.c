@@ -75,6 +75,8 @@ struct sup {
 	char rundir[PATH_MAX];
 	char kernel[PATH_MAX];
 	char initrd[PATH_MAX];
+	char kernel32[PATH_MAX];	/* the i386 guest image */
+	char initrd32[PATH_MAX];
 	enum sc_accel accel;
 	unsigned down_timeout;	/* seconds */
 	struct ev_loop loop;
@@ -328,8 +330,10 @@ build_children(struct sup *s)
 		const struct sc_vm *cfg = &s->sys->vms[i];
 		struct qemu_vm q = {
 			.sys = s->sys, .vm = cfg, .rundir = s->rundir,
-			.kernel = cfg->kernel ? cfg->kernel : s->kernel,
-			.initrd = cfg->kernel ? cfg->initrd : s->initrd,
+			.kernel = cfg->kernel ? cfg->kernel :
+			    cfg->arch == SC_ARCH_I386 ? s->kernel32 : s->kernel,
+			.initrd = cfg->kernel ? cfg->initrd :
+			    cfg->arch == SC_ARCH_I386 ? s->initrd32 : s->initrd,
 			.accel = s->accel,
 		};
 
@@ -449,7 +453,8 @@ static void
 usage_supervise(void)
 {
 	fprintf(stderr, "usage: isles supervise --run-dir R --ctl-fd N "
-	    "--accel kvm|tcg [--kernel K --initrd I] FILE\n"
+	    "--accel kvm|tcg [--kernel K --initrd I] [--kernel32 K --initrd32 I] "
+	    "FILE\n"
 	    "(started by isles up; not for direct use)\n");
 }
 
@@ -462,6 +467,8 @@ sup_main(int argc, char **argv)
 		{ "accel", required_argument, NULL, 'a' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
+		{ "kernel32", required_argument, NULL, 'K' },
+		{ "initrd32", required_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -487,6 +494,14 @@ sup_main(int argc, char **argv)
 			break;
 		case 'i':
 			snprintf(s->initrd, sizeof(s->initrd), "%s", optarg);
+			break;
+		case 'K':
+			snprintf(s->kernel32, sizeof(s->kernel32), "%s",
+			    optarg);
+			break;
+		case 'I':
+			snprintf(s->initrd32, sizeof(s->initrd32), "%s",
+			    optarg);
 			break;
 		case 'v':
 			log_setverbose(2);

@@ -20,7 +20,91 @@
 static const char *const sc_disk_keys[] = { "name", "path", "size", "layout",
 	"partitions", "queues", NULL };
 static const char *const sc_part_keys[] = { "size", "type", "boot", "logical",
-	NULL };
+	"format", "images", NULL };
+static const char *const sc_image_keys[] = { "path", "size", NULL };
+
+/*
+ * format = "ext4"; images = ( { path = "data/file-image-1"; size =
+ * "100M"; } ): what a new partition is made with.
+ */
+static void
+sc_parse_format(struct sc_ctx *c, struct sc_layout_part *p, const char *subj,
+    const config_setting_t *g)
+{
+	const config_setting_t *list;
+	const char *fmt;
+	size_t n;
+
+	if (sc_get_str(c, g, "format", subj, &fmt) == 1) {
+		if (strcmp(fmt, "ext4") == 0)
+			p->ext4 = true;
+		else
+			sc_err(c, config_setting_get_member(g, "format"),
+			    "%s: format must be \"ext4\", not \"%.20s\"", subj,
+			    fmt);
+	}
+	if (config_setting_get_member(g, "images") == NULL)
+		return;
+	if (!p->ext4) {
+		sc_err(c, config_setting_get_member(g, "images"), "%s: images "
+		    "go into a file system: add format = \"ext4\";", subj);
+		return;
+	}
+	list = sc_get_list(c, g, "images", subj, "images = ( { path = "
+	    "\"data/file-image-1\"; size = \"100M\"; } )");
+	if (list == NULL)
+		return;
+	n = (size_t)config_setting_length(list);
+	if (n > 16) {
+		sc_err(c, list, "%s: at most 16 images", subj);
+		return;
+	}
+	if ((p->images = sc_calloc(c, n, sizeof(*p->images))) == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *ig = config_setting_get_elem(list,
+		    (unsigned)i);
+		struct sc_image_file *f = &p->images[p->nimages];
+		char isubj[128], where[144];
+		const char *path;
+		bool bad;
+
+		snprintf(isubj, sizeof(isubj), "%s, image %zu", subj, i + 1);
+		if (config_setting_type(ig) != CONFIG_TYPE_GROUP) {
+			sc_err(c, ig, "%s must be a group { path = ...; size "
+			    "= ...; }", isubj);
+			continue;
+		}
+		snprintf(where, sizeof(where), "in %s", isubj);
+		sc_check_keys(c, ig, sc_image_keys, where, NULL);
+		if (sc_get_str(c, ig, "path", isubj, &path) != 1) {
+			sc_err(c, ig, "%s: path is required", isubj);
+			continue;
+		}
+		/* A plain relative path inside the file system. */
+		bad = path[0] == '\0' || path[0] == '/' ||
+		    strstr(path, "..") != NULL || strlen(path) > 200;
+		for (const char *q = path; !bad && *q != '\0'; q++)
+			bad = !((*q >= 'a' && *q <= 'z') ||
+			    (*q >= 'A' && *q <= 'Z') ||
+			    (*q >= '0' && *q <= '9') ||
+			    strchr("/._-", *q) != NULL);
+		if (bad) {
+			sc_err(c, config_setting_get_member(ig, "path"), "%s: "
+			    "path must be relative, of A-Z a-z 0-9 / . _ -, "
+			    "without ..", isubj);
+			continue;
+		}
+		if (sc_get_size(c, ig, "size", isubj, &f->size) != 1 ||
+		    f->size < 4 * SC_MIB || f->size % SC_MIB != 0) {
+			sc_err(c, ig, "%s: size is required, a whole number of "
+			    "MiB from 4M", isubj);
+			continue;
+		}
+		f->path = sc_strdup(c, path);
+		p->nimages++;
+	}
+}
 
 /*
  * Sectors as bytes rounded up to whole MiB, the unit a layout is declared
@@ -31,6 +115,69 @@ static uint64_t
 sc_mib_up(uint64_t sectors)
 {
 	return (sectors * PT_SECTOR + SC_MIB - 1) / SC_MIB * SC_MIB;
+}
+
+/*
+ * The journal mke2fs gives an ext4 file system of `bytes` (4 KiB blocks),
+ * by its own size table, so a check here agrees with what `isles up` makes.
+ */
+static uint64_t
+sc_ext4_journal(uint64_t bytes)
+{
+	uint64_t blocks = bytes / 4096, j;
+
+	if (blocks < 32768)
+		j = 1024;
+	else if (blocks < 256 * 1024)
+		j = 4096;
+	else if (blocks < 512 * 1024)
+		j = 8192;
+	else if (blocks < 4096 * 1024)
+		j = 16384;
+	else if (blocks < 8192 * 1024)
+		j = 32768;
+	else if (blocks < 16384 * 1024)
+		j = 65536;
+	else if (blocks < 32768 * 1024)
+		j = 131072;
+	else
+		j = 262144;
+	return j * 4096;
+}
+
+/*
+ * The images of an ext4 partition must fit it whole, as a client may
+ * write every sector of its image: their sizes, plus the journal and
+ * about 1/16 for inode tables, bitmaps and directories.  Image paths are
+ * distinct.  part_bytes: the partition's size (0: not known).
+ */
+static void
+sc_check_images(struct sc_ctx *c, const struct sc_layout_part *p,
+    const char *subj, uint64_t part_bytes)
+{
+	uint64_t sum = 0, need;
+
+	for (size_t i = 0; i < p->nimages; i++) {
+		sum += p->images[i].size;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(p->images[i].path, p->images[k].path) == 0)
+				sc_errl(c, p->line, "%s: image %s is listed "
+				    "twice", subj, p->images[i].path);
+	}
+	if (p->nimages == 0 || part_bytes == 0)
+		return;
+	need = sum + sc_ext4_journal(part_bytes) + part_bytes / 16;
+	if (need > part_bytes) {
+		char a[32], b[32], t[32];
+
+		sc_fmt_size(sum, a, sizeof(a));
+		sc_fmt_size(part_bytes / SC_MIB * SC_MIB, b, sizeof(b));
+		sc_fmt_size((need - sum + SC_MIB - 1) / SC_MIB * SC_MIB, t,
+		    sizeof(t));
+		sc_errl(c, p->line, "%s: its images take %s and the file "
+		    "system about %s more, but the partition is %s", subj, a,
+		    t, b);
+	}
 }
 
 /* Parse disk.partitions (the layout to create); numbers the entries. */
@@ -107,6 +254,7 @@ sc_parse_layout(struct sc_ctx *c, struct sc_disk *d, const char *subj,
 			p->type = (uint8_t)type;
 		sc_get_bool(c, g, "boot", psubj, &p->boot);
 		sc_get_bool(c, g, "logical", psubj, &p->logical);
+		sc_parse_format(c, p, psubj, g);
 		if (p->logical && d->layout == SC_PT_GPT) {
 			sc_err(c, config_setting_get_member(g, "logical"),
 			    "%s: logical partitions exist only in an mbr "
@@ -153,6 +301,17 @@ sc_parse_layout(struct sc_ctx *c, struct sc_disk *d, const char *subj,
 	    want > room.limit)
 		sc_err(c, list, "%s: an mbr layout cannot address more than "
 		    "2 TiB; use layout = \"gpt\"", subj);
+	for (size_t i = 0; m == n && i < n; i++) {
+		char psubj[96];
+		uint64_t bytes = d->parts[i].size;
+
+		if (bytes == 0)		/* the rest of the disk */
+			bytes = cap != 0 && want <= cap / PT_SECTOR ?
+			    cap - room.need * PT_SECTOR : 0;
+		snprintf(psubj, sizeof(psubj), "%s, partition entry %zu", subj,
+		    i + 1);
+		sc_check_images(c, &d->parts[i], psubj, bytes);
+	}
 }
 
 void

@@ -23,9 +23,9 @@
 
 /* Top-level keys, and those of later versions (told apart in errors). */
 static const char *const sc_top_keys[] = { "name", "accel",
-	"console_log_max", "vms", "disks", "switches", NULL };
-static const char *const sc_reserved_keys[] = { "dataports", "consoles",
-	"vsock", "passthrough", NULL };
+	"console_log_max", "vms", "disks", "switches", "dataports", "consoles",
+	"vsock", "console", NULL };
+static const char *const sc_reserved_keys[] = { NULL };
 
 /* sys->dir: the absolute directory of `file` (the cwd for a bare name). */
 static int
@@ -109,6 +109,7 @@ sc_parse_top(struct sc_ctx *c, const config_setting_t *root)
 	sc_parse_switches(c, root);
 	sc_parse_disks(c, root);
 	sc_parse_vms(c, root);
+	sc_parse_links(c, root);
 	sc_check_rules(c);
 }
 
@@ -210,9 +211,15 @@ sc_free(struct sc_system *sys)
 	for (size_t i = 0; i < sys->nvms; i++) {
 		struct sc_vm *vm = &sys->vms[i];
 
-		for (size_t k = 0; k < vm->ndisks; k++)
+		for (size_t k = 0; k < vm->ndisks; k++) {
 			free(vm->disks[k].partitions);
+			free(vm->disks[k].driver_name);
+			free(vm->disks[k].dataport_name);
+		}
 		free(vm->disks);
+		free(vm->sata);
+		free(vm->pci);
+		free(vm->dataports);
 		free(vm->nics);
 		free(vm->name);
 		free(vm->kernel);
@@ -228,6 +235,12 @@ sc_free(struct sc_system *sys)
 		free(sys->disks[i].name);
 		free(sys->disks[i].path);
 		free(sys->disks[i].path_as_written);
+		for (size_t p = 0; p < sys->disks[i].nparts; p++) {
+			for (size_t f = 0; f < sys->disks[i].parts[p].nimages;
+			    f++)
+				free(sys->disks[i].parts[p].images[f].path);
+			free(sys->disks[i].parts[p].images);
+		}
 		free(sys->disks[i].parts);
 	}
 	free(sys->disks);
@@ -236,6 +249,18 @@ sc_free(struct sc_system *sys)
 		free(sys->switches[i].uplink_tap);
 	}
 	free(sys->switches);
+	for (size_t i = 0; i < sys->ndataports; i++) {
+		free(sys->dataports[i].name);
+		free(sys->dataports[i].peers);
+	}
+	free(sys->dataports);
+	for (size_t i = 0; i < sys->nconsoles; i++)
+		free(sys->consoles[i].name);
+	free(sys->consoles);
+	free(sys->vsock);
+	if (sys->serial != NULL)
+		free(sys->serial->device);
+	free(sys->serial);
 	free(sys->file);
 	free(sys->dir);
 	free(sys->name);

@@ -6,7 +6,8 @@
  *   switches.c  switches = ( ... )
  *   disks.c     disks = ( ... ) and the layouts to create on them
  *   vms.c       vms = ( ... ): each VM, the disks it is granted, its NICs
- *   rules.c     what must hold across VMs (sharing, MACs)
+ *   links.c     dataports, driver-VM disks, consoles, vsock, serial console
+ *   rules.c     what must hold across VMs (sharing, MACs, CIDs, SATA)
  * with the vocabulary of values.c: the walk's context and its error list
  * (sc_err: one "FILE:LINE: text" each, sorted by line at the end, the walk
  * goes on), and the typed getters that read one key and report a wrong
@@ -113,6 +114,8 @@ int sc_switch_find(const struct sc_system *sys, const char *name);
 void sc_parse_disks(struct sc_ctx *c, const config_setting_t *root);
 int sc_disk_find(const struct sc_system *sys, const char *name);
 void sc_parse_vms(struct sc_ctx *c, const config_setting_t *root);
+/* links.c: dataports, driver-VM disks, consoles, vsock, the serial console. */
+void sc_parse_links(struct sc_ctx *c, const config_setting_t *root);
 void sc_check_rules(struct sc_ctx *c);
 
 #endif

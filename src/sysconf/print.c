@@ -25,7 +25,8 @@ sc_print(const struct sc_system *sys, FILE *out)
 		fprintf(out, "vm %u: %s\n", vm->index, vm->name);
 		fprintf(out, "  memory: %" PRIu64 " MiB\n", (uint64_t)(vm->memory / SC_MIB));
 		fprintf(out, "  vcpus: %u\n", vm->vcpus);
-		fprintf(out, "  arch: x86_64\n");
+		fprintf(out, "  arch: %s\n", vm->arch == SC_ARCH_I386 ? "i386" :
+		    "x86_64");
 		if (vm->hugepages_as_written != NULL)
 			fprintf(out, "  hugepages: %s\n",
 			    vm->hugepages_as_written);
@@ -41,6 +42,18 @@ sc_print(const struct sc_system *sys, FILE *out)
 		for (size_t k = 0; k < vm->ndisks; k++) {
 			const struct sc_vm_disk *vd = &vm->disks[k];
 
+			if (vd->driver >= 0) {
+				const struct sc_dataport *d =
+				    &sys->dataports[vd->dataport];
+
+				sc_fmt_size(d->size, sz, sizeof(sz));
+				fprintf(out, "  vd%c: served by vm %s over "
+				    "dataport %s (%s), timeout %u s, %s\n",
+				    (int)('a' + k), sys->vms[vd->driver].name,
+				    d->name, sz, vd->timeout, vd->readonly ?
+				    "read-only" : "read-write");
+				continue;
+			}
 			fprintf(out, "  vd%c: disk %s, partition%s ",
 			    (int)('a' + k), sys->disks[vd->disk].name,
 			    vd->npartitions > 1 ? "s" : "");
@@ -58,6 +71,16 @@ sc_print(const struct sc_system *sys, FILE *out)
 			    sys->switches[n->sw].name, n->mac[0], n->mac[1],
 			    n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
 		}
+		for (size_t k = 0; k < vm->nsata; k++)
+			fprintf(out, "  sd%c: disk %s, whole, over SATA\n",
+			    (int)('a' + k), sys->disks[vm->sata[k]].name);
+		for (size_t k = 0; k < vm->npci; k++)
+			fprintf(out, "  passthrough: %s\n", vm->pci[k]);
+		if (vm->cid != 0)
+			fprintf(out, "  vsock cid: %u\n", vm->cid);
+		for (size_t k = 0; k < vm->ndataports; k++)
+			fprintf(out, "  dataport %zu (slot 0x%02zx): %s\n", k,
+			    0x10 + k, sys->dataports[vm->dataports[k]].name);
 	}
 	for (size_t i = 0; i < sys->ndisks; i++) {
 		const struct sc_disk *d = &sys->disks[i];
@@ -80,10 +103,18 @@ sc_print(const struct sc_system *sys, FILE *out)
 					sc_fmt_size(lp->size, sz, sizeof(sz));
 				else
 					snprintf(sz, sizeof(sz), "rest of disk");
-				fprintf(out, "    %u: %s, type 0x%02x%s%s\n",
+				fprintf(out, "    %u: %s, type 0x%02x%s%s%s\n",
 				    lp->number, sz, lp->type,
 				    lp->boot ? ", boot" : "",
-				    lp->logical ? ", logical" : "");
+				    lp->logical ? ", logical" : "",
+				    lp->ext4 ? ", ext4" : "");
+				for (size_t f = 0; f < lp->nimages; f++) {
+					sc_fmt_size(lp->images[f].size, sz,
+					    sizeof(sz));
+					fprintf(out, "       image %s: %s, one "
+					    "ext4 partition\n",
+					    lp->images[f].path, sz);
+				}
 			}
 		} else {
 			fprintf(out, "  layout: none declared (partitions are "
@@ -98,4 +129,34 @@ sc_print(const struct sc_system *sys, FILE *out)
 		fprintf(out, "  uplink: %s\n", sw->uplink_tap ?
 		    sw->uplink_tap : "none");
 	}
+	for (size_t i = 0; i < sys->ndataports; i++) {
+		const struct sc_dataport *d = &sys->dataports[i];
+
+		sc_fmt_size(d->size, sz, sizeof(sz));
+		fprintf(out, "dataport %s\n  size: %s\n  peers:", d->name, sz);
+		for (size_t p = 0; p < d->npeers; p++)
+			fprintf(out, " %zu=%s", p, d->host && p == 0 ?
+			    "disk daemon" : sys->vms[d->peers[p]].name);
+		fprintf(out, "\n");
+		if (d->host)
+			fprintf(out, "  serves: vm %s, vd%c\n",
+			    sys->vms[d->client].name,
+			    (int)('a' + d->client_disk));
+	}
+	for (size_t i = 0; i < sys->nconsoles; i++)
+		fprintf(out, "console %s: vm %s <-> vm %s\n",
+		    sys->consoles[i].name, sys->vms[sys->consoles[i].vm[0]].name,
+		    sys->vms[sys->consoles[i].vm[1]].name);
+	for (size_t i = 0; i < sys->nvsock; i++) {
+		const struct sc_vsock_rule *r = &sys->vsock[i];
+
+		fprintf(out, "vsock: vm %s (cid %u) may connect to vm %s (cid "
+		    "%u) port %u\n", sys->vms[r->client].name,
+		    sys->vms[r->client].cid, sys->vms[r->server].name,
+		    sys->vms[r->server].cid, r->port);
+	}
+	if (sys->serial != NULL)
+		fprintf(out, "console device: %s, %u %s\n",
+		    sys->serial->device, sys->serial->speed,
+		    sys->serial->format);
 }

@@ -39,10 +39,32 @@
 #define SC_MIN_CONSOLE_LOG	(64ull << 10)
 #define SC_MAX_CONSOLE_LOG	(256ull << 20)	/* a cut moves half: ~75 ms here */
 #define SC_DEFAULT_CONSOLE_LOG	(4ull << 20)	/* = isles-consoled's own default */
+#define SC_MAX_DATAPORTS	64
+#define SC_MAX_DATAPORTS_PER_VM	16	/* PCI slots 0x10-0x1f (docs/dataports.md) */
+#define SC_MIN_DATAPORT		(4ull << 10)
+#define SC_MAX_DATAPORT		(1ull << 30)
+#define SC_DRIVER_DATAPORT	(4ull << 20)	/* default for a driver-VM disk */
+#define SC_DRIVER_TIMEOUT	60	/* seconds a request waits for it */
+#define SC_MAX_SATA_PER_VM	6	/* ports of QEMU's AHCI controller */
+#define SC_MAX_PCI_PER_VM	8
+#define SC_MAX_CONSOLES		32
+#define SC_MAX_VSOCK_RULES	64
+#define SC_KERNEL_CMDLINE_MAX	2047	/* x86 COMMAND_LINE_SIZE - 1 */
+#define SC_HOST_PEER		"host"	/* a dataport's disk-daemon peer */
 
 enum sc_accel { SC_ACCEL_AUTO, SC_ACCEL_KVM, SC_ACCEL_TCG };
 enum sc_arch { SC_ARCH_X86_64, SC_ARCH_I386 };
 enum sc_ptable { SC_PT_NONE, SC_PT_MBR, SC_PT_GPT };
+
+/*
+ * A disk image to make inside a new file system (driver-VM client disks,
+ * docs/driver-vm.md): a sparse file of `size` with one partition from
+ * 1 MiB holding an ext4 file system, like the seed's dd/fdisk/mkfs recipe.
+ */
+struct sc_image_file {
+	char *path;		/* relative to the file system's root */
+	uint64_t size;
+};
 
 /* One partition of a layout that `isles up` creates on a new image. */
 struct sc_layout_part {
@@ -51,6 +73,9 @@ struct sc_layout_part {
 	bool boot;
 	bool logical;		/* MBR: inside the extended partition */
 	unsigned number;	/* partition number: MBR primaries 1.., logicals 5..; GPT 1.. */
+	bool ext4;		/* format = "ext4": made with a file system */
+	struct sc_image_file *images;	/* ext4: files to make in it */
+	size_t nimages;
 	int line;
 };
 
@@ -67,12 +92,22 @@ struct sc_disk {
 	int line;
 };
 
-/* vm.disks = ( ... ): one virtual disk of a VM (/dev/vda, /dev/vdb, ...). */
+/*
+ * vm.disks = ( ... ): one virtual disk of a VM (/dev/vda, /dev/vdb, ...):
+ * partitions of a declared disk (driver < 0), or a disk served by a
+ * driver VM over a dataport (docs/driver-vm.md).
+ */
 struct sc_vm_disk {
-	size_t disk;		/* index into sc_system.disks */
+	size_t disk;		/* partitions: index into sc_system.disks */
 	unsigned *partitions;	/* physical partition numbers (1-based) */
 	size_t npartitions;
 	bool readonly;
+	int driver;		/* the driver VM's index, -1: partitions */
+	size_t dataport;	/* driver: index into sc_system.dataports */
+	unsigned timeout;	/* driver: seconds a request may wait */
+	char *driver_name;	/* driver: as written */
+	char *dataport_name;
+	uint64_t dataport_size;
 	int line;
 };
 
@@ -110,6 +145,51 @@ struct sc_vm {
 	size_t ndisks;
 	struct sc_nic *nics;
 	size_t nnics;
+	size_t *sata;		/* disks attached whole over AHCI (/dev/sda...) */
+	size_t nsata;
+	char (*pci)[16];	/* host PCI devices given to it (vfio-pci) */
+	size_t npci;
+	uint32_t cid;		/* vsock CID, 0: no vsock device */
+	size_t *dataports;	/* its dataports, in PCI slot order (K) */
+	size_t ndataports;
+};
+
+/*
+ * dataports = ( ... ), and the dataport of each driver-VM disk: memory
+ * shared by its peers plus doorbells.  Peer IDs are positions in peers[];
+ * with host, peer 0 is the disk daemon serving VM client's disk
+ * client_disk and peer 1 the driver VM.
+ */
+struct sc_dataport {
+	char *name;
+	uint64_t size;		/* bytes, a power of two */
+	size_t *peers;		/* VM indexes (host: peers[0] unused) */
+	size_t npeers;
+	bool host;
+	size_t client, client_disk;
+	int line;
+};
+
+/* consoles = ( ... ): a console link, /dev/hvcN in each of two VMs. */
+struct sc_console_link {
+	char *name;
+	size_t vm[2];
+	int line;
+};
+
+/* vsock = ( ... ): who may connect to whom, on which port. */
+struct sc_vsock_rule {
+	size_t client, server;	/* VM indexes */
+	uint32_t port;		/* the server's port */
+	int line;
+};
+
+/* console = { ... }: the multiplexed console on a host serial device. */
+struct sc_serial {
+	char *device;		/* absolute path of a character device */
+	unsigned speed;		/* baud */
+	char format[4];		/* "8N1" */
+	int line;
 };
 
 struct sc_system {
@@ -124,6 +204,13 @@ struct sc_system {
 	size_t ndisks;
 	struct sc_switch *switches;
 	size_t nswitches;
+	struct sc_dataport *dataports;
+	size_t ndataports;
+	struct sc_console_link *consoles;
+	size_t nconsoles;
+	struct sc_vsock_rule *vsock;
+	size_t nvsock;
+	struct sc_serial *serial;	/* NULL: the console is the terminal */
 };
 
 /* Errors: every message is "FILE:LINE: what is wrong" (LINE omitted if unknown). */
@@ -152,6 +239,17 @@ void sc_print(const struct sc_system *sys, FILE *out);
 
 /* Look a VM up by name; returns its index or -1. */
 int sc_vm_find(const struct sc_system *sys, const char *name);
+
+/*
+ * The value of isles.dataports= for VM v (docs/dataports.md), or "" if it
+ * has none, into buf (len bytes).  Returns the length it needs (as
+ * snprintf).
+ */
+int sc_dataport_param(const struct sc_system *sys, size_t v, char *buf,
+    size_t len);
+
+/* The peer ID of VM v on dataport d, or -1. */
+int sc_dataport_peer(const struct sc_dataport *d, size_t v);
 
 /*
  * Parse "256M", "8K", "1G", "2T", "256MiB", "4096" (bytes): digits and an

@@ -8,6 +8,8 @@
  */
 #include "loader.h"
 
+#include "host/pcidev.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +20,12 @@
 #include <unistd.h>
 
 static const char *const sc_vm_keys[] = { "name", "memory", "vcpus", "arch",
-	"hugepages", "kernel", "initrd", "cmdline", "disks", "nics", NULL };
+	"hugepages", "kernel", "initrd", "cmdline", "disks", "nics", "sata",
+	"passthrough", "cid", NULL };
 static const char *const sc_grant_keys[] = { "disk", "partitions", "readonly",
 	NULL };
+static const char *const sc_driver_keys[] = { "driver", "dataport",
+	"dataport_size", "timeout", "readonly", NULL };
 static const char *const sc_nic_keys[] = { "switch", "mac", NULL };
 
 int
@@ -72,6 +77,72 @@ sc_fmt_declared(const struct sc_disk *d, char *buf, size_t len)
 	}
 }
 
+/*
+ * { driver = "VM"; dataport = "NAME"; [dataport_size = "4M";]
+ * [timeout = 60;] [readonly = true;] }: a disk served by a driver VM.
+ * The driver's name is resolved once every VM is read (links.c).
+ * 0 / -1 (errors recorded).
+ */
+static int
+sc_parse_driver_disk(struct sc_ctx *c, struct sc_vm_disk *vd,
+    const char *subj, const config_setting_t *g)
+{
+	const char *drv, *dp;
+	long long t;
+	int r, ok = 0;
+
+	vd->disk = SIZE_MAX;
+	vd->dataport_size = SC_DRIVER_DATAPORT;
+	vd->timeout = SC_DRIVER_TIMEOUT;
+	vd->line = sc_line(g);
+	if (sc_get_str(c, g, "driver", subj, &drv) == 1) {
+		if (!sc_name_ok(drv)) {
+			sc_err(c, config_setting_get_member(g, "driver"),
+			    "%s: driver '%.40s' is not a VM name", subj, drv);
+			ok = -1;
+		} else {
+			vd->driver_name = sc_strdup(c, drv);
+		}
+	} else {
+		ok = -1;
+	}
+	r = sc_get_str(c, g, "dataport", subj, &dp);
+	if (r == 0) {
+		sc_err(c, g, "%s: dataport is required with driver (the name "
+		    "its backend finds, like \"client1\")", subj);
+		ok = -1;
+	} else if (r == 1 && !sc_name_ok(dp)) {
+		sc_err(c, config_setting_get_member(g, "dataport"),
+		    "%s: dataport name '%.40s' is not valid (" SC_NAME_RULE
+		    ")", subj, dp);
+		ok = -1;
+	} else if (r == 1) {
+		vd->dataport_name = sc_strdup(c, dp);
+	} else {
+		ok = -1;
+	}
+	r = sc_get_size(c, g, "dataport_size", subj, &vd->dataport_size);
+	if (r == 1 && (vd->dataport_size < (256ull << 10) ||
+	    vd->dataport_size > SC_MAX_DATAPORT ||
+	    (vd->dataport_size & (vd->dataport_size - 1)) != 0)) {
+		sc_err(c, config_setting_get_member(g, "dataport_size"),
+		    "%s: dataport_size must be a power of two from 256K to "
+		    "1G", subj);
+		ok = -1;
+	}
+	r = sc_get_int(c, g, "timeout", subj, &t);
+	if (r == 1 && (t < 1 || t > 3600)) {
+		sc_err(c, config_setting_get_member(g, "timeout"),
+		    "%s: timeout must be 1 to 3600 seconds, not %lld", subj,
+		    t);
+		ok = -1;
+	} else if (r == 1) {
+		vd->timeout = (unsigned)t;
+	}
+	sc_get_bool(c, g, "readonly", subj, &vd->readonly);
+	return ok;
+}
+
 static void
 sc_parse_grants(struct sc_ctx *c, struct sc_vm *vm, const char *subj,
     const config_setting_t *vg)
@@ -110,6 +181,13 @@ sc_parse_grants(struct sc_ctx *c, struct sc_vm *vm, const char *subj,
 			continue;
 		}
 		snprintf(where, sizeof(where), "in %s", gsubj);
+		vd->driver = -1;
+		if (config_setting_get_member(g, "driver") != NULL) {
+			sc_check_keys(c, g, sc_driver_keys, where, NULL);
+			if (sc_parse_driver_disk(c, vd, gsubj, g) == 0)
+				vm->ndisks++;
+			continue;
+		}
 		sc_check_keys(c, g, sc_grant_keys, where, NULL);
 		r = sc_get_str(c, g, "disk", gsubj, &dname);
 		if (r == 0)
@@ -358,6 +436,104 @@ sc_parse_hugepages(struct sc_ctx *c, struct sc_vm *vm, const char *subj,
 	}
 }
 
+/* An array of strings at key; NULL (with an error if present) if not. */
+static const config_setting_t *
+sc_str_array(struct sc_ctx *c, const config_setting_t *g, const char *key,
+    const char *subj, size_t max, const char *example)
+{
+	const config_setting_t *a = config_setting_get_member(g, key);
+
+	if (a == NULL)
+		return NULL;
+	if (config_setting_type(a) != CONFIG_TYPE_ARRAY ||
+	    (config_setting_length(a) > 0 &&
+	    config_setting_type(config_setting_get_elem(a, 0)) !=
+	    CONFIG_TYPE_STRING)) {
+		sc_err(c, a, "%s: %s must be an array of strings, like %s",
+		    subj, key, example);
+		return NULL;
+	}
+	if ((size_t)config_setting_length(a) > max) {
+		sc_err(c, a, "%s: %s has more than %zu entries", subj, key,
+		    max);
+		return NULL;
+	}
+	return a;
+}
+
+/* sata = [ "DISK", ... ]: disks given whole to this VM over AHCI. */
+static void
+sc_parse_sata(struct sc_ctx *c, struct sc_vm *vm, const char *subj,
+    const config_setting_t *g)
+{
+	const config_setting_t *a = sc_str_array(c, g, "sata", subj,
+	    SC_MAX_SATA_PER_VM, "[ \"sata\" ]");
+	size_t n;
+
+	if (a == NULL)
+		return;
+	n = (size_t)config_setting_length(a);
+	vm->sata = sc_calloc(c, n, sizeof(*vm->sata));
+	if (vm->sata == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = config_setting_get_string_elem(a,
+		    (unsigned)i);
+		int d = sc_disk_find(c->sys, name);
+		bool dup = false;
+
+		if (d < 0) {
+			sc_err(c, a, "%s: sata disk '%.40s' is not defined",
+			    subj, name);
+			continue;
+		}
+		for (size_t k = 0; k < vm->nsata; k++)
+			dup |= vm->sata[k] == (size_t)d;
+		if (dup) {
+			sc_err(c, a, "%s: sata disk '%s' is listed twice",
+			    subj, name);
+			continue;
+		}
+		vm->sata[vm->nsata++] = (size_t)d;
+	}
+}
+
+/* passthrough = [ "0000:03:00.0", ... ]: host PCI devices (vfio-pci). */
+static void
+sc_parse_passthrough(struct sc_ctx *c, struct sc_vm *vm, const char *subj,
+    const config_setting_t *g)
+{
+	const config_setting_t *a = sc_str_array(c, g, "passthrough", subj,
+	    SC_MAX_PCI_PER_VM, "[ \"0000:03:00.0\" ]");
+	size_t n;
+
+	if (a == NULL)
+		return;
+	n = (size_t)config_setting_length(a);
+	vm->pci = sc_calloc(c, n, sizeof(*vm->pci));
+	if (vm->pci == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = config_setting_get_string_elem(a, (unsigned)i);
+		char addr[PCI_ADDR_LEN];
+		bool dup = false;
+
+		if (pci_addr_parse(s, addr) < 0) {
+			sc_err(c, a, "%s: passthrough '%.40s' is not a PCI "
+			    "address like \"0000:03:00.0\"", subj, s);
+			continue;
+		}
+		for (size_t k = 0; k < vm->npci; k++)
+			dup |= strcmp(vm->pci[k], addr) == 0;
+		if (dup) {
+			sc_err(c, a, "%s: passthrough %s is listed twice",
+			    subj, addr);
+			continue;
+		}
+		memcpy(vm->pci[vm->npci++], addr, sizeof(addr));
+	}
+}
+
 static void
 sc_parse_vm(struct sc_ctx *c, struct sc_vm *vm, const config_setting_t *g,
     size_t i)
@@ -413,11 +589,11 @@ sc_parse_vm(struct sc_ctx *c, struct sc_vm *vm, const config_setting_t *g,
 		vm->vcpus = (unsigned)v;
 	r = sc_get_str(c, g, "arch", subj, &str);
 	if (r == 1 && strcmp(str, "i386") == 0)
-		sc_err(c, config_setting_get_member(g, "arch"),
-		    "%s: arch \"i386\" is not supported yet", subj);
+		vm->arch = SC_ARCH_I386;
 	else if (r == 1 && strcmp(str, "x86_64") != 0)
 		sc_err(c, config_setting_get_member(g, "arch"),
-		    "%s: arch must be \"x86_64\", not \"%.20s\"", subj, str);
+		    "%s: arch must be \"x86_64\" or \"i386\", not "
+		    "\"%.20s\"", subj, str);
 
 	sc_parse_hugepages(c, vm, subj, g);
 	for (int k = 0; k < 2; k++) {
@@ -474,6 +650,15 @@ sc_parse_vm(struct sc_ctx *c, struct sc_vm *vm, const config_setting_t *g,
 	}
 	sc_parse_grants(c, vm, subj, g);
 	sc_parse_nics(c, vm, subj, g);
+	sc_parse_sata(c, vm, subj, g);
+	sc_parse_passthrough(c, vm, subj, g);
+	r = sc_get_int(c, g, "cid", subj, &v);
+	if (r == 1 && (v < 3 || v > 0xfffffffeLL))
+		sc_err(c, config_setting_get_member(g, "cid"),
+		    "%s: cid must be 3 to 4294967294 (0-2 are reserved), not "
+		    "%lld", subj, v);
+	else if (r == 1)
+		vm->cid = (uint32_t)v;
 }
 
 void

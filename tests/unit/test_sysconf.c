@@ -277,10 +277,12 @@ test_unknown_keys(void **state)
 	(void)state;
 	expect_error("vms = ( { name = \"a\"; } );\nfoo = 1;", 2,
 	    "unknown key 'foo' at top level (expected one of: name, accel, "
-	    "console_log_max, vms, disks, switches)");
+	    "console_log_max, vms, disks, switches, dataports, consoles, vsock, "
+	    "console)");
 	expect_error("vms = ( { name = \"vm0\";\n memroy = \"256M\"; } );", 2,
 	    "unknown key 'memroy' in vm 'vm0' (expected one of: name, memory, "
-	    "vcpus, arch, hugepages, kernel, initrd, cmdline, disks, nics)");
+	    "vcpus, arch, hugepages, kernel, initrd, cmdline, disks, nics, sata, "
+	    "passthrough, cid)");
 	expect_error("disks = ( { name = \"d\"; path = \"d.img\"; size = \"1G\";"
 	    " sise = 1; } );\nvms = ( { name = \"a\"; } );", 1,
 	    "unknown key 'sise' in disk 'd' (expected one of: name, path, "
@@ -289,7 +291,7 @@ test_unknown_keys(void **state)
 	    "\n partitions = ( { size = \"1M\"; bootable = true; } ); } );\n"
 	    "vms = ( { name = \"a\"; } );", 2,
 	    "unknown key 'bootable' in disk 'd', partition entry 1 (expected "
-	    "one of: size, type, boot, logical)");
+	    "one of: size, type, boot, logical, format, images)");
 	expect_error("switches = ( { name = \"s\"; vlan = 1; } );\n"
 	    "vms = ( { name = \"a\"; } );", 1,
 	    "unknown key 'vlan' in switch 's' (expected one of: name, uplink)");
@@ -304,23 +306,96 @@ test_unknown_keys(void **state)
 }
 
 static void
-test_reserved_and_structure(void **state)
+test_structure(void **state)
 {
 	(void)state;
-	expect_error("vms = ( { name = \"a\"; } );\ndataports = ();", 2,
-	    "'dataports' is not supported yet");
+	expect_error("vms = ( { name = \"a\"; } );\ndataports = { };", 2,
+	    "dataports must be a list of groups");
 	expect_error("vms = ( { name = \"a\"; } );\n\nvsock = {};", 3,
-	    "'vsock' is not supported yet");
-	expect_error("vms = ( { name = \"a\"; } );\nconsoles = ();", 2,
-	    "'consoles' is not supported yet");
+	    "vsock must be a list of groups");
+	expect_error("vms = ( { name = \"a\"; } );\nconsoles = \"x\";", 2,
+	    "consoles must be a list of groups");
 	expect_error("vms = ( { name = \"a\"; } );\npassthrough = ();", 2,
-	    "'passthrough' is not supported yet");
+	    "unknown key 'passthrough' at top level");
 	expect_error("name = \"x\";", 0, "vms is required");
 	expect_error("vms = ( );", 1, "vms is empty");
 	expect_error("vms = { name = \"a\"; };", 1,
 	    "vms must be a list of groups");
 	expect_error("vms = ( \"a\" );", 1, "vms: entry 0 must be a group");
 	expect_error("", 0, "vms is required");
+}
+
+/*
+ * What links VMs: each VM's dataports in PCI slot order (its own
+ * dataports first, in file order, then those of the disks it drives), the
+ * peers of each, and the kernel parameter the guest module reads.
+ */
+static void
+test_links(void **state)
+{
+	struct sc_system *sys;
+	char buf[256];
+
+	(void)state;
+	sys = load_ok("dataports = ( { name = \"ctl\"; size = \"64K\"; "
+	    "vms = [ \"c\", \"a\" ]; } );\n"
+	    "consoles = ( { name = \"hvc\"; vms = [ \"b\", \"a\" ]; } );\n"
+	    "vsock = ( { client = \"b\"; server = \"a\"; port = 1234; } );\n"
+	    "vms = ( { name = \"a\"; cid = 3; disks = ( { driver = \"c\"; "
+	    "dataport = \"client1\"; } ); },\n"
+	    "{ name = \"b\"; cid = 4; disks = ( { driver = \"c\"; "
+	    "dataport = \"client2\"; dataport_size = \"1M\"; timeout = 9; "
+	    "readonly = true; } ); },\n"
+	    "{ name = \"c\"; } );");
+	assert_int_equal(sys->ndataports, 3);
+	assert_string_equal(sys->dataports[0].name, "ctl");
+	assert_false(sys->dataports[0].host);
+	assert_int_equal(sys->dataports[0].npeers, 2);
+	assert_int_equal(sys->dataports[0].peers[0], 2);
+	assert_int_equal(sys->dataports[0].peers[1], 0);
+	assert_string_equal(sys->dataports[1].name, "client1");
+	assert_true(sys->dataports[1].host);
+	assert_int_equal(sys->dataports[1].peers[1], 2);
+	assert_int_equal(sys->dataports[1].client, 0);
+	assert_int_equal(sys->dataports[1].size, 4u << 20);
+	assert_int_equal(sys->dataports[2].size, 1u << 20);
+	assert_int_equal(sys->vms[1].disks[0].driver, 2);
+	assert_int_equal(sys->vms[1].disks[0].dataport, 2);
+	assert_int_equal(sys->vms[1].disks[0].timeout, 9);
+	assert_true(sys->vms[1].disks[0].readonly);
+	/* A client is not on its disk's dataport: only the daemon is. */
+	assert_int_equal(sys->vms[0].ndataports, 1);
+	assert_int_equal(sys->vms[1].ndataports, 0);
+	assert_int_equal(sys->vms[2].ndataports, 3);
+	sc_dataport_param(sys, 2, buf, sizeof(buf));
+	assert_string_equal(buf, "ctl:10:c+a,client1:11:host+c,"
+	    "client2:12:host+c");
+	sc_dataport_param(sys, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "ctl:10:c+a");
+	assert_int_equal(sc_dataport_param(sys, 2, NULL, 0),
+	    (int)strlen("ctl:10:c+a,client1:11:host+c,client2:12:host+c"));
+	assert_int_equal(sys->nconsoles, 1);
+	assert_int_equal(sys->consoles[0].vm[0], 1);
+	assert_int_equal(sys->nvsock, 1);
+	assert_int_equal(sys->vsock[0].client, 1);
+	assert_int_equal(sys->vsock[0].server, 0);
+	assert_int_equal(sys->vsock[0].port, 1234);
+	assert_null(sys->serial);
+	sc_free(sys);
+	/* A truncated buffer still gets a terminated prefix. */
+	sys = load_ok("dataports = ( { name = \"ctl\"; size = \"4K\"; "
+	    "vms = [ \"a\", \"b\" ]; } );\n"
+	    "vms = ( { name = \"a\"; }, { name = \"b\"; } );");
+	assert_int_equal(sc_dataport_param(sys, 1, buf, 5), 10);
+	assert_string_equal(buf, "ctl:");
+	sc_free(sys);
+	expect_error("dataports = ( { name = \"d\"; size = \"64K\"; vms = [ "
+	    "\"a\", \"b\" ]; } );\nvms = ( { name = \"a\"; },\n"
+	    "{ name = \"b\"; disks = ( { driver = \"a\"; dataport = \"d\"; "
+	    "} ); } );", 3, "dataport 'd' is defined twice (first at line 1)");
+	expect_error("vsock = ( { client = \"a\"; server = \"b\"; port = 1; } "
+	    ");\nvms = ( { name = \"a\"; cid = 3; }, { name = \"b\"; } );", 1,
+	    "vm 'b' has no cid");
 }
 
 static void
@@ -388,10 +463,11 @@ test_arch_and_cmdline(void **state)
 	assert_null(sys->vms[1].kernel);
 	assert_null(sys->vms[1].initrd);
 	sc_free(sys);
-	expect_error("vms = ( { name = \"a\"; arch = \"i386\"; } );", 1,
-	    "arch \"i386\" is not supported yet");
+	sys = load_ok("vms = ( { name = \"a\"; arch = \"i386\"; } );");
+	assert_int_equal(sys->vms[0].arch, SC_ARCH_I386);
+	sc_free(sys);
 	expect_error("vms = ( { name = \"a\"; arch = \"arm\"; } );", 1,
-	    "arch must be \"x86_64\"");
+	    "arch must be \"x86_64\" or \"i386\", not \"arm\"");
 	expect_error("vms = ( { name = \"a\"; cmdline = \"x\\ny\"; } );", 1,
 	    "cmdline must not contain control characters");
 }
@@ -992,7 +1068,8 @@ main(void)
 		cmocka_unit_test(test_system_name_and_accel),
 		cmocka_unit_test(test_console_log_max),
 		cmocka_unit_test(test_unknown_keys),
-		cmocka_unit_test(test_reserved_and_structure),
+		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_syntax_error_line),
 		cmocka_unit_test(test_vm_count_and_vcpus),
 		cmocka_unit_test(test_arch_and_cmdline),
