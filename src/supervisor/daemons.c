@@ -327,25 +327,41 @@ struct dp_res {
 
 static struct dp_res dp_res[SC_MAX_DATAPORTS];
 
+/* The memory and one doorbell per peer of a dataport; all or nothing. */
+static int
+dp_make(const struct sc_dataport *dp, struct dp_res *r)
+{
+	char name[64];
+	size_t p;
+
+	/* Named so that /proc/PID/maps tells who maps which dataport. */
+	snprintf(name, sizeof(name), "isles-dataport:%s", dp->name);
+	r->shm = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (r->shm < 0)
+		return -1;
+	if (ftruncate(r->shm, (off_t)dp->size) < 0 || fcntl(r->shm,
+	    F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		close(r->shm);
+		return -1;
+	}
+	for (p = 0; p < dp->npeers; p++)
+		if ((r->ev[p] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+			while (p-- > 0)
+				close(r->ev[p]);
+			close(r->shm);
+			return -1;
+		}
+	r->made = true;
+	return 0;
+}
+
 static int
 dp_resources(const struct sc_system *sys, size_t d, struct dp_res **out)
 {
-	const struct sc_dataport *dp = &sys->dataports[d];
 	struct dp_res *r = &dp_res[d];
 
-	if (!r->made) {
-		r->shm = memfd_create("isles-dataport", MFD_CLOEXEC |
-		    MFD_ALLOW_SEALING);
-		if (r->shm < 0 || ftruncate(r->shm, (off_t)dp->size) < 0 ||
-		    fcntl(r->shm, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-		    F_SEAL_SEAL) < 0)
-			return -1;
-		for (size_t p = 0; p < dp->npeers; p++)
-			if ((r->ev[p] = eventfd(0, EFD_CLOEXEC |
-			    EFD_NONBLOCK)) < 0)
-				return -1;
-		r->made = true;
-	}
+	if (!r->made && dp_make(&sys->dataports[d], r) < 0)
+		return -1;
 	*out = r;
 	return 0;
 }

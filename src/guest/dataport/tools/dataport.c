@@ -8,7 +8,7 @@
  *   dataport_write NAME [OFFSET]           stdin into the shared memory
  *   dataport_emit NAME [PEER]              ring PEER's doorbell
  *   dataport_wait NAME [TIMEOUT_MS]        wait for a doorbell, print the count
- *   dataport_pingpong NAME serve|start COUNT [TIMEOUT_MS]
+ *   dataport_pingpong NAME serve|start COUNT [TIMEOUT_MS [PEER]]
  *                                          doorbell round trips, with latency
  *   dataport-links [-q]                    /dev/dataport/NAME -> /dev/uioN
  *   dataport info [NAME]                   what the VM's dataports are
@@ -324,9 +324,10 @@ cmd_pingpong(int argc, char **argv)
 	uint64_t *rtt, t0;
 	bool serve;
 
-	if (argc < 4 || argc > 5)
-		usage("NAME serve|start COUNT [TIMEOUT_MS]   (start it after "
-		    "the serving side printed ready)");
+	if (argc < 4 || argc > 6)
+		usage("NAME serve|start COUNT [TIMEOUT_MS [PEER]]   (start it "
+		    "after the serving side printed ready; PEER: needed on a "
+		    "dataport of more than two VMs)");
 	serve = strcmp(argv[2], "serve") == 0;
 	if (!serve && strcmp(argv[2], "start") != 0)
 		die("'%s' is neither serve nor start", argv[2]);
@@ -334,7 +335,7 @@ cmd_pingpong(int argc, char **argv)
 	if (argc > 4)
 		timeout = (int)arg_num("TIMEOUT_MS", argv[4], INT_MAX);
 	p = open_port(argv[1]);
-	peer = pick_peer(p, NULL);
+	peer = pick_peer(p, argc > 5 ? argv[5] : NULL);
 	word = dp_mem(p);
 	rtt = calloc(count ? count : 1, sizeof(*rtt));
 	if (rtt == NULL)
