@@ -4,6 +4,7 @@
  * guest (docs/links.md).
  *
  *   vsock-client [-r] [-s] [-t SECONDS] [-b BYTES] CID PORT [MESSAGE...]
+ *   vsock-client -l
  *
  * Connects to PORT of the VM with CID CID and sends MESSAGE (the
  * arguments joined by spaces, plus a newline) or, without one, stdin
@@ -13,6 +14,7 @@
  *   -s  a summary on stderr (bytes sent, time to the peer's close, MB/s)
  *   -t  connect timeout, default 10 s
  *   -b  the socket's receive buffer (the credit the peer may send ahead)
+ *   -l  print this VM's own CID (what its vsock device says) and exit
  * Sending and receiving run together (poll), so an echoing peer never
  * deadlocks against a client still sending.  Exit status: 0 done, 1 the
  * connection failed (refused or reset: "Connection reset by peer" is
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -36,8 +39,25 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: vsock-client [-r] [-s] [-t SECONDS] "
-	    "[-b BYTES] CID PORT [MESSAGE...]\n");
+	    "[-b BYTES] CID PORT [MESSAGE...]\n"
+	    "       vsock-client -l\n");
 	exit(2);
+}
+
+/* This VM's CID, from the vsock core (/dev/vsock). */
+static int
+local_cid(void)
+{
+	unsigned int cid;
+	int fd = open("/dev/vsock", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || ioctl(fd, IOCTL_VM_SOCKETS_GET_LOCAL_CID, &cid) < 0) {
+		vio_warn(errno, "/dev/vsock (is the vsock transport loaded?)");
+		return 1;
+	}
+	close(fd);
+	printf("%u\n", cid);
+	return 0;
 }
 
 /* The arguments joined by spaces, plus a newline (malloc'd). */
@@ -77,8 +97,12 @@ main(int argc, char **argv)
 	struct timeval tv;
 
 	vio_prog = "vsock-client";
-	while ((opt = getopt(argc, argv, "rst:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "rst:b:l")) != -1) {
 		switch (opt) {
+		case 'l':
+			if (argc != 2)
+				usage();
+			return local_cid();
 		case 'r':
 			reply = 1;
 			break;
