@@ -305,18 +305,20 @@ void
 vs_relay_tx(struct vs_relay *r, unsigned s, unsigned budget)
 {
 	const struct vs_ops *o = r->ops;
-	struct vs_vm *vm = &r->t->vms[s];
 	struct vq_chain *c = &r->txc;
 	uint64_t up = 0, seq = 0;
 	struct vs_hdr h, rst;
+	struct vs_vm *vm;
 	struct vq *q;
 	unsigned n = 0;
 	bool sp;
 	int rc;
 
+	if (s >= r->t->nvms)
+		return;
+	vm = &r->t->vms[s];
 	r->want_tx[s] = false;
-	if (s >= r->t->nvms || r->blocked_on[s] >= 0 ||
-	    (q = o->queue(r->ctx, s, VS_TXQ)) == NULL)
+	if (r->blocked_on[s] >= 0 || (q = o->queue(r->ctx, s, VS_TXQ)) == NULL)
 		return;
 	sp = o->seqpacket(r->ctx, s);
 	for (unsigned i = 0; i < r->t->nvms; i++) {

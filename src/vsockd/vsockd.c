@@ -351,8 +351,9 @@ usage(FILE *f)
 "  --stats SOCK          counters, one JSON line per connection\n"
 "  --hold SIZE           bytes held per VM pair while the receiver has no\n"
 "                        buffers (default 256K, at least 129K)\n"
-"  --stall-timeout SECS  a VM that blocks a sender this long is reset\n"
-"                        (default %d, 0: never)\n"
+"  --stall-timeout SECS  a VM that blocks a sender this long is treated as\n"
+"                        stuck: held packets dropped, RSTs (default %d, 0:\n"
+"                        never)\n"
 "See docs/links.md.\n", VS_MAX_VMS, STALL_DEFAULT_S);
 }
 
