@@ -12,7 +12,9 @@
  * undeclared port and the reverse direction get RSTs and cross nothing;
  * a VM whose transmit ring is malformed shows "error" in the stats and
  * the others keep relaying; a front-end that reconnects gets a working
- * device; the stats socket; --print-capabilities; bad command lines exit
+ * device; a VM that takes no packets stops its sender only until the
+ * stall timeout (then the sender gets RSTs and resumes, and the stuck VM
+ * works again once it posts a buffer); the stats socket; --print-capabilities; bad command lines exit
  * 2; SIGTERM exits 0 and removes the sockets.
  */
 #include <errno.h>
@@ -94,7 +96,7 @@ start_daemon(void **state)
 	if (daemon_pid == 0) {
 		execl(bin, bin, "--name", "t", "--vm", v[0], "--vm", v[1],
 		    "--vm", v[2], "--allow", "vm4:vm3:1234", "--stats", stats,
-		    "-q", (char *)NULL);
+		    "--stall-timeout", "1", "-q", (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 500; i++) {
@@ -161,8 +163,28 @@ assert_state(const char *name, const char *state)
 		fail_msg("%s not found in %s", key, buf);
 }
 
+/* A number of the pair FROM -> TO in the stats. */
+static unsigned long long
+pair_field(const char *from, const char *to, const char *field)
+{
+	static char buf[65536];
+	char key[96], *p, *end;
+
+	read_stats(buf, sizeof(buf));
+	snprintf(key, sizeof(key), "{\"from\":\"%s\",\"to\":\"%s\",", from,
+	    to);
+	p = strstr(buf, key);
+	assert_non_null(p);
+	end = strstr(p, "}}");
+	assert_non_null(end);
+	snprintf(key, sizeof(key), "\"%s\":", field);
+	p = strstr(p, key);
+	assert_true(p != NULL && p < end);
+	return strtoull(p + strlen(key), NULL, 10);
+}
+
 static void
-vm_open(struct vm *v, int cid)
+vm_open_rx(struct vm *v, int cid, unsigned nrx)
 {
 	char path[96], name[24];
 
@@ -174,7 +196,7 @@ vm_open(struct vm *v, int cid)
 	 * stays its own. */
 	assert_int_equal(vf_setup(&v->d, 2, QSIZE, 1ull << VS_F_SEQPACKET),
 	    0);
-	for (unsigned j = 0; j < 32; j++) {
+	for (unsigned j = 0; j < nrx; j++) {
 		struct vq_desc *d = &v->d.q[RXQ].desc[j];
 
 		v->rx_gpa[j] = vf_alloc(&v->d, RXBUF, 64);
@@ -185,6 +207,26 @@ vm_open(struct vm *v, int cid)
 	}
 	assert_int_equal(vf_kick(&v->d.q[RXQ]), 0);
 	v->tx_gpa = vf_alloc(&v->d, 70000 * 4, 64);
+}
+
+static void
+vm_open(struct vm *v, int cid)
+{
+	vm_open_rx(v, cid, 32);
+}
+
+/* Post receive buffer j (0..31) of v again. */
+static void
+vm_post_rx(struct vm *v, unsigned j)
+{
+	struct vq_desc *d = &v->d.q[RXQ].desc[j];
+
+	v->rx_gpa[j] = vf_alloc(&v->d, RXBUF, 64);
+	d->addr = v->rx_gpa[j];
+	d->len = RXBUF;
+	d->flags = VQ_DESC_F_WRITE;
+	vf_avail(&v->d.q[RXQ], (uint16_t)j);
+	assert_int_equal(vf_kick(&v->d.q[RXQ]), 0);
 }
 
 static void
@@ -415,6 +457,48 @@ test_hostile(void **state)
 	vf_close(&v5.d);
 }
 
+static void
+test_stuck_peer(void **state)
+{
+	static uint8_t pay[4096];
+	struct vm v3, v4;
+	struct vs_hdr h, r;
+	int rsts = 0;
+
+	/* vm3 takes nothing: vm4's packets are held until the bound, then
+	 * vm4 is stopped; after the stall timeout (1 s here) vm3 is stuck:
+	 * what was held is dropped, vm4 is told with a RST and resumes. */
+	vm_open_rx(&v3, 3, 0);
+	vm_open(&v4, 4);
+	h = hdr(4, 3, 49152, 1234, VS_OP_REQUEST, 0);
+	vm_send(&v4, &h, NULL);
+	for (int i = 0; i < 70; i++) {
+		h = hdr(4, 3, 49152, 1234, VS_OP_RW, sizeof(pay));
+		vm_send(&v4, &h, pay);
+	}
+	while (vm_recv(&v4, &r, NULL, 500)) {
+		assert_int_equal(r.op, VS_OP_RST);
+		assert_int_equal(r.src_cid, 3);
+		assert_int_equal(r.dst_port, 49152);
+		rsts++;
+	}
+	assert_true(rsts >= 2);		/* the lost packets', the later ones' */
+	assert_true(pair_field("vm4", "vm3", "lost") > 0);
+	assert_true(pair_field("vm4", "vm3", "stalls") > 0);
+	assert_true(pair_field("vm4", "vm3", "dst_stuck") > 0);
+	assert_int_equal(pair_field("vm4", "vm3", "held_bytes"), 0);
+	/* vm3 posts a buffer: alive again, a new connection gets through. */
+	vm_post_rx(&v3, 0);
+	usleep(100000);
+	h = hdr(4, 3, 49153, 1234, VS_OP_REQUEST, 0);
+	vm_send(&v4, &h, NULL);
+	assert_true(vm_recv(&v3, &r, NULL, 5000));
+	assert_int_equal(r.op, VS_OP_REQUEST);
+	assert_int_equal(r.src_port, 49153);
+	vf_close(&v3.d);
+	vf_close(&v4.d);
+}
+
 static int
 run(const char *const *args, char *out, size_t outlen)
 {
@@ -485,6 +569,7 @@ main(void)
 		cmocka_unit_test(test_qemu_needs),
 		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_stuck_peer),
 		cmocka_unit_test(test_command_line),
 	};
 
