@@ -7,5 +7,5 @@ linkd_SRCS := src/linkd/ln_ring.c
 
 PROGS += isles-linkd
 isles-linkd_SRCS := src/linkd/linkd.c
-isles-linkd_LIBA := linkd host common
+isles-linkd_LIBA := linkd
 isles-linkd_LDLIBS := -lseccomp

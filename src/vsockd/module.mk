@@ -9,5 +9,5 @@ vsockd_SRCS := src/vsockd/vs_pkt.c src/vsockd/vs_table.c src/vsockd/vs_relay.c
 
 PROGS += isles-vsockd
 isles-vsockd_SRCS := src/vsockd/vsockd.c
-isles-vsockd_LIBA := vsockd vhost host common
+isles-vsockd_LIBA := vsockd vhost
 isles-vsockd_LDLIBS := -lseccomp

@@ -36,7 +36,7 @@
 
 #include <cmocka.h>
 
-#include "vhost/front.h"
+#include "tests/lib/front.h"
 #include "vsockd/vs_pkt.h"
 
 #define QSIZE	128
