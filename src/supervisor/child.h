@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -59,6 +60,8 @@ struct child {
 	char log[4096];		/* stdout + stderr, appended */
 	enum child_restart restart;
 	unsigned max_restarts;
+	uint32_t restart_vms;	/* daemon: VMs (bit = index) to restart after
+				   it restarts (their QEMU cannot reconnect) */
 
 	enum child_state state;
 	pid_t pid;

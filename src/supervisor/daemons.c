@@ -463,6 +463,112 @@ build_dpdiskd(const struct sc_system *sys, const char *rundir,
 	return 0;
 }
 
+/* ---- isles-linkd: every console link of the system ---- */
+
+static bool
+have_links(const struct sc_system *sys, size_t i)
+{
+	return sys->nconsoles > 0;
+}
+
+static int
+build_linkd(const struct sc_system *sys, const char *rundir,
+    struct child *c, size_t i, const char *bin)
+{
+	char dir[PATH_MAX];
+	int n;
+
+	child_setup(c, CHILD_DAEMON, rundir, sys->name, "linkd");
+	if (rd_path(dir, sizeof(dir), "%s/link", rundir) < 0 ||
+	    rd_mkdirs(dir, 0700) < 0)
+		return -1;
+	(void)rd_path(c->log, sizeof(c->log), "%s/linkd.log", dir);
+	strv_add(&c->argv, bin);
+	strv_add(&c->argv, "--name");
+	strv_add(&c->argv, sys->name);
+	if ((n = child_pass(c, listen_at(rundir, "link/stats.sock"))) < 0)
+		return -1;
+	strv_add(&c->argv, "--stats");
+	strv_addf(&c->argv, "fd:%d", n);
+	for (size_t k = 0; k < sys->nconsoles; k++) {
+		const struct sc_console_link *l = &sys->consoles[k];
+		const char *a = sys->vms[l->vm[0]].name;
+		const char *b = sys->vms[l->vm[1]].name;
+		char ldir[PATH_MAX];
+		int fa, fb;
+
+		if (rd_path(ldir, sizeof(ldir), "%s/%s", dir, l->name) < 0 ||
+		    rd_mkdirs(ldir, 0700) < 0)
+			return -1;
+		fa = child_pass(c, listen_at(rundir, "link/%s/%s.sock",
+		    l->name, a));
+		fb = child_pass(c, listen_at(rundir, "link/%s/%s.sock",
+		    l->name, b));
+		if (fa < 0 || fb < 0)
+			return -1;
+		strv_add(&c->argv, "--link");
+		strv_addf(&c->argv, "%s:%s=fd:%d,%s=fd:%d", l->name, a, fa, b,
+		    fb);
+	}
+	return 0;
+}
+
+/*
+ * ---- isles-vsockd: vsock between the VMs that have a cid ----
+ *
+ * QEMU 7.2's vhost-user-vsock never reconnects: when this daemon is
+ * restarted, the VMs with vsock are restarted after it (restart_vms).
+ */
+static bool
+have_vsock(const struct sc_system *sys, size_t i)
+{
+	for (size_t v = 0; v < sys->nvms; v++)
+		if (sys->vms[v].cid != 0)
+			return true;
+	return false;
+}
+
+static int
+build_vsockd(const struct sc_system *sys, const char *rundir,
+    struct child *c, size_t i, const char *bin)
+{
+	char dir[PATH_MAX];
+	int n;
+
+	child_setup(c, CHILD_DAEMON, rundir, sys->name, "vsockd");
+	if (rd_path(dir, sizeof(dir), "%s/vsock", rundir) < 0 ||
+	    rd_mkdirs(dir, 0700) < 0)
+		return -1;
+	(void)rd_path(c->log, sizeof(c->log), "%s/vsockd.log", dir);
+	strv_add(&c->argv, bin);
+	strv_add(&c->argv, "--name");
+	strv_add(&c->argv, sys->name);
+	if ((n = child_pass(c, listen_at(rundir, "vsock/stats.sock"))) < 0)
+		return -1;
+	strv_add(&c->argv, "--stats");
+	strv_addf(&c->argv, "fd:%d", n);
+	for (size_t v = 0; v < sys->nvms; v++) {
+		const struct sc_vm *vm = &sys->vms[v];
+
+		if (vm->cid == 0)
+			continue;
+		if ((n = child_pass(c, listen_at(rundir, "vsock/%s.sock",
+		    vm->name))) < 0)
+			return -1;
+		strv_add(&c->argv, "--vm");
+		strv_addf(&c->argv, "%s:%u=fd:%d", vm->name, vm->cid, n);
+		c->restart_vms |= 1u << v;
+	}
+	for (size_t k = 0; k < sys->nvsock; k++) {
+		const struct sc_vsock_rule *r = &sys->vsock[k];
+
+		strv_add(&c->argv, "--allow");
+		strv_addf(&c->argv, "%s:%s:%u", sys->vms[r->client].name,
+		    sys->vms[r->server].name, r->port);
+	}
+	return 0;
+}
+
 static const struct daemon_kind {
 	const char *prog;	/* next to the isles binary */
 	bool required;		/* an instance without its program: error */
@@ -476,6 +582,8 @@ static const struct daemon_kind {
 	{ "isles-switchd", true, nswitches, switch_used, build_switchd },
 	{ "isles-dataportd", true, ndataports, always, build_dataportd },
 	{ "isles-diskd", true, ndataports, dp_is_disk, build_dpdiskd },
+	{ "isles-linkd", true, one, have_links, build_linkd },
+	{ "isles-vsockd", true, one, have_vsock, build_vsockd },
 };
 
 size_t

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void
 add_machine(const struct qemu_vm *q, struct strv *a)
@@ -50,9 +51,31 @@ add_memory(const struct qemu_vm *q, struct strv *a)
 	strv_add(a, "node,memdev=mem");
 }
 
+/*
+ * The kernel command line.  no_timer_check: under TCG on a loaded host the
+ * kernel's IO-APIC timer check can fail and panic the guest at boot.  A VM
+ * with dataports gets their names (isles.dataports=, docs/dataports.md)
+ * and a page of its own for each ivshmem BAR0, which UIO maps; a VM with
+ * console links gets their names in order (isles.consoles=, its
+ * /dev/hvcK, docs/links.md).  sysconf checked that it all fits.
+ */
 static void
 add_kernel(const struct qemu_vm *q, struct strv *a)
 {
+	size_t v = (size_t)(q->vm - q->sys->vms);
+	char dp[SC_KERNEL_CMDLINE_MAX + 64] = "";
+	char cons[SC_KERNEL_CMDLINE_MAX + 1];
+
+	if (q->vm->ndataports > 0) {
+		size_t n;
+
+		n = (size_t)snprintf(dp, sizeof(dp), " isles.dataports=");
+		sc_dataport_param(q->sys, v, dp + n, sizeof(dp) - n);
+		n = strlen(dp);
+		snprintf(dp + n, sizeof(dp) - n,
+		    " pci=resource_alignment=12@pci:1af4:1110");
+	}
+	sc_console_param(q->sys, v, cons, sizeof(cons));
 	strv_add(a, "-kernel");
 	strv_add(a, q->kernel);
 	if (q->initrd != NULL) {
@@ -60,26 +83,8 @@ add_kernel(const struct qemu_vm *q, struct strv *a)
 		strv_add(a, q->initrd);
 	}
 	strv_add(a, "-append");
-	/*
-	 * no_timer_check: under TCG on a loaded host the kernel's IO-APIC
-	 * timer check can fail and panic the guest at boot.  A VM with
-	 * dataports gets their names (isles.dataports=, docs/dataports.md)
-	 * and a page of its own for each ivshmem BAR0, which UIO maps.
-	 */
-	if (q->vm->ndataports > 0) {
-		char dp[SC_KERNEL_CMDLINE_MAX + 1];
-
-		sc_dataport_param(q->sys, (size_t)(q->vm - q->sys->vms), dp,
-		    sizeof(dp));
-		strv_addf(a, "console=ttyS0 isles.name=%s panic=-1 "
-		    "no_timer_check isles.dataports=%s "
-		    "pci=resource_alignment=12@pci:1af4:1110%s%s",
-		    q->vm->name, dp, q->vm->cmdline ? " " : "",
-		    q->vm->cmdline ? q->vm->cmdline : "");
-		return;
-	}
-	strv_addf(a, "console=ttyS0 isles.name=%s panic=-1 no_timer_check%s%s",
-	    q->vm->name,
+	strv_addf(a, "console=ttyS0 isles.name=%s panic=-1 no_timer_check%s%s%s"
+	    "%s%s", q->vm->name, dp, cons[0] ? " isles.consoles=" : "", cons,
 	    q->vm->cmdline ? " " : "", q->vm->cmdline ? q->vm->cmdline : "");
 }
 
@@ -212,6 +217,50 @@ add_dataports(const struct qemu_vm *q, struct strv *a)
 	}
 }
 
+/*
+ * Console links: a named virtio-serial port per link on the agent's bus,
+ * its chardev on this VM's socket of isles-linkd (reconnect=1: QEMU comes
+ * back to a restarted daemon).  Not virtconsole: it drops what its
+ * chardev cannot take at once (docs/links.md).
+ */
+static void
+add_links(const struct qemu_vm *q, struct strv *a)
+{
+	size_t v = (size_t)(q->vm - q->sys->vms), k = 0;
+
+	for (size_t i = 0; i < q->sys->nconsoles; i++) {
+		const struct sc_console_link *l = &q->sys->consoles[i];
+
+		if (l->vm[0] != v && l->vm[1] != v)
+			continue;
+		strv_add(a, "-chardev");
+		strv_addf(a, "socket,id=link%zu,path=%s/link/%s/%s.sock,"
+		    "reconnect=1", k, q->rundir, l->name, q->vm->name);
+		strv_add(a, "-device");
+		strv_addf(a, "virtserialport,bus=vser0.0,chardev=link%zu,"
+		    "name=%s", k, l->name);
+		k++;
+	}
+}
+
+/*
+ * vsock: a vhost-user-vsock device on this VM's socket of isles-vsockd,
+ * which gives the guest its CID.  No reconnect=1: QEMU 7.2 cannot start
+ * the device with it, nor reconnect (the supervisor restarts the VM
+ * instead, docs/links.md).
+ */
+static void
+add_vsock(const struct qemu_vm *q, struct strv *a)
+{
+	if (q->vm->cid == 0)
+		return;
+	strv_add(a, "-chardev");
+	strv_addf(a, "socket,id=vsock0,path=%s/vsock/%s.sock", q->rundir,
+	    q->vm->name);
+	strv_add(a, "-device");
+	strv_add(a, "vhost-user-vsock-pci,chardev=vsock0");
+}
+
 /* Host PCI devices given to the VM (checked by isles check and up). */
 static void
 add_passthrough(const struct qemu_vm *q, struct strv *a)
@@ -260,6 +309,8 @@ static const struct qemu_dev {
 	{ "sata", add_sata },
 	{ "nics", add_nics },
 	{ "dataports", add_dataports },
+	{ "links", add_links },
+	{ "vsock", add_vsock },
 	{ "passthrough", add_passthrough },
 };
 

@@ -270,8 +270,20 @@ daemon_exited(struct sup *s, struct child *c, int status)
 		return;
 	}
 	c->restarts++;
-	if (child_start(c) < 0)
+	if (child_start(c) < 0) {
 		log_warn("%s: restart", c->name);
+		return;
+	}
+	/* VMs whose QEMU cannot reconnect to it start again (vsock). */
+	for (size_t v = 0; v < s->nvms && v < 32; v++) {
+		if ((c->restart_vms & (1u << v)) == 0 ||
+		    !vm_running(&s->vms[v]))
+			continue;
+		log_warnx("vm %s: restarted, as its QEMU cannot reconnect to "
+		    "the restarted %s", s->vms[v].cfg->name, c->name);
+		if (vm_restart(&s->vms[v]) < 0 && errno != EBUSY)
+			log_warn("vm %s: restart", s->vms[v].cfg->name);
+	}
 }
 
 static void

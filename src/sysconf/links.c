@@ -276,6 +276,21 @@ sc_dataport_param(const struct sc_system *sys, size_t v, char *buf,
 	return (int)off;
 }
 
+int
+sc_console_param(const struct sc_system *sys, size_t v, char *buf,
+    size_t len)
+{
+	size_t off = 0, k = 0;
+
+	if (buf != NULL && len > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; i < sys->nconsoles; i++)
+		if (sys->consoles[i].vm[0] == v || sys->consoles[i].vm[1] == v)
+			sc_app(buf, len, &off, "%s%s", k++ ? "," : "",
+			    sys->consoles[i].name);
+	return (int)off;
+}
+
 /* consoles = ( { name = "hvc"; vms = [ "vm0", "vm1" ]; } ) */
 static void
 sc_parse_consoles(struct sc_ctx *c, const config_setting_t *root)
@@ -529,11 +544,13 @@ sc_check_cmdlines(struct sc_ctx *c)
 		if (vm->ndataports > 0)
 			n += strlen(" isles.dataports=") + 48 +
 			    (size_t)sc_dataport_param(sys, v, NULL, 0);
+		n += strlen(" isles.consoles=") +
+		    (size_t)sc_console_param(sys, v, NULL, 0);
 		if (n > SC_KERNEL_CMDLINE_MAX)
 			sc_errl(c, vm->line, "vm '%s': its kernel command line "
 			    "would be about %zu bytes, more than the kernel's "
-			    "%d (shorter dataport or VM names, or fewer "
-			    "dataports)", vm->name, n, SC_KERNEL_CMDLINE_MAX);
+			    "%d (shorter dataport, console or VM names, or "
+			    "fewer of them)", vm->name, n, SC_KERNEL_CMDLINE_MAX);
 	}
 }
 

@@ -252,6 +252,14 @@ int sc_dataport_param(const struct sc_system *sys, size_t v, char *buf,
 int sc_dataport_peer(const struct sc_dataport *d, size_t v);
 
 /*
+ * The names of VM v's console links, in file order, comma-separated (the
+ * guest's isles.consoles=: link K is /dev/hvcK there, docs/links.md), into
+ * buf like snprintf; returns the length it needs.
+ */
+int sc_console_param(const struct sc_system *sys, size_t v, char *buf,
+    size_t len);
+
+/*
  * Parse "256M", "8K", "1G", "2T", "256MiB", "4096" (bytes): digits and an
  * optional binary unit, nothing else (no sign, no space, no fraction);
  * host_parse_size (src/host/parse.h) is the one parser, this its name for

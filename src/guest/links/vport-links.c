@@ -14,6 +14,12 @@
  * removed.  Run at boot (after the virtio_console module is loaded) and
  * again whenever ports change.  -q: no message for what was done.
  *
+ * The seed's console-link demo uses /dev/hvc0: the host lists the VM's
+ * console links in order on the kernel command line (isles.consoles=A,B),
+ * and link K also gets /dev/hvcK -> virtio-ports/NAME.  (Not a real hvc
+ * tty: QEMU's virtconsole drops bytes, docs/links.md.)  A /dev/hvcK that
+ * is not such a link is left alone.
+ *
  * A port name comes from the host (QEMU's command line); it is used only
  * if it is 1 to 64 of [A-Za-z0-9._-] and does not start with a dot, so it
  * cannot leave the directory.  Exit status: 0 done, 1 a link could not be
@@ -121,6 +127,67 @@ prune(void)
 	closedir(d);
 }
 
+#define CMDLINE_MAX	4096
+#define MAX_HVC		64
+
+/* /dev/hvcK -> virtio-ports/NAME for the K-th name of isles.consoles=. */
+static int
+link_hvcs(void)
+{
+	char buf[CMDLINE_MAX], *p, *save = NULL, *tok;
+	unsigned k = 0;
+	ssize_t n;
+	int fd, rc = 0;
+
+	if ((fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	for (p = buf; (p = strstr(p, "isles.consoles=")) != NULL; p++)
+		if (p == buf || p[-1] == ' ')
+			break;
+	if (p == NULL)
+		return 0;
+	p += strlen("isles.consoles=");
+	p[strcspn(p, " \n")] = '\0';
+	for (tok = strtok_r(p, ",", &save); tok != NULL && k < MAX_HVC;
+	    tok = strtok_r(NULL, ",", &save), k++) {
+		char path[PATH_MAX], target[PATH_MAX], cur[PATH_MAX];
+		struct stat st;
+		ssize_t m;
+
+		if (!name_ok(tok))
+			continue;
+		snprintf(path, sizeof(path), "/dev/hvc%u", k);
+		snprintf(target, sizeof(target), "virtio-ports/%s", tok);
+		if (lstat(path, &st) == 0) {
+			if (!S_ISLNK(st.st_mode))
+				continue;	/* a real console: not ours */
+			m = readlink(path, cur, sizeof(cur) - 1);
+			if (m >= 0) {
+				cur[m] = '\0';
+				if (strcmp(cur, target) == 0)
+					continue;
+			}
+			if (unlink(path) < 0) {
+				rc = 1;
+				continue;
+			}
+		}
+		if (symlink(target, path) < 0) {
+			fprintf(stderr, "vport-links: %s: %s\n", path,
+			    strerror(errno));
+			rc = 1;
+		} else if (!quiet) {
+			printf("%s -> /dev/%s\n", path, target);
+		}
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -141,7 +208,7 @@ main(int argc, char **argv)
 	}
 	prune();
 	if ((d = opendir(SYS_DIR)) == NULL)
-		return 0;	/* no virtio-serial device: nothing to name */
+		return link_hvcs();	/* no virtio-serial device */
 	while ((e = readdir(d)) != NULL) {
 		char name[NAME_MAX_LEN + 2];
 
@@ -155,5 +222,5 @@ main(int argc, char **argv)
 		}
 	}
 	closedir(d);
-	return rc;
+	return link_hvcs() != 0 ? 1 : rc;
 }
