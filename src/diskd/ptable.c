@@ -341,20 +341,45 @@ out:
 
 /* ---- creation ---- */
 
+/*
+ * A sector as CHS in the 255-head, 63-sector geometry fdisk uses; past
+ * cylinder 1023 the "too far, use LBA" value 1023/254/63.  Nothing reads
+ * CHS any more, but fdisk warns of a partition whose CHS and LBA differ.
+ */
 static void
-mbr_entry(uint8_t *e, bool boot, uint8_t type, uint64_t start, uint64_t size)
+chs_put(uint8_t *p, uint64_t lba)
+{
+	uint64_t c = lba / (255 * 63);
+	unsigned h = (unsigned)(lba / 63 % 255), s = (unsigned)(lba % 63 + 1);
+
+	if (c > 1023) {
+		c = 1023;
+		h = 254;
+		s = 63;
+	}
+	p[0] = (uint8_t)h;
+	p[1] = (uint8_t)(s | ((c >> 2) & 0xc0));
+	p[2] = (uint8_t)(c & 0xff);
+}
+
+/* An entry whose LBA start is relative to base (an EBR's); CHS is not. */
+static void
+mbr_entry_at(uint8_t *e, bool boot, uint8_t type, uint64_t base,
+    uint64_t start, uint64_t size)
 {
 	e[0] = boot ? 0x80 : 0;
-	/* CHS fields unused: the "LBA only" marker values. */
-	e[1] = 0xfe;
-	e[2] = 0xff;
-	e[3] = 0xff;
+	chs_put(e + 1, base + start);
 	e[4] = type;
-	e[5] = 0xfe;
-	e[6] = 0xff;
-	e[7] = 0xff;
+	chs_put(e + 5, base + start + (size > 0 ? size - 1 : 0));
 	le_put32(e + 8, (uint32_t)start);
 	le_put32(e + 12, (uint32_t)size);
+}
+
+void
+pt_mbr_entry(uint8_t *e, bool boot, uint8_t type, uint64_t start,
+    uint64_t size)
+{
+	mbr_entry_at(e, boot, type, 0, start, size);
 }
 
 static uint64_t
@@ -448,13 +473,13 @@ create_mbr(const struct pt_newpart *parts, size_t n, uint64_t sectors,
 		if (part_sectors(&parts[i], i + 1 == n, cur, end, &sz) < 0)
 			return pt_fail(err, errlen,
 			    "partition %zu does not fit", i + 1);
-		mbr_entry(mbr + MBR_TABLE + 16 * i, parts[i].boot,
+		pt_mbr_entry(mbr + MBR_TABLE + 16 * i, parts[i].boot,
 		    parts[i].type, cur, sz);
 		cur = align_up(cur + sz);
 	}
 	if (nlog > 0) {
 		ext_start = cur;
-		mbr_entry(mbr + MBR_TABLE + 16 * nprim, false, 0x05, ext_start,
+		pt_mbr_entry(mbr + MBR_TABLE + 16 * nprim, false, 0x05, ext_start,
 		    end - ext_start);
 		if (ext_start >= end)
 			return pt_fail(err, errlen, "no room for logical "
@@ -480,12 +505,13 @@ create_mbr(const struct pt_newpart *parts, size_t n, uint64_t sectors,
 		size_t k = i - nprim;
 
 		memset(ebr, 0, sizeof(ebr));
-		mbr_entry(ebr + MBR_TABLE, parts[i].boot, parts[i].type,
-		    PT_ALIGN, lsize[k]);
+		mbr_entry_at(ebr + MBR_TABLE, parts[i].boot, parts[i].type,
+		    lebr[k], PT_ALIGN, lsize[k]);
 		/* Entry 1 links to the next EBR, relative to the extended. */
 		if (i + 1 < n)
-			mbr_entry(ebr + MBR_TABLE + 16, false, 0x05,
-			    lebr[k + 1] - ext_start, PT_ALIGN + lsize[k + 1]);
+			mbr_entry_at(ebr + MBR_TABLE + 16, false, 0x05,
+			    ext_start, lebr[k + 1] - ext_start,
+			    PT_ALIGN + lsize[k + 1]);
 		ebr[510] = 0x55;
 		ebr[511] = 0xaa;
 		if (wr(ctx, lebr[k], ebr) < 0)
@@ -569,7 +595,7 @@ create_gpt(const struct pt_newpart *parts, size_t n, uint64_t sectors,
 	}
 	ecrc = pt_crc32(ents, sizeof(ents));
 	memset(mbr, 0, sizeof(mbr));
-	mbr_entry(mbr + MBR_TABLE, false, 0xee, 1,
+	pt_mbr_entry(mbr + MBR_TABLE, false, 0xee, 1,
 	    sectors - 1 > 0xffffffffull ? 0xffffffffull : sectors - 1);
 	mbr[510] = 0x55;
 	mbr[511] = 0xaa;

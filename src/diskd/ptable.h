@@ -114,6 +114,13 @@ int pt_create(enum pt_kind kind, const struct pt_newpart *parts, size_t n,
     uint64_t sectors, const uint8_t *guid_seed, pt_write_fn wr, void *ctx,
     char *err, size_t errlen);
 
+/*
+ * Fill the 16-byte MBR partition entry e: boot flag, type, LBA start and
+ * size (sectors, both < 2^32), CHS as fdisk computes it.
+ */
+void pt_mbr_entry(uint8_t *e, bool boot, uint8_t type, uint64_t start,
+    uint64_t size);
+
 /* CRC-32 (IEEE 802.3, as GPT uses it). */
 uint32_t pt_crc32(const void *buf, size_t len);
 

@@ -38,16 +38,7 @@ vd_build(struct vdisk *vd, const struct pt_table *t, const unsigned *nums,
 			return pt_fail(err, errlen, "virtual disk larger "
 			    "than an MBR can describe (2 TiB)");
 		vd->ext[i] = (struct vd_ext){ v, p->size, p->start, p->num };
-		e[0] = p->boot ? 0x80 : 0;
-		e[1] = 0xfe;
-		e[2] = 0xff;
-		e[3] = 0xff;
-		e[4] = p->type;
-		e[5] = 0xfe;
-		e[6] = 0xff;
-		e[7] = 0xff;
-		le_put32(e + 8, (uint32_t)v);
-		le_put32(e + 12, (uint32_t)p->size);
+		pt_mbr_entry(e, p->boot, p->type, v, p->size);
 		v += p->size;
 	}
 	vd->n = (unsigned)n;

@@ -178,6 +178,44 @@ test_mbr_rest_of_disk(void **state)
 	assert_int_equal(t.p[1].start + t.p[1].size, NSECT);
 }
 
+/* CHS as fdisk computes it (255 heads, 63 sectors), absolute in EBRs. */
+static void
+test_mbr_chs(void **state)
+{
+	struct img *im = *state;
+	struct pt_newpart p[] = { { 4 * MiB, 0x83, false, false },
+	    { 0, 0x83, false, true } };
+	uint8_t big[16];
+	struct pt_table t;
+	const uint8_t *e = im->d + 446;
+	const struct pt_part *l5;
+	uint64_t ebr;
+
+	make(im, PT_MBR, p, 2);
+	parse_ok(im, &t);
+	/* 2048 = 0/32/33; 2048 + 8191 = 10239 = 0/162/34. */
+	assert_int_equal(e[1], 32);
+	assert_int_equal(e[2], 33);
+	assert_int_equal(e[3], 0);
+	assert_int_equal(e[5], 162);
+	assert_int_equal(e[6], 34);
+	assert_int_equal(e[7], 0);
+	/* The logical partition's entry, in its EBR: absolute CHS. */
+	l5 = pt_find(&t, 5);
+	assert_non_null(l5);
+	ebr = l5->start - 2048;
+	e = im->d + ebr * 512 + 446;
+	assert_int_equal(e[1], (l5->start / 63) % 255);
+	assert_int_equal(e[2] & 0x3f, l5->start % 63 + 1);
+	assert_int_equal(e[3] | ((e[2] & 0xc0) << 2), l5->start / (255 * 63));
+	/* Past cylinder 1023: 1023/254/63 (bytes fe ff ff). */
+	pt_mbr_entry(big, false, 0x83, 2048, 0xffffff00u);
+	assert_int_equal(big[5], 0xfe);
+	assert_int_equal(big[6], 0xff);
+	assert_int_equal(big[7], 0xff);
+	assert_int_equal(big[1], 32);
+}
+
 static void
 test_create_refuses(void **state)
 {
@@ -688,6 +726,7 @@ main(void)
 		T(test_mbr_primary),
 		T(test_mbr_logical),
 		T(test_mbr_rest_of_disk),
+		T(test_mbr_chs),
 		T(test_create_refuses),
 		cmocka_unit_test(test_room_is_what_create_needs),
 		cmocka_unit_test(test_room_mbr_limits),
