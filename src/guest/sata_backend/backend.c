@@ -113,7 +113,11 @@ copy_header(struct client *c, struct dpb_shared *h)
 
 /*
  * Follow the host's current generation if it started a new one: check
- * its layout, restart our ring position, announce the storage.  Returns
+ * its layout, restart our ring position, announce the storage.  If a
+ * driver program before us (killed, or in an earlier boot of this VM)
+ * already followed this generation, carry on from its rsp_prod instead:
+ * the host's requests from there on are still waiting for answers, and
+ * the one it was doing when it died is done again (idempotent).  Returns
  * true when requests may be served.
  */
 static bool
@@ -137,6 +141,14 @@ follow_host(struct client *c)
 	}
 	c->gen = h.host_gen;
 	c->broken = false;
+	if (load32(&c->sh->drv_gen) == h.host_gen &&
+	    load32(&c->sh->drv_state) == 1) {
+		say("client %u: carrying on in host generation %u from "
+		    "answer %u", c->idx, h.host_gen,
+		    load32(&c->sh->rsp_prod));
+		ring_host(c);
+		return true;
+	}
 	store32(&c->sh->drv_state, 0);
 	store32(&c->sh->rsp_prod, 0);
 	c->sh->capacity = c->capacity;
