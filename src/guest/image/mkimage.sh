@@ -90,11 +90,13 @@ ahci sd_mod loop"
 # For i386 the same paths are taken from the i386 packages USERPKGS, which
 # also hold every library they load (checked when the image is built:
 # a library none of them has is named, to be added here).
+# util-linux's losetup, not busybox's: the seed's image recipe runs
+# `losetup -D`, which busybox does not have.
 HOSTPROGS="/sbin/mke2fs /sbin/e2fsck /sbin/tune2fs /sbin/dumpe2fs
-/sbin/resize2fs /sbin/mkfs"
+/sbin/resize2fs /sbin/mkfs /sbin/losetup"
 HOSTBINS="/usr/bin/iperf3"
 USERPKGS="busybox-static e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1
-util-linux iperf3 libiperf0 libssl3 libsctp1 libc6"
+util-linux mount libsmartcols1 iperf3 libiperf0 libssl3 libsctp1 libc6"
 
 [ -x "$AGENT" ] || die "guest agent $AGENT is missing: run make first"
 [ -d "$GUEST" ] || die "no guest sources in $GUEST"
@@ -608,7 +610,8 @@ ln -s ../run "$root/var/run"
 chmod 1777 "$root/tmp"
 chmod 700 "$root/root"
 
-# busybox and its applet links (the e2fsprogs programs win over applets).
+# busybox and its applet links (the e2fsprogs programs and losetup win
+# over applets: no applet link where HOSTPROGS go, or cp would follow it).
 # The i386 one runs on the host (x86_64 kernels run i386 programs) to list
 # its applets.
 if [ $ARCH = x86_64 ]; then
@@ -621,7 +624,8 @@ applets=$("$busybox" --list-full) ||
 	die "cannot run $busybox --list-full (does the host kernel run i386 programs?)"
 echo "$applets" | while read -r app; do
 	case $app in
-	bin/busybox|*/mke2fs|*/mkfs.ext2|*/e2fsck|*/fsck.ext2) continue ;;
+	bin/busybox|*/mke2fs|*/mkfs.ext2|*/e2fsck|*/fsck.ext2|*/losetup)
+		continue ;;
 	esac
 	[ -e "$root/$app" ] || ln -s /bin/busybox "$root/$app"
 done
