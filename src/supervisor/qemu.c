@@ -57,7 +57,9 @@ add_memory(const struct qemu_vm *q, struct strv *a)
  * with dataports gets their names (isles.dataports=, docs/dataports.md)
  * and a page of its own for each ivshmem BAR0, which UIO maps; a VM with
  * console links gets their names in order (isles.consoles=, its
- * /dev/hvcK, docs/links.md).  sysconf checked that it all fits.
+ * /dev/hvcK, docs/links.md).  A VM with SATA disks (or a passed-through
+ * controller) scans them synchronously, so that its rcS can wait for
+ * them (scsi_mod.scan=sync).  sysconf checked that it all fits.
  */
 static void
 add_kernel(const struct qemu_vm *q, struct strv *a)
@@ -84,7 +86,8 @@ add_kernel(const struct qemu_vm *q, struct strv *a)
 	}
 	strv_add(a, "-append");
 	strv_addf(a, "console=ttyS0 isles.name=%s panic=-1 no_timer_check%s%s%s"
-	    "%s%s", q->vm->name, dp, cons[0] ? " isles.consoles=" : "", cons,
+	    "%s%s%s", q->vm->name, dp, cons[0] ? " isles.consoles=" : "", cons,
+	    q->vm->nsata > 0 || q->vm->npci > 0 ? " scsi_mod.scan=sync" : "",
 	    q->vm->cmdline ? " " : "", q->vm->cmdline ? q->vm->cmdline : "");
 }
 
@@ -174,17 +177,14 @@ add_disks(const struct qemu_vm *q, struct strv *a)
 }
 
 /*
- * A VM's own SATA disks (a driver VM's, docs/driver-vm.md): QEMU's AHCI
- * controller with each image attached whole; the guest sees /dev/sda...
- * cache=none: the driver VM has its own page cache.
+ * A VM's own SATA disks (a driver VM's, docs/driver-vm.md): attached
+ * whole to the q35 machine's own AHCI controller (ICH9, 0000:00:1f.2,
+ * six ports ide.0 to ide.5); the guest sees /dev/sda...  cache=none: the
+ * driver VM has its own page cache.
  */
 static void
 add_sata(const struct qemu_vm *q, struct strv *a)
 {
-	if (q->vm->nsata == 0)
-		return;
-	strv_add(a, "-device");
-	strv_add(a, "ahci,id=ahci0");
 	for (size_t i = 0; i < q->vm->nsata; i++) {
 		const struct sc_disk *d = &q->sys->disks[q->vm->sata[i]];
 
@@ -192,7 +192,7 @@ add_sata(const struct qemu_vm *q, struct strv *a)
 		strv_addf(a, "file=%s,if=none,id=sata%zu,format=raw,cache=none,"
 		    "aio=io_uring", d->path, i);
 		strv_add(a, "-device");
-		strv_addf(a, "ide-hd,drive=sata%zu,bus=ahci0.%zu", i, i);
+		strv_addf(a, "ide-hd,drive=sata%zu,bus=ide.%zu", i, i);
 	}
 }
 
