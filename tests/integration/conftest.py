@@ -12,12 +12,17 @@
                      mount with that many free 2 MiB pages reserved;
                      unmounted and the reservation given back afterwards.
 
+    wait_for(pred, what, secs)   poll until pred() is true, else fail.
+
 A System is also usable directly, e.g. from a module-scoped fixture:
 
     with System.create(conf_text, name="found") as s:
         s.up()                      # isles up --detach; raises if it fails
         rc, out, err = s.exec("vm0", "uname", "-m", timeout=30)
+        out = s.ok("vm0", "uname", "-m")   # must exit 0; its stdout
+        p = s.bg("vm0", "sleep", "5")      # a Popen of isles exec
         s.status()                  # isles status --json as a dict
+        s.daemon("linkd")           # one daemon's entry of it
     # leaving the block: isles down, assert nothing survives, rm -rf
 
 Every isles command runs with ISLES_RUN_DIR set to the system's own run dir
@@ -85,6 +90,16 @@ def procs_mentioning(path):
         if needle in cmd or exact in cmd.split(b"\0"):
             found.append(int(d))
     return found
+
+
+def wait_for(pred, what, secs=120):
+    """Poll pred() every half second until true; fail after secs."""
+    deadline = time.monotonic() + secs
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.5)
+    pytest.fail("timed out waiting for " + what)
 
 
 def new_run_dir():
@@ -160,6 +175,24 @@ class System:
         args += [vm, "--", *cmd]
         r = self.isles(*args, input=input, timeout=limit)
         return r.returncode, r.stdout, r.stderr
+
+    def ok(self, vm, *cmd, timeout=60):
+        """exec that must succeed; returns its stdout."""
+        rc, out, err = self.exec(vm, *cmd, timeout=timeout,
+                                 limit=timeout + 30)
+        assert rc == 0, f"{vm}: {cmd}: exit {rc}\n{out}\n{err}"
+        return out
+
+    def bg(self, vm, *cmd, timeout=60):
+        """isles exec in the background: a Popen (text pipes)."""
+        return subprocess.Popen(
+            [str(ISLES), "exec", "--system", self.name, "-t", str(timeout),
+             vm, "--", *map(str, cmd)], env=self.env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+
+    def daemon(self, name):
+        return next(d for d in self.status()["daemons"] if d["name"] == name)
 
     def status(self):
         r = self.isles("status", "--json", "--system", self.name, timeout=30)

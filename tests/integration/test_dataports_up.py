@@ -24,13 +24,11 @@ Run: /usr/bin/python3 -m pytest -p no:cacheprovider -v -s
 import os
 import re
 import signal
-import subprocess
 import sys
-import time
 
 import pytest
 
-from conftest import ISLES, System
+from conftest import System, wait_for
 
 CONF = """
 name = "dp";
@@ -59,16 +57,6 @@ def dpsys(built):
         yield s
 
 
-def ok(s, vm, *cmd, timeout=60):
-    rc, out, err = s.exec(vm, *cmd, timeout=timeout, limit=timeout + 30)
-    assert rc == 0, f"{vm}: {cmd}: rc {rc}\n{out}\n{err}"
-    return out
-
-
-def daemon(s, name):
-    return next(d for d in s.status()["daemons"] if d["name"] == name)
-
-
 def qemu_maps(s, vm):
     pid = s.vm(vm)["pid"]
     with open(f"/proc/{pid}/maps") as f:
@@ -77,16 +65,13 @@ def qemu_maps(s, vm):
 
 def pingpong(s, name, count, server="vm1", client="vm0"):
     """A strict ping-pong of count round trips; returns the client's line."""
-    srv = subprocess.Popen(
-        [str(ISLES), "exec", "--system", s.name, "-t", "300", server, "--",
-         "dataport_pingpong", name, "serve", str(count), "20000", client],
-        env=s.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+    srv = s.bg(server, "dataport_pingpong", name, "serve", count, 20000,
+               client, timeout=300)
     try:
         # The server prints "ready" once it waits for the first doorbell.
         line = srv.stdout.readline()
         assert line.strip() == "ready", line + srv.stderr.read()
-        out = ok(s, client, "dataport_pingpong", name, "start", str(count),
+        out = s.ok(client, "dataport_pingpong", name, "start", str(count),
                  "20000", server, timeout=300)
         sout, serr = srv.communicate(timeout=120)
     finally:
@@ -104,7 +89,7 @@ def test_each_vm_has_exactly_its_dataports(dpsys):
     want = {"vm0": ["ctl", "tri"], "vm1": ["ctl", "tri"], "vm2": ["tri"],
             "vm3": []}
     for vm, names in want.items():
-        out = ok(dpsys, vm, "sh", "-c",
+        out = dpsys.ok(vm, "sh", "-c",
                  "ls /dev/dataport 2>/dev/null; echo --; "
                  "ls /dev | grep '^uio' || true; echo --; "
                  "grep -l 0x1110 /sys/bus/pci/devices/*/device || true")
@@ -113,7 +98,7 @@ def test_each_vm_has_exactly_its_dataports(dpsys):
         assert uios.split() == [f"uio{k}" for k in range(len(names))], out
         assert len(pci.split()) == len(names), (vm, out)
         for k, n in enumerate(names):
-            tgt = ok(dpsys, vm, "readlink", f"/dev/dataport/{n}").strip()
+            tgt = dpsys.ok(vm, "readlink", f"/dev/dataport/{n}").strip()
             assert tgt == f"/dev/uio{k}", (vm, n, tgt)
 
 
@@ -125,14 +110,14 @@ def test_no_qemu_maps_a_dataport_it_is_not_on(dpsys):
 
 
 def write_random(s, vm, name, size):
-    out = ok(s, vm, "sh", "-c",
+    out = s.ok(vm, "sh", "-c",
              f"head -c {size} /dev/urandom > /tmp/r && "
              f"dataport_write {name} 0 < /tmp/r && sha256sum < /tmp/r")
     return out.split()[0]
 
 
 def read_sum(s, vm, name, size):
-    out = ok(s, vm, "sh", "-c", f"dataport_read {name} 0 {size} | sha256sum")
+    out = s.ok(vm, "sh", "-c", f"dataport_read {name} 0 {size} | sha256sum")
     return out.split()[0]
 
 
@@ -154,22 +139,17 @@ def test_thousand_round_trips(dpsys):
 
 
 def test_doorbells_need_no_daemon_and_survive_its_restart(dpsys):
-    d = daemon(dpsys, "dataportd:ctl")
+    d = dpsys.daemon("dataportd:ctl")
     os.kill(d["pid"], signal.SIGSTOP)
     try:
         pingpong(dpsys, "ctl", 200)
     finally:
         os.kill(d["pid"], signal.SIGCONT)
     os.kill(d["pid"], signal.SIGKILL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        n = daemon(dpsys, "dataportd:ctl")
-        if n["state"] == "running" and n["pid"] != d["pid"]:
-            break
-        time.sleep(0.5)
-    else:
-        pytest.fail(f"dataportd:ctl not restarted: {n}")
-    assert n["restarts"] == d["restarts"] + 1
+    wait_for(lambda: dpsys.daemon("dataportd:ctl")["state"] == "running"
+             and dpsys.daemon("dataportd:ctl")["pid"] != d["pid"],
+             "dataportd:ctl to be restarted", 60)
+    assert dpsys.daemon("dataportd:ctl")["restarts"] == d["restarts"] + 1
     pingpong(dpsys, "ctl", 200)
 
 
@@ -183,7 +163,7 @@ def test_restarted_vm_rejoins_with_the_memory_as_it_was(dpsys):
 
 
 def test_module_reload(dpsys):
-    out = ok(dpsys, "vm0", "sh", "-c",
+    out = dpsys.ok("vm0", "sh", "-c",
              "rmmod isles_dataport && ls /dev | grep -c '^uio'; "
              "modprobe isles_dataport && dataport-links -q && "
              "ls /dev | grep -c '^uio'")

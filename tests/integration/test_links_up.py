@@ -20,12 +20,11 @@ Run: /usr/bin/python3 -m pytest -p no:cacheprovider -v
 """
 
 import os
-import subprocess
 import time
 
 import pytest
 
-from conftest import ISLES, System
+from conftest import System, wait_for
 
 CONF = """
 name = "lk";
@@ -47,31 +46,11 @@ def lk(built):
         yield s
 
 
-def bg(s, vm, *cmd, timeout=60):
-    return subprocess.Popen(
-        [str(ISLES), "exec", "--system", s.name, "-t", str(timeout), vm,
-         "--", *cmd], env=s.env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def daemon(s, name):
-    return next(d for d in s.status()["daemons"] if d["name"] == name)
-
-
-def wait_for(pred, what, secs=120):
-    deadline = time.monotonic() + secs
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.5)
-    pytest.fail("timed out waiting for " + what)
-
-
 def link_says(s, reader, writer, path, text):
     """`head -n 1 PATH` on reader gets what writer echoes into PATH."""
     # Either may come first: until the reader opens the port its QEMU
     # takes nothing, and the line waits in the host.
-    r = bg(s, reader, "head", "-n", "1", path)
+    r = s.bg(reader, "head", "-n", "1", path)
     try:
         rc, out, err = s.exec(writer, "sh", "-c", f"echo {text} > {path}",
                               timeout=30)
@@ -87,7 +66,7 @@ def link_says(s, reader, writer, path, text):
 
 def test_daemons_are_up(lk):
     for name in ("linkd", "vsockd"):
-        assert daemon(lk, name)["state"] == "running"
+        assert lk.daemon(name)["state"] == "running"
 
 
 def test_seed_console_link_demo(lk):
@@ -103,7 +82,7 @@ def test_vm_without_link_has_no_port(lk):
 
 
 def vsock_hello(s, text="Hello, world!"):
-    srv = bg(s, "vm0", "vsock-server", "1234")
+    srv = s.bg("vm0", "vsock-server", "1234")
     try:
         assert "listening" in srv.stderr.readline()
         rc, out, err = s.exec("vm1", "vsock-client", "3", "1234",
@@ -124,7 +103,7 @@ def test_hello_world_from_cid_4_to_cid_3(lk):
 
 
 def test_what_no_rule_allows_is_refused(lk):
-    srv = bg(lk, "vm1", "vsock-server", "-t", "20", "1234")
+    srv = lk.bg("vm1", "vsock-server", "-t", "20", "1234")
     try:
         assert "listening" in srv.stderr.readline()
         rc, _, err = lk.exec("vm0", "vsock-client", "4", "1234",
@@ -146,7 +125,7 @@ def test_vm_without_cid_has_no_vsock(lk):
 
 def test_killed_vsockd_comes_back_with_its_vms(lk):
     before = {v["name"]: v for v in lk.status()["vms"]}
-    d = daemon(lk, "vsockd")
+    d = lk.daemon("vsockd")
     os.kill(d["pid"], 9)
 
     def back():
@@ -165,10 +144,10 @@ def test_killed_vsockd_comes_back_with_its_vms(lk):
 
 
 def test_killed_linkd_comes_back(lk):
-    d = daemon(lk, "linkd")
+    d = lk.daemon("linkd")
     os.kill(d["pid"], 9)
-    wait_for(lambda: daemon(lk, "linkd")["pid"] != d["pid"] and
-             daemon(lk, "linkd")["state"] == "running", "linkd", 60)
+    wait_for(lambda: lk.daemon("linkd")["pid"] != d["pid"] and
+             lk.daemon("linkd")["state"] == "running", "linkd", 60)
     # QEMU reconnects within about a second (reconnect=1).
     time.sleep(3)
     link_says(lk, "vm0", "vm1", "/dev/hvc0", "after-restart")
