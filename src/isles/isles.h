@@ -8,6 +8,7 @@
 #define ISLES_ISLES_H
 
 int cmd_check(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);

@@ -66,6 +66,24 @@ for out in *.out; do
 	fi
 done
 
+# `isles graph` of every valid-*.conf, in the dot language, must equal
+# graph/NAME.dot byte for byte (--update rewrites them too).
+mkdir -p graph
+for conf in valid-*.conf; do
+	name=${conf%.conf}
+	actual=$("$isles" graph "$conf" 2>&1; echo "exit $?")
+	if [ "$update" = 1 ]; then
+		printf '%s\n' "$actual" > "graph/$name.dot"
+		passed=$((passed + 1))
+	elif diff -u --label "graph/$name.dot" --label "$name graph (actual)" \
+	    "graph/$name.dot" <(printf '%s\n' "$actual"); then
+		passed=$((passed + 1))
+	else
+		echo "golden: graph of $name: FAILED"
+		failed=$((failed + 1))
+	fi
+done
+
 # The shipped examples must stay valid (their plans are not compared:
 # they name host paths).
 for conf in ../../examples/*.conf; do
@@ -76,6 +94,17 @@ for conf in ../../examples/*.conf; do
 		printf '%s\n' "$out"
 		failed=$((failed + 1))
 	fi
+	# ... and render: an SVG naming every VM of the file.
+	svg=$(mktemp --suffix=.svg)
+	if "$isles" graph -o "$svg" "$conf" 2>&1 && grep -q '<svg' "$svg" &&
+	    for vm in $(sed -n 's/.*{ *name = "\(vm[0-9]*\)".*/\1/p' "$conf"); do
+		grep -q ">$vm (@" "$svg" || exit 1; done; then
+		passed=$((passed + 1))
+	else
+		echo "golden: isles graph $conf did not render every VM"
+		failed=$((failed + 1))
+	fi
+	rm -f "$svg"
 done
 
 [ "$update" = 1 ] && echo "golden: rewrote $passed .out files; review them with git diff"
