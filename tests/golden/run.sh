@@ -29,6 +29,28 @@ fi
 isles=$(cd "$(dirname "$isles")" && pwd)/$(basename "$isles")
 cd "$here" || exit 1
 
+# The host's PCI devices, as `isles check` sees them (hostcheck.c): a
+# fake sysfs tree, the same on every machine.  0000:03:00.0 is ready for
+# vfio-pci (group 7); 0000:05:00.0 is a NIC bound to e1000e whose group 8
+# also holds 0000:05:00.1, bound to e1000e too.
+sysfs=$(mktemp -d)
+trap 'rm -rf "$sysfs"' EXIT
+fake_dev() {	# ADDR GROUP DRIVER
+	local d=$sysfs/sys/bus/pci/devices/$1
+	mkdir -p "$d" "$sysfs/sys/bus/pci/drivers/$3" \
+	    "$sysfs/sys/kernel/iommu_groups/$2/devices"
+	echo 0x020000 > "$d/class"
+	ln -s "../../../bus/pci/drivers/$3" "$d/driver"
+	ln -s "../../../../kernel/iommu_groups/$2" "$d/iommu_group"
+	ln -s "../../../../bus/pci/devices/$1" \
+	    "$sysfs/sys/kernel/iommu_groups/$2/devices/$1"
+}
+fake_dev 0000:03:00.0 7 vfio-pci
+mkdir -p "$sysfs/dev/vfio" && : > "$sysfs/dev/vfio/7"
+fake_dev 0000:05:00.0 8 e1000e
+fake_dev 0000:05:00.1 8 e1000e
+export ISLES_SYSFS_ROOT=$sysfs
+
 passed=0
 failed=0
 shopt -s nullglob
