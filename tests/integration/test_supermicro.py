@@ -197,11 +197,9 @@ def sm(built, request):
         os.close(slave)
 
 
-def only_32bit(sm):
-    """The supervisor's restart paths do not depend on the guests' word
-    size: run them once, on the shipped 32-bit system."""
-    if sm.arch != "i386":
-        pytest.skip("run on the 32-bit system")
+# The supervisor's restart paths do not depend on the guests' word size:
+# they run once, on the shipped 32-bit system.
+only_32bit = pytest.mark.parametrize("sm", ["i386"], indirect=True)
 
 
 def ok(s, vm, *cmd, timeout=60):
@@ -403,8 +401,8 @@ def test_vsock_hello_world(sm):
         srv.wait()
 
 
+@only_32bit
 def test_disk_server_killed_during_a_write(sm):
-    only_32bit(sm)
     sm.written.add(1)
     ok(sm, "vm0", "mount", "/dev/vda1", "/mnt")
     ok(sm, "vm0", "sh", "-c", "dd if=/dev/urandom of=/mnt/before bs=64k count=32 "
@@ -455,8 +453,8 @@ def test_disk_server_killed_during_a_write(sm):
         ok(sm, "vm0", "umount", "/mnt")
 
 
+@only_32bit
 def test_switch_killed_and_restarted(sm):
-    only_32bit(sm)
     addresses(sm)
     old = daemon(sm, "switchd:lan")
     os.kill(old["pid"], signal.SIGKILL)
