@@ -16,7 +16,8 @@ qemu-system-x86 qemu-utils
 busybox-static kmod cpio dpkg-dev fdisk e2fsprogs
 python3 python3-pytest python3-pexpect
 iproute2 socat dnsmasq-base iperf3 fio graphviz
-dpdk-dev"
+dpdk-dev
+libwebsockets-dev nodejs chromium"
 
 missing=""
 for p in $PKGS; do
