@@ -15,6 +15,10 @@
 //   {"op":"console","vm":V}                click V in the picture; until live
 //   {"op":"type","text":T}                 type into the terminal
 //   {"op":"wait_text","re":R}              until the terminal shows R
+//   {"op":"mark"}, {"op":"check_mark"}     the page was not reloaded since
+//   {"op":"restart","vm":V}                its Restart button, confirmed
+//   {"op":"down"}                          the Down button, confirmed
+//   {"op":"wait_message","re":R}           until the message line shows R
 //   {"op":"screenshot","path":P}
 //   {"op":"quit"}
 'use strict';
@@ -97,6 +101,31 @@ async function main() {
 					throw new Error('terminal never showed /' + c.re + '/; it shows:\n' + t);
 				await page.waitForTimeout(250);
 			}
+		},
+		async mark() {
+			await page.evaluate(() => { window.islesTestMark = 1; });
+			return {};
+		},
+		async check_mark() {
+			if (!await page.evaluate(() => window.islesTestMark === 1))
+				throw new Error('the page was reloaded');
+			return {};
+		},
+		async restart(c) {
+			await page.locator(`#vms button.restart[data-vm="${c.vm}"]`).click();
+			await page.locator('#confirm-ok').click();
+			return {};
+		},
+		async down() {
+			await page.locator('#down').click();
+			await page.locator('#confirm-ok').click();
+			return {};
+		},
+		async wait_message(c) {
+			await page.waitForFunction((re) =>
+				new RegExp(re).test(document.getElementById('message').textContent),
+				c.re, { timeout: LONG, polling: 200 });
+			return { text: await page.locator('#message').textContent() };
 		},
 		async screenshot(c) {
 			await page.screenshot({ path: c.path, fullPage: true });
