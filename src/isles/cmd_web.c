@@ -67,9 +67,9 @@ system_file(const char *rundir, char *out, size_t len)
 		n--;
 	while (n > 0 && buf[n - 1] != '\0')
 		n--;
-	if (buf[n] != '/')
+	if (buf[n] != '/' || strlen(buf + n) >= len)
 		return -1;
-	snprintf(out, len, "%s", buf + n);
+	memcpy(out, buf + n, strlen(buf + n) + 1);
 	return 0;
 }
 

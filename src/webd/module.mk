@@ -11,7 +11,7 @@ webmsg_SRCS := src/webd/webmsg.c
 PROGS += isles-webd
 isles-webd_SRCS := src/webd/webd.c src/webd/status.c
 isles-webd_LIBA := webmsg
-isles-webd_LDLIBS := -lwebsockets
+isles-webd_LDLIBS := -lwebsockets -lseccomp
 
 # The rules below are the first in the tree: keep `all` the default goal.
 .DEFAULT_GOAL := all

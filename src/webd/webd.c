@@ -25,7 +25,8 @@
  * Trusts: the supervisor and isles-consoled for framing only (every frame
  * is checked); nothing from the browser (every message goes through
  * webmsg_parse; the token and Origin are checked before a WebSocket is
- * accepted).  Lives as long as the system: a connection to
+ * accepted).  Locked down once listening (lockdown(): no_new_privs and a
+ * seccomp allowlist, as the daemons).  Lives as long as the system: a connection to
  * isles-consoled is held, and its closing (the system stopped) ends us.
  *
  *   isles-webd --run-dir R --listen ADDR:PORT --graph-fd N [--web-dir DIR]
@@ -40,7 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -52,6 +53,7 @@
 #include "log.h"
 #include "monotime.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "unixsock.h"
 #include "webd/webd.h"
 #include "webd/webmsg.h"
@@ -822,6 +824,96 @@ signals_open(void)
 	return 0;
 }
 
+/*
+ * Further rules: new sockets only AF_UNIX (the system's own sockets: a
+ * console WebSocket's isles-consoled client, control requests, switch
+ * counters); files opened for reading only (the page's files, the switch
+ * directory); no memory made executable.
+ */
+static int
+lockdown_more(scmp_filter_ctx ctx, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) != 0) {
+		snprintf(err, errlen, "seccomp rule (socket): %s",
+		    strerror(-rc));
+		return rc;
+	}
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC |
+	    O_APPEND, O_RDONLY))) != 0) {
+		snprintf(err, errlen, "seccomp rule (openat): %s",
+		    strerror(-rc));
+		return rc;
+	}
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))) != 0)
+		snprintf(err, errlen, "seccomp rule (mprotect): %s",
+		    strerror(-rc));
+	return rc;
+}
+
+/*
+ * Everything we listen on is open: no_new_privs and a seccomp allowlist,
+ * as the daemons do (src/host/sandbox.h); any other call kills us.  The
+ * list is what libwebsockets' poll loop and our own requests use (found
+ * with strace over tests/integration/test_web.py).
+ */
+static void
+lockdown(void)
+{
+	static const struct sandbox_allow allow[] = {
+		{ SCMP_SYS(poll), "libwebsockets' event loop" },
+		{ SCMP_SYS(ppoll), "libwebsockets' event loop (libc may use it)" },
+		{ SCMP_SYS(read), "HTTP clients, console and control sockets, "
+		    "signalfd, the page's files" },
+		{ SCMP_SYS(readv), "HTTP clients" },
+		{ SCMP_SYS(pread64), "the page's files" },
+		{ SCMP_SYS(write), "WebSockets, console input, stderr (log), "
+		    "lws_cancel_service's pipe" },
+		{ SCMP_SYS(writev), "HTTP headers and files" },
+		{ SCMP_SYS(sendto), "console and control requests" },
+		{ SCMP_SYS(sendmsg), "libwebsockets' writes" },
+		{ SCMP_SYS(recvfrom), "libwebsockets' reads" },
+		{ SCMP_SYS(recvmsg), "libwebsockets' reads" },
+		{ SCMP_SYS(accept), "new browser connections" },
+		{ SCMP_SYS(accept4), "new browser connections (libc may use it)" },
+		{ SCMP_SYS(connect), "console.sock, control.sock, stats.sock" },
+		{ SCMP_SYS(shutdown), "closing browser connections" },
+		{ SCMP_SYS(close), "closing connections and files" },
+		{ SCMP_SYS(setsockopt), "libwebsockets: new connections' options" },
+		{ SCMP_SYS(getsockopt), "libwebsockets: connection errors" },
+		{ SCMP_SYS(getsockname), "libwebsockets: new connections" },
+		{ SCMP_SYS(getpeername), "libwebsockets: new connections" },
+		{ SCMP_SYS(fcntl), "non-blocking, close-on-exec" },
+		{ SCMP_SYS(ioctl), "libwebsockets: FIONREAD / FIONBIO" },
+		{ SCMP_SYS(newfstatat), "the page's files (size)" },
+		{ SCMP_SYS(fstat), "the page's files (size)" },
+		{ SCMP_SYS(statx), "the page's files (size; libc may use it)" },
+		{ SCMP_SYS(lseek), "the page's files" },
+		{ SCMP_SYS(getdents64), "the switches of the run dir" },
+		{ SCMP_SYS(brk), "malloc" },
+		{ SCMP_SYS(mmap), "malloc of large blocks" },
+		{ SCMP_SYS(munmap), "free of large blocks" },
+		{ SCMP_SYS(mremap), "realloc of large blocks" },
+		{ SCMP_SYS(madvise), "free: trimming" },
+		{ SCMP_SYS(getrandom), "libwebsockets" },
+		{ SCMP_SYS(clock_gettime), "if the vDSO is unavailable" },
+		{ SCMP_SYS(rt_sigreturn), "signal return" },
+		{ SCMP_SYS(rt_sigprocmask), "libc" },
+		{ SCMP_SYS(exit_group), "exit" },
+		{ SCMP_SYS(exit), "exit" },
+	};
+	char err[128];
+
+	if (sandbox_lockdown(SCMP_ACT_KILL_PROCESS, allow,
+	    sizeof(allow) / sizeof(allow[0]), lockdown_more, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+}
+
 static void
 usage(void)
 {
@@ -894,6 +986,8 @@ main(int argc, char **argv)
 	}
 	if (read_graph(graph_fd) < 0)
 		fatal("--graph-fd %d", graph_fd);
+	/* Only stdin, stdout and stderr from whoever started us. */
+	(void)close_range(3, ~0u, 0);
 	signal(SIGPIPE, SIG_IGN);
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
@@ -914,9 +1008,7 @@ main(int argc, char **argv)
 		fatalx("no vhost");
 	if (sentinel_open() < 0 || signals_open() < 0)
 		fatalx("%s: the system is not running", W.rundir);
-	/* Nothing from here on needs privileges it could gain. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		fatal("no_new_privs");
+	lockdown();
 	W.status = web_status_fetch(W.rundir);
 	lws_sul_schedule(W.ctx, 0, &W.sul, status_tick, WEB_POLL_US);
 

@@ -10,7 +10,8 @@ Chromium (Debian's chromium driven by playwright-core: web_drive.js):
     (confirmed) brings it back; the Down button (confirmed) stops the
     system, and isles web with it.
 
-and, without a browser, the access rules: no token or a wrong one gets
+and, without a browser: isles-webd runs locked down (no_new_privs, a
+seccomp filter); the access rules: no token or a wrong one gets
 403 for the page and its files, a WebSocket without the cookie or with a
 foreign Origin is refused (and one with both right is accepted, so that
 the refusals are not a broken handshake).
@@ -172,6 +173,17 @@ def ws_handshake(port, path, origin, cookie):
             data += chunk
     m = re.match(rb"HTTP/1\.[01] (\d{3})", data)
     return int(m.group(1)) if m else None
+
+
+def test_web_is_its_own_locked_down_process(web):
+    # isles web became isles-webd: same pid, the daemon's lock-down.
+    with open(f"/proc/{web.web.pid}/cmdline", "rb") as f:
+        assert f.read().split(b"\0")[0] == b"isles-webd"
+    with open(f"/proc/{web.web.pid}/status") as f:
+        st = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+    assert st["NoNewPrivs"].strip() == "1"
+    if "asan" not in str(ISLES):        # sanitizer builds load no filter
+        assert st["Seccomp"].strip() == "2"
 
 
 def test_page_needs_the_token(web):
