@@ -9,7 +9,8 @@ set -eu
 # gcc-12 and libelf1 (objtool): building the guest kernel module against
 # Debian's linux-headers (src/guest/image/mkimage.sh).  gcc-multilib and
 # libc6-dev-i386: the static 32-bit guest programs (build/guest32/);
-# binutils' readelf: the i386 image's library closure.
+# binutils' readelf: the i386 image's library closure.  libwebsockets-dev,
+# nodejs and chromium: isles web (docs/web.md) and its browser test.
 PKGS="gcc gcc-12 libelf1 make pkg-config gcc-multilib libc6-dev-i386 binutils
 libconfig-dev liburing-dev libseccomp-dev libcmocka-dev
 qemu-system-x86 qemu-utils
@@ -24,6 +25,9 @@ for p in $PKGS; do
 	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$s" = "installed" ] || missing="$missing $p"
 done
+# npm (isles web's front-end libraries, `npm ci` in web/): Debian's npm
+# package, unless the installed nodejs brings its own.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 echo "isles: installing missing Debian packages:$missing"
