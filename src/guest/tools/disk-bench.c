@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest/tools/gtime.h"
+
 #define MAX_SAMPLES	(1u << 20)	/* latencies kept for percentiles */
 
 static void __attribute__((noreturn))
@@ -37,29 +39,13 @@ usage(void)
 	exit(2);
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 int
 main(int argc, char **argv)
 {
 	unsigned long bs = 4096, secs = 5;
 	uint64_t size, nblocks, ops = 0, t0, end, seed = 0x9e3779b97f4a7c15u;
-	uint32_t *lat;
+	uint64_t *lat;
 	bool wr = false, rnd = false;
 	void *buf;
 	int ch, fd;
@@ -137,8 +123,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 		if (ops < MAX_SAMPLES)
-			lat[ops] = (uint32_t)((t - s) / 1000u > UINT32_MAX ?
-			    UINT32_MAX : (t - s) / 1000u);
+			lat[ops] = (t - s) / 1000u;
 		ops++;
 	}
 	if (wr && fdatasync(fd) == -1) {
@@ -150,12 +135,13 @@ main(int argc, char **argv)
 		double el = (double)(now_ns() - t0) / 1e9;
 		size_t k = ops < MAX_SAMPLES ? ops : MAX_SAMPLES;
 
-		qsort(lat, k, sizeof(*lat), cmp_u32);
-		printf("%s %s %s %lu: %llu ops, %.1f MB/s, %.0f IOPS, p50 %u us, "
-		    "p99 %u us\n", argv[optind], rnd ? "rand" : "seq",
+		qsort(lat, k, sizeof(*lat), cmp_u64);
+		printf("%s %s %s %lu: %llu ops, %.1f MB/s, %.0f IOPS, p50 %llu "
+		    "us, p99 %llu us\n", argv[optind], rnd ? "rand" : "seq",
 		    wr ? "write" : "read", bs, (unsigned long long)ops,
 		    (double)ops * (double)bs / el / 1e6, (double)ops / el,
-		    k ? lat[k / 2] : 0, k ? lat[k * 99 / 100] : 0);
+		    (unsigned long long)(k ? lat[k / 2] : 0),
+		    (unsigned long long)(k ? lat[k * 99 / 100] : 0));
 	}
 	return 0;
 }

@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest/tools/gtime.h"
+
 #include "guest/dataport/libdataport/dataport.h"
 
 #define DP_LINK_DIR	"/dev/dataport"
@@ -270,23 +272,6 @@ cmd_wait(int argc, char **argv)
 	}
 	printf("%d\n", n);
 	return 0;
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* One wait of a ping-pong round: exactly one interrupt, else exit 1. */
