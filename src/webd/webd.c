@@ -159,6 +159,12 @@ session_unlink(struct session *s)
 
 /* ---- adopted descriptors ---- */
 
+/*
+ * Watch fd in the event loop as r (which the loop then owns: freed when
+ * the descriptor closes).  On failure fd is closed and r freed.  r is
+ * attached only once the descriptor is adopted, so that a failing
+ * adoption's close callback finds nothing to free.
+ */
 static struct lws *
 adopt(int fd, struct raw *r)
 {
@@ -170,11 +176,14 @@ adopt(int fd, struct raw *r)
 	d.type = LWS_ADOPT_RAW_FILE_DESC;
 	d.fd.filefd = fd;
 	d.vh_prot_name = "isles-raw";
-	d.opaque = r;
 	r->fd = fd;
 	wsi = lws_adopt_descriptor_vhost_via_info(&d);
-	if (wsi == NULL)
+	if (wsi == NULL) {
 		log_warnx("web: cannot watch a descriptor");
+		free(r);
+		return NULL;
+	}
+	lws_set_opaque_user_data(wsi, r);
 	return wsi;
 }
 
@@ -341,10 +350,9 @@ ctl_request(uint16_t type, const char *vm)
 		free(r);
 		return;
 	}
-	log_info("web: %s%s%s requested from a page",
-	    type == CTL_DOWN ? "down" : "restart ", vm ? vm : "", "");
-	if (adopt(fd, r) == NULL)
-		free(r);	/* lws closed fd */
+	log_info("web: %s%s requested from a page",
+	    type == CTL_DOWN ? "down" : "restart ", vm != NULL ? vm : "");
+	(void)adopt(fd, r);
 }
 
 /* ---- the status feed ---- */
@@ -540,10 +548,8 @@ console_open(struct session *s)
 	r->s = s;
 	proto_rx_init(&r->rx);
 	s->con = adopt(fd, r);
-	if (s->con == NULL) {
-		free(r);
+	if (s->con == NULL)
 		return -1;
-	}
 	s->raw = r;
 	return 0;
 }
@@ -641,13 +647,14 @@ cb_web(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		memset(s, 0, sizeof(*s));
 		s->wsi = wsi;
 		webq_init(&s->q, WEB_QUEUE_LIMIT, LWS_PRE);
-		if (ws_path(wsi, &s->kind, &s->vm) < 0)
-			return -1;
+		if (ws_path(wsi, &s->kind, &s->vm) < 0 ||
+		    (s->kind == WEBMSG_CONN_CONSOLE && console_open(s) < 0))
+			return -1;	/* not linked: nothing to undo */
 		s->ws = true;
 		s->next = W.sessions;
 		W.sessions = s;
 		if (s->kind == WEBMSG_CONN_CONSOLE)
-			return console_open(s);
+			return 0;
 		session_send(s, WEBMSG_GRAPH, W.graph, W.graph_len);
 		if (W.status != NULL)
 			session_send(s, WEBMSG_STATUS, W.status,
@@ -783,11 +790,7 @@ sentinel_open(void)
 	if (W.nvms == 0)
 		goto fail;
 	r->kind = RAW_SENTINEL;
-	if (adopt(fd, r) == NULL) {
-		free(r);
-		return -1;
-	}
-	return 0;
+	return adopt(fd, r) != NULL ? 0 : -1;
 fail:
 	log_warnx("%s: no VM list from the console server", path);
 	close(fd);
@@ -817,11 +820,7 @@ signals_open(void)
 		return -1;
 	}
 	r->kind = RAW_SIGNAL;
-	if (adopt(fd, r) == NULL) {
-		free(r);
-		return -1;
-	}
-	return 0;
+	return adopt(fd, r) != NULL ? 0 : -1;
 }
 
 /*

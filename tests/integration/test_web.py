@@ -126,6 +126,9 @@ def web(built):
             if s.web.poll() is None:
                 s.web.terminate()
                 s.web.wait(timeout=30)
+        # isles-webd's own log (its stderr): no sanitizer report.
+        err = (s.base / "web.err").read_text(errors="replace")
+        assert "Sanitizer" not in err and "runtime error:" not in err, err
 
 
 @pytest.fixture(scope="module")
