@@ -58,7 +58,14 @@
 #include "webd/webd.h"
 #include "webd/webmsg.h"
 
-#define WEB_QUEUE_LIMIT	(1024u * 1024u)	/* per browser connection */
+/*
+ * Per browser connection: our queue (a full replay, the picture, and room
+ * to spare) and the kernel's send buffer (requested small, as
+ * isles-consoled does for its clients, so that what a page does not read
+ * piles up where it is bounded and dropped oldest first: here).
+ */
+#define WEB_QUEUE_LIMIT	(256u * 1024u)
+#define WEB_SNDBUF	(32 * 1024)
 #define WEB_POLL_US	(1000 * 1000)	/* status poll period */
 
 /* What an adopted descriptor (not a browser connection) is. */
@@ -646,6 +653,12 @@ cb_web(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_ESTABLISHED:
 		memset(s, 0, sizeof(*s));
 		s->wsi = wsi;
+		{
+			int sz = WEB_SNDBUF;
+
+			(void)setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET,
+			    SO_SNDBUF, &sz, sizeof(sz));
+		}
 		webq_init(&s->q, WEB_QUEUE_LIMIT, LWS_PRE);
 		if (ws_path(wsi, &s->kind, &s->vm) < 0 ||
 		    (s->kind == WEBMSG_CONN_CONSOLE && console_open(s) < 0))

@@ -10,7 +10,9 @@ Chromium (Debian's chromium driven by playwright-core: web_drive.js):
     (confirmed) brings it back; the Down button (confirmed) stops the
     system, and isles web with it.
 
-and, without a browser: isles-webd runs locked down (no_new_privs, a
+and, without a browser: a console WebSocket that stops reading has the
+oldest output dropped and is told so (the VM and the other page go on);
+isles-webd runs locked down (no_new_privs, a
 seccomp filter); the access rules: no token or a wrong one gets
 403 for the page and its files, a WebSocket without the cookie or with a
 foreign Origin is refused (and one with both right is accepted, so that
@@ -277,6 +279,73 @@ def test_killed_vm_shown_crashed_then_restart_button(web, browser):
     assert after["state"] == "ready"
     assert after["pid"] not in (0, vm["pid"])
     assert after["restarts"] >= 1
+
+
+def ws_frames(sock, until, timeout):
+    """Read server WebSocket frames (unmasked) from sock; returns the
+    binary messages' payloads once until(messages) is true."""
+    buf, msgs = b"", []
+    sock.settimeout(timeout)
+    deadline = time.monotonic() + timeout
+    while not until(msgs):
+        assert time.monotonic() < deadline, f"timed out; {len(msgs)} messages"
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the WebSocket"
+        buf += chunk
+        while len(buf) >= 2:
+            n, off = buf[1] & 0x7f, 2
+            if n == 126:
+                if len(buf) < 4:
+                    break
+                n, off = int.from_bytes(buf[2:4], "big"), 4
+            elif n == 127:
+                if len(buf) < 10:
+                    break
+                n, off = int.from_bytes(buf[2:10], "big"), 10
+            if len(buf) < off + n:
+                break
+            if buf[0] & 0x0f == 2:
+                msgs.append(buf[off:off + n])
+            buf = buf[off + n:]
+    return msgs
+
+
+def test_page_that_does_not_read_never_slows_the_vm(web, browser):
+    """A console WebSocket whose reader stops: the VM's output goes on,
+    the oldest of it is dropped for that page only, and the page is told
+    how much when it reads again; the newest output is still there."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", web.port))
+    try:
+        key = base64.b64encode(os.urandom(16)).decode()
+        s.sendall((f"GET /ws/console/3 HTTP/1.1\r\nHost: 127.0.0.1:{web.port}"
+                   f"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                   f"Origin: http://127.0.0.1:{web.port}\r\n"
+                   f"Cookie: isles_token={web.token}\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += s.recv(1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        # 2 MiB of output while this page reads nothing (the VM's own
+        # command must finish: nothing waits for us).
+        web.ok("vm3", "sh", "-c", "head -c 2097152 /dev/zero | tr '\\000' x "
+               "> /dev/ttyS0; echo; echo END-OF-FLOOD > /dev/ttyS0",
+               timeout=LONG)
+        # Meanwhile the other page's console still works.
+        browser.do("type", text="echo still-$((6*7))\n")
+        browser.do("wait_text", re=r"^still-42\s*$", timeout=LONG * 1000)
+        msgs = ws_frames(s, lambda m: any(b"END-OF-FLOOD" in x for x in m[-3:]),
+                         LONG)
+    finally:
+        s.close()
+    dropped = [json.loads(m[1:]) for m in msgs if m[:1] == b"N"]
+    dropped = sum(n["count"] for n in dropped if n["kind"] == "dropped")
+    got = sum(len(m) - 1 for m in msgs if m[:1] in (b"O", b"P"))
+    assert dropped > 0, f"nothing dropped; {got} bytes received"
+    # Far less than 2 MiB was held for this page: its queue is bounded.
+    assert got < 1024 * 1024, got
 
 
 def test_down_button_stops_system_and_web(web, browser):
