@@ -653,12 +653,8 @@ cb_web(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_ESTABLISHED:
 		memset(s, 0, sizeof(*s));
 		s->wsi = wsi;
-		{
-			int sz = WEB_SNDBUF;
-
-			(void)setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET,
-			    SO_SNDBUF, &sz, sizeof(sz));
-		}
+		(void)setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF,
+		    &(int){ WEB_SNDBUF }, sizeof(int));
 		webq_init(&s->q, WEB_QUEUE_LIMIT, LWS_PRE);
 		if (ws_path(wsi, &s->kind, &s->vm) < 0 ||
 		    (s->kind == WEBMSG_CONN_CONSOLE && console_open(s) < 0))
@@ -1009,8 +1005,7 @@ main(int argc, char **argv)
 	info.protocols = protocols;
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
-	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 |
-	    LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.vhost_name = "isles";
 	W.ctx = lws_create_context(&info);
 	if (W.ctx == NULL)
