@@ -26,6 +26,7 @@
 #include "isles.h"
 #include "supervisor/rundir.h"
 #include "sysconf/sysconf.h"
+#include "webd/webmsg.h"
 
 static void
 usage(FILE *f)
@@ -34,6 +35,17 @@ usage(FILE *f)
 	    "[SYSTEM]\n  serve the running system's picture, status and "
 	    "consoles to a browser\n  (default 127.0.0.1:8080; the address "
 	    "printed carries the access token)\n");
+}
+
+/* --listen as isles-webd takes it (checked there again). */
+static bool
+listen_ok(const char *listen)
+{
+	char addr[16];
+	unsigned port;
+	bool lo;
+
+	return webmsg_parse_listen(listen, addr, &port, &lo) == 0;
 }
 
 /* The system file the supervisor of rundir was started with. */
@@ -161,6 +173,11 @@ cmd_web(int argc, char **argv)
 		name = argv[optind++];
 	if (optind < argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (!listen_ok(listen)) {
+		fprintf(stderr, "isles web: --listen %s: expected "
+		    "IPV4ADDR:PORT, e.g. 127.0.0.1:8080\n", listen);
 		return 2;
 	}
 	if (ctl_find_system(name, 0, rundir, sizeof(rundir)) < 0)

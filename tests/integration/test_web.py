@@ -191,6 +191,36 @@ def test_web_is_its_own_locked_down_process(web):
         assert st["Seccomp"].strip() == "2"
 
 
+def test_non_loopback_listen_warns_and_sigterm_stops(web):
+    port = free_port()
+    p = subprocess.Popen([str(ISLES), "web", "--listen", f"0.0.0.0:{port}",
+                          web.name], env=web.env, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        url = p.stdout.readline()
+        warn = p.stdout.readline()
+        assert re.match(rf"isles web: http://0\.0\.0\.0:{port}/\?token="
+                        r"[0-9a-f]{32}$", url.strip()), url
+        assert "warning" in warn and "token" in warn and \
+            "only protection" in warn, warn
+        # A fresh token each time: the first server's is not this one's.
+        assert web.token not in url
+        code, _ = http(port, f"/?token={web.token}")
+        assert code in (401, 403)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=60) == 0, p.stderr.read()
+    # The system is not affected.
+    assert web.vm("vm0")["state"] == "ready"
+
+
+def test_bad_listen_is_a_usage_error(web):
+    for bad in ("localhost:8080", "127.0.0.1", "127.0.0.1:0", "1.2.3:80"):
+        r = web.isles("web", "--listen", bad, web.name, timeout=60)
+        assert r.returncode == 2 and "--listen" in r.stderr, (bad, r)
+
+
 def test_page_needs_the_token(web):
     for path in ("/", "/index.html", "/app.js", "/xterm.js"):
         code, _ = http(web.port, path)
