@@ -97,6 +97,37 @@ function showGraph(svgText) {
 		st.setAttribute('y', box.y + box.height + 11);
 		g.appendChild(st);
 	}
+	// The switch ports' edges (VM -- switch, labelled ethN; switch --
+	// uplink TAP): a line under their label for the counters.
+	for (const g of ui.picture.querySelectorAll('g.edge')) {
+		const t = g.querySelector('title');
+		const texts = g.querySelectorAll('text');
+		if (!t || texts.length === 0)
+			continue;
+		let m = /^vm:(.+)--switch:(.+)$/.exec(t.textContent);
+		let port = null, sw = null;
+		if (m) {
+			const eth = /^eth(\d+)$/.exec(texts[0].textContent);
+			if (eth) {
+				port = m[1] + '.' + eth[1];
+				sw = m[2];
+			}
+		} else if ((m = /^switch:(.+)--tap:/.exec(t.textContent))) {
+			port = 'uplink';
+			sw = m[1];
+		}
+		if (!port)
+			continue;
+		const last = texts[texts.length - 1];
+		const c = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+		c.setAttribute('class', 'portcount');
+		c.setAttribute('text-anchor', 'middle');
+		c.setAttribute('x', last.getAttribute('x'));
+		c.setAttribute('y', Number(last.getAttribute('y')) + 10);
+		c.dataset.switch = sw;
+		c.dataset.port = port;
+		g.appendChild(c);
+	}
 	if (lastStatus)
 		showStatus(lastStatus);
 }
@@ -188,6 +219,14 @@ function showStatus(st) {
 		parts.push(t);
 	}
 	ui.switches.replaceChildren(...parts);
+	for (const c of ui.picture.querySelectorAll('text.portcount')) {
+		const sw = (st.switches || []).find((x) => x.switch === c.dataset.switch);
+		const p = sw && (sw.ports || []).find((x) => x.name === c.dataset.port);
+		c.textContent = p ? 'rx ' + p.rx_packets + ' / tx ' + p.tx_packets + ' pkts' +
+			(p.drops ? ', ' + p.drops + ' dropped' : '') : '';
+		c.dataset.tx = p ? p.tx_packets : '';
+		c.dataset.rx = p ? p.rx_packets : '';
+	}
 }
 
 function connectStatus() {

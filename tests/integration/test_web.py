@@ -3,7 +3,8 @@
 Chromium (Debian's chromium driven by playwright-core: web_drive.js):
 
     the page, opened with the printed token, shows every VM of the file
-    in the picture with its state; a click on vm1 opens its console
+    in the picture with its state, and every switch port's counters on
+    its edge, live (a ping between two VMs shows up); a click on vm1 opens its console
     (xterm.js), root/root logs in and `hostname` reads back vm1; a second
     page watches the same console; kill -9 of a VM's QEMU from the host
     shows it crashed on the page without a reload; the Restart button
@@ -259,6 +260,23 @@ def test_picture_shows_every_vm(web, browser):
     assert "token" not in a["url"]
     assert sorted(a["states"]) == sorted(web.vm_names)
     assert set(a["states"].values()) == {"ready"}, a["states"]
+
+
+def test_picture_shows_port_counters_live(web, browser):
+    ports = {(p["sw"], p["port"]) for p in browser.do("ports")["ports"]}
+    # Every switch port of the file: each VM's NICs and the uplink.
+    assert ports == {("lan", f"{v}.0") for v in web.vm_names} | \
+        {("wan", "vm0.1"), ("wan", "uplink")}, ports
+    st = {(sw["switch"], p["name"]): p for sw in web.status()["switches"]
+          for p in sw["ports"]}
+    before = st[("lan", "vm1.0")]["rx_packets"]
+    web.ok("vm0", "ifconfig", "eth0", "192.168.1.1")
+    web.ok("vm1", "ifconfig", "eth0", "192.168.1.2")
+    web.ok("vm1", "ping", "-c", "3", "192.168.1.1", timeout=120)
+    # rx of vm1's port = what vm1 sent into the switch: 3 pings at least.
+    a = browser.do("wait_port", sw="lan", port="vm1.0", rx=before + 3)
+    p = next(p for p in a["ports"] if p["port"] == "vm1.0")
+    assert p["text"].startswith("rx "), p
 
 
 def test_console_login_hostname(web, browser):

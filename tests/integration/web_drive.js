@@ -12,6 +12,8 @@
 //   {"op":"states"}                        the states shown now
 //   {"op":"wait_state","vm":V,"not":S}     until V's state shown is not S
 //   {"op":"wait_state","vm":V,"is":S}      until it is S
+//   {"op":"ports"}                         the picture's port counters
+//   {"op":"wait_port","sw":S,"port":P,"rx":N}  until its rx shows >= N
 //   {"op":"console","vm":V}                click V in the picture; until live
 //   {"op":"type","text":T}                 type into the terminal
 //   {"op":"wait_text","re":R}              until the terminal shows R
@@ -76,6 +78,21 @@ async function main() {
 					g.dataset.state !== a.not;
 			}, c, { timeout: LONG, polling: 200 });
 			return { states: await states() };
+		},
+		async ports() {
+			return { ports: await page.evaluate(() =>
+				[...document.querySelectorAll('#picture text.portcount')].map((t) => ({
+					sw: t.dataset.switch, port: t.dataset.port,
+					rx: t.dataset.rx, tx: t.dataset.tx, text: t.textContent,
+				}))) };
+		},
+		async wait_port(c) {
+			await page.waitForFunction((a) => {
+				const t = [...document.querySelectorAll('#picture text.portcount')]
+					.find((x) => x.dataset.switch === a.sw && x.dataset.port === a.port);
+				return t && t.dataset.rx !== '' && Number(t.dataset.rx) >= a.rx;
+			}, c, { timeout: LONG, polling: 200 });
+			return await ops.ports();
 		},
 		async console(c) {
 			await page.locator(`#picture g.vm[data-vm="${c.vm}"]`).click();
