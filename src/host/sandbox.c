@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * sandbox: no_new_privs and the seccomp allowlist of the host daemons
- * (sandbox.h).  Called once per process, after start-up, by isles-diskd,
- * isles-switchd and isles-consoled with their own tables; trusts them.
+ * sandbox: no_new_privs and the seccomp allowlist of the host daemons,
+ * the denylist of the supervisor (sandbox.h).  Called once per process,
+ * after start-up, by every host daemon and the supervisor with their own
+ * tables; trusts them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +43,43 @@ sandbox_lockdown(uint32_t deflt, const struct sandbox_allow *allow,
 			    allow[i].why, strerror(-rc));
 	if (rc == 0 && more != NULL)
 		rc = more(ctx, err, errlen);
+	if (rc == 0 && (rc = seccomp_load(ctx)) < 0)
+		snprintf(err, errlen, "seccomp_load: %s", strerror(-rc));
+	seccomp_release(ctx);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+#endif
+}
+
+int
+sandbox_denylist(uint32_t action, const struct sandbox_allow *deny,
+    size_t ndeny, char *err, size_t errlen)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+#if defined(__SANITIZE_ADDRESS__)
+	(void)action;
+	(void)deny;
+	(void)ndeny;
+	log_debug("sanitizer build: no seccomp filter");
+	return 0;
+#else
+	scmp_filter_ctx ctx;
+	int rc = 0;
+
+	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL) {
+		snprintf(err, errlen, "seccomp_init failed");
+		return -1;
+	}
+	for (size_t i = 0; i < ndeny && rc == 0; i++)
+		if ((rc = seccomp_rule_add(ctx, action, deny[i].nr, 0)) < 0)
+			snprintf(err, errlen, "seccomp rule (%s): %s",
+			    deny[i].why, strerror(-rc));
 	if (rc == 0 && (rc = seccomp_load(ctx)) < 0)
 		snprintf(err, errlen, "seccomp_load: %s", strerror(-rc));
 	seccomp_release(ctx);

@@ -84,10 +84,13 @@ test_qemu_argv(void **state)
 	assert_true(find_opt(&a, "-kernel", "/img/vmlinuz") > 0);
 	assert_true(find_opt(&a, "-initrd", "/img/initrd.img") > 0);
 	i = find_opt(&a, "-chardev", "socket,id=ser0,");
-	/* No logfile=: isles-consoled writes and caps console.log, and
-	 * the guest runs only once it is connected (wait=on). */
+	/* No logfile=: isles-consoled writes and caps console.log; QEMU
+	 * connects to the socket the supervisor bound for consoled. */
 	assert_string_equal(a.v[i], "socket,id=ser0,path=/r/s/vm/vm1/serial.sock,"
-	    "server=on,wait=on");
+	    "reconnect=1");
+	/* QEMU's own seccomp filter, at its strictest. */
+	assert_true(find_opt(&a, "-sandbox", "on,obsolete=deny,"
+	    "elevateprivileges=deny,spawn=deny,resourcecontrol=deny") > 0);
 	assert_true(find_opt(&a, "-serial", "chardev:ser0") > 0);
 	assert_true(find_opt(&a, "-chardev",
 	    "socket,id=agent,path=/r/s/vm/vm1/agent.sock,server=on") > 0);
