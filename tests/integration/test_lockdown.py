@@ -238,6 +238,10 @@ def test_every_child_is_locked_down(lock):
             assert f["Groups"].strip() == "", (name, f["Groups"])
             assert f["CapEff"] == "0000000000000000", (name, f["CapEff"])
     for v in st["vms"]:
+        # Its QEMU found consoled's serial socket (the supervisor bound it).
+        wait_for(lambda: b"login: " in (lock.r / "vm" / v["name"] /
+                                       "console.log").read_bytes(),
+                 f"{v['name']}'s console.log", 120)
         for tid, f in proc_status(v["pid"]).items():
             # QEMU's own filter (-sandbox on,...): seccomp in every thread.
             assert (f["NoNewPrivs"], f["Seccomp"]) == ("1", "2"), \
