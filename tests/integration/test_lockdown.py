@@ -419,3 +419,39 @@ def test_daemons_close_fds_they_were_not_given(built, tmp_path):
     finally:
         os.close(stray)
     assert not problems, problems
+
+
+DAEMON_SOURCES = {"consoled": "src/consoled/consoled.c",
+                  "diskd": "src/diskd/main.c",
+                  "switchd": "src/switchd/switchd.c",
+                  "linkd": "src/linkd/linkd.c",
+                  "vsockd": "src/vsockd/vsockd.c",
+                  "dataportd": "src/dataportd/main.c"}
+
+
+def test_architecture_lists_every_allowed_call():
+    """The table of docs/architecture.md ("Lock-down") is each daemon's
+    allowlist, call for call, and no list allows what the daemons leave
+    to the supervisor."""
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    sec = doc[doc.index("## Lock-down"):doc.index("## Control channels")]
+    rows = [l for l in sec.splitlines() if l.startswith("| `")]
+    head = next(l for l in sec.splitlines() if l.startswith("| call |"))
+    cols = [c.strip() for c in head.strip("|").split("|")][1:-1]
+    assert cols == list(DAEMON_SOURCES), cols
+    table = {d: set() for d in cols}
+    for l in rows:
+        cells = [c.strip() for c in l.strip("|").split("|")]
+        call = cells[0].strip("`")
+        for d, mark in zip(cols, cells[1:1 + len(cols)]):
+            if mark == "x":
+                table[d].add(call)
+    for d, src in DAEMON_SOURCES.items():
+        text = (ROOT / src).read_text()
+        body = re.search(r"sandbox_allow allow\[\] = \{(.*?)\n\t\};", text,
+                         re.S).group(1)
+        calls = set(re.findall(r"SCMP_SYS\((\w+)\)", body))
+        assert calls == table[d], (d, sorted(calls ^ table[d]))
+        assert not calls & {"open", "openat", "socket", "connect", "bind",
+                            "unlink", "unlinkat", "execve", "fork",
+                            "clone"}, d
