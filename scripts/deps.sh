@@ -17,7 +17,7 @@ libconfig-dev liburing-dev libseccomp-dev libcmocka-dev
 qemu-system-x86 qemu-utils
 busybox-static kmod cpio dpkg-dev fdisk e2fsprogs
 python3 python3-pytest python3-pexpect
-iproute2 socat dnsmasq-base iperf3 fio gdb
+iproute2 socat dnsmasq-base iperf3 fio graphviz gdb
 dpdk-dev"
 
 # The unprivileged user the supervisor runs the daemons as

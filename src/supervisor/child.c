@@ -21,7 +21,7 @@
 
 #include "log.h"
 
-/* Who CHILD_DAEMON children run as (child_run_daemons_as). */
+/* Who unprivileged children run as (child_run_daemons_as). */
 static struct {
 	bool on;
 	uid_t uid;
@@ -148,7 +148,7 @@ static void __attribute__((noreturn))
 child_exec(struct child *c, pid_t parent, int logfd)
 {
 	int moved[CHILD_MAX_FDS];
-	bool drop = c->kind == CHILD_DAEMON && daemon_user.on;
+	bool drop = c->unprivileged && daemon_user.on;
 	sigset_t none;
 	int nullfd, exe = -1;
 

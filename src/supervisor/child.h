@@ -10,8 +10,8 @@
  * without its supervisor cannot be managed, so it stops with it (and
  * `isles down` sweeps any straggler by command line, see rundir.h).
  * Signals the supervisor blocks for its signalfd are unblocked again.
- * A daemon (CHILD_DAEMON) runs as the unprivileged daemon user when
- * child_run_daemons_as found one; QEMU stays the supervisor's user (it
+ * A child marked unprivileged (every isles-* daemon) runs as the daemon
+ * user when child_run_daemons_as found one; QEMU stays the supervisor's user (it
  * opens /dev/kvm, VFIO devices, hugetlbfs files and SATA images itself)
  * and confines itself with its own -sandbox (qemu.c).
  * Used by supervise.c (the table, reaping), daemons.c (the daemon rows)
@@ -64,6 +64,8 @@ struct child {
 	char log[4096];		/* stdout + stderr, appended */
 	enum child_restart restart;
 	unsigned max_restarts;
+	bool unprivileged;	/* run as the daemon user, if there is one
+				   (child_run_daemons_as) */
 	uint32_t restart_vms;	/* daemon: VMs (bit = index) to restart after
 				   it restarts (their QEMU cannot reconnect) */
 
@@ -78,8 +80,8 @@ struct child {
 #define ISLES_DAEMON_USER	"isles"
 
 /*
- * Run every CHILD_DAEMON child started from now on as `user` (its uid
- * and gid, no supplementary groups).  Returns 0, or -1 with a one-line
+ * Run every child marked unprivileged (the daemons, daemons.c) started
+ * from now on as `user` (its uid and gid, no supplementary groups).  Returns 0, or -1 with a one-line
  * reason in why (the daemons then run as the supervisor does): not root,
  * no such user, or a user with uid or gid 0.
  */
