@@ -182,8 +182,9 @@ child_exec(struct child *c, pid_t parent, int logfd)
 	signal(SIGPIPE, SIG_DFL);
 
 	/* Move the inherited fds out of the way, then into place. */
-	if (exe >= 0 && exe < 64) {
-		int e = fcntl(exe, F_DUPFD_CLOEXEC, 64 + CHILD_MAX_FDS);
+	/* The program's fd above every target number (3 .. 2 + max). */
+	if (exe >= 0 && exe < 3 + CHILD_MAX_FDS) {
+		int e = fcntl(exe, F_DUPFD_CLOEXEC, 3 + CHILD_MAX_FDS);
 
 		if (e < 0)
 			_exit(127);
