@@ -322,7 +322,12 @@ given_disk(int fd, const char *label, uint64_t create_size,
 	}
 	if (create_size == 0 || !S_ISREG(st.st_mode) || st.st_size != 0)
 		return 0;
-	return layout_image(fd, label, create_size, layout, newparts, nnew);
+	if (layout_image(fd, label, create_size, layout, newparts, nnew) < 0) {
+		/* Empty again: the next start lays it out afresh. */
+		(void)ftruncate(fd, 0);
+		return -1;
+	}
+	return 0;
 }
 
 static void
