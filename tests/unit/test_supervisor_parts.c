@@ -374,6 +374,22 @@ test_child_status_str(void **state)
 	assert_non_null(strstr(child_status_str(9), "killed by signal 9"));
 }
 
+/* The daemon user: refused, with the reason the supervisor logs. */
+static void
+test_daemon_user(void **state)
+{
+	char why[128];
+
+	assert_int_equal(child_run_daemons_as("isles-no-such-user", why,
+	    sizeof(why)), -1);
+	if (geteuid() == 0)
+		assert_non_null(strstr(why, "no user isles-no-such-user"));
+	else
+		assert_non_null(strstr(why, "not root"));
+	assert_int_equal(child_run_daemons_as("root", why, sizeof(why)),
+	    -1);
+}
+
 int
 main(void)
 {
@@ -387,6 +403,7 @@ main(void)
 		cmocka_unit_test(test_outq_partial_writes),
 		cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_child_status_str),
+		cmocka_unit_test(test_daemon_user),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
