@@ -13,9 +13,13 @@
 #include "host/log.h"
 #include "host/sandbox.h"
 
-int
-sandbox_lockdown(uint32_t deflt, const struct sandbox_allow *allow,
-    size_t nallow, sandbox_more_fn *more, char *err, size_t errlen)
+/*
+ * no_new_privs, then a filter of default action deflt with `action` for
+ * each call of rules[0..n) (and what more adds); see sandbox.h.
+ */
+static int
+load(uint32_t deflt, uint32_t action, const struct sandbox_allow *rules,
+    size_t n, sandbox_more_fn *more, char *err, size_t errlen)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
@@ -23,8 +27,9 @@ sandbox_lockdown(uint32_t deflt, const struct sandbox_allow *allow,
 	}
 #if defined(__SANITIZE_ADDRESS__)
 	(void)deflt;
-	(void)allow;
-	(void)nallow;
+	(void)action;
+	(void)rules;
+	(void)n;
 	(void)more;
 	log_debug("sanitizer build: no seccomp filter");
 	return 0;
@@ -36,11 +41,10 @@ sandbox_lockdown(uint32_t deflt, const struct sandbox_allow *allow,
 		snprintf(err, errlen, "seccomp_init failed");
 		return -1;	/* errno: as libseccomp left it */
 	}
-	for (size_t i = 0; i < nallow && rc == 0; i++)
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i].nr,
-		    0)) < 0)
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if ((rc = seccomp_rule_add(ctx, action, rules[i].nr, 0)) < 0)
 			snprintf(err, errlen, "seccomp rule (%s): %s",
-			    allow[i].why, strerror(-rc));
+			    rules[i].why, strerror(-rc));
 	if (rc == 0 && more != NULL)
 		rc = more(ctx, err, errlen);
 	if (rc == 0 && (rc = seccomp_load(ctx)) < 0)
@@ -55,38 +59,15 @@ sandbox_lockdown(uint32_t deflt, const struct sandbox_allow *allow,
 }
 
 int
+sandbox_lockdown(uint32_t deflt, const struct sandbox_allow *allow,
+    size_t nallow, sandbox_more_fn *more, char *err, size_t errlen)
+{
+	return load(deflt, SCMP_ACT_ALLOW, allow, nallow, more, err, errlen);
+}
+
+int
 sandbox_denylist(uint32_t action, const struct sandbox_allow *deny,
     size_t ndeny, char *err, size_t errlen)
 {
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
-		return -1;
-	}
-#if defined(__SANITIZE_ADDRESS__)
-	(void)action;
-	(void)deny;
-	(void)ndeny;
-	log_debug("sanitizer build: no seccomp filter");
-	return 0;
-#else
-	scmp_filter_ctx ctx;
-	int rc = 0;
-
-	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL) {
-		snprintf(err, errlen, "seccomp_init failed");
-		return -1;
-	}
-	for (size_t i = 0; i < ndeny && rc == 0; i++)
-		if ((rc = seccomp_rule_add(ctx, action, deny[i].nr, 0)) < 0)
-			snprintf(err, errlen, "seccomp rule (%s): %s",
-			    deny[i].why, strerror(-rc));
-	if (rc == 0 && (rc = seccomp_load(ctx)) < 0)
-		snprintf(err, errlen, "seccomp_load: %s", strerror(-rc));
-	seccomp_release(ctx);
-	if (rc < 0) {
-		errno = -rc;
-		return -1;
-	}
-	return 0;
-#endif
+	return load(SCMP_ACT_ALLOW, action, deny, ndeny, NULL, err, errlen);
 }

@@ -34,7 +34,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, System, wait_for
+from conftest import ROOT, System, proc_status, sanitizer_build, wait_for
 
 BUILD = ROOT / os.environ.get("ISLES_TEST_BUILD", "build")
 MIB = 1 << 20
@@ -138,21 +138,6 @@ def lock(built):
     with s:
         s.up()
         yield s
-
-
-def proc_status(pid):
-    """/proc/PID/status of every thread of PID: {tid: {field: value}}."""
-    out = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{tid}/status") as f:
-            out[int(tid)] = dict(l.rstrip("\n").split(":\t", 1)
-                                 for l in f if ":\t" in l)
-    return out
-
-
-def sanitizer_build(pid):
-    with open(f"/proc/{pid}/maps") as f:
-        return "libasan" in f.read()
 
 
 def children_of(pid):
