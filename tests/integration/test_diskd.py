@@ -323,8 +323,9 @@ def test_configuration_errors(tmp_path):
             while not os.path.exists("%s/a" % d):
                 assert p.poll() is None and time.monotonic() < deadline
                 time.sleep(0.05)
+            # It waits for the lock for 10 s (lock_disk), then gives up.
             r = subprocess.run(base + ["--export", "b:2=%s/b" % d], capture_output=True,
-                               timeout=10)
+                               timeout=60)
             assert r.returncode == 1 and b"in use by another isles-diskd" in r.stderr
         finally:
             p.send_signal(signal.SIGTERM)
