@@ -508,6 +508,15 @@ test_hostile_ports(void **state)
 		vf_close(&p[i].d);
 }
 
+/* Wait until port i is neither up nor in error (a disconnect is async). */
+static void
+wait_down(int i)
+{
+	for (int t = 0; t < 250 && stat_of(i, "state") != 0; t++)
+		usleep(20000);
+	assert_int_equal(stat_of(i, "state"), 0);
+}
+
 /* p0 -> p1 unicast still crosses the switch intact. */
 static void
 others_forward(struct port *p, size_t len)
@@ -543,6 +552,7 @@ test_cve_classes(void **state)
 	others_forward(p, 600);
 	port_open(&p[2], 2, WANT | F(VU_F_INDIRECT_DESC), BUFSZ);
 	vf_close(&p[2].d);
+	wait_down(2);
 	rss0 = hv_rss_kib(daemon_pid);
 	fds0 = hv_nfds(daemon_pid);
 	assert_true(rss0 > 0 && fds0 > 0);
@@ -605,6 +615,7 @@ test_cve_classes(void **state)
 	port_open(&p[2], 2, WANT, BUFSZ);
 	assert_int_equal(stat_of(2, "state"), 1);
 	vf_close(&p[2].d);
+	wait_down(2);
 	rss1 = hv_rss_kib(daemon_pid);
 	fds1 = hv_nfds(daemon_pid);
 	print_message("isles-switchd: RSS %ld KiB -> %ld KiB, fds %d -> %d "

@@ -563,6 +563,24 @@ test_command_line(void **state)
 	assert_string_equal(out, "{\n  \"type\": \"vsock\"\n}\n");
 }
 
+/* Wait until the stats show VM name in state (a disconnect is async). */
+static void
+wait_state(const char *name, const char *state)
+{
+	static char buf[65536];
+	char key[96];
+
+	snprintf(key, sizeof(key), "{\"name\":\"%s\",\"cid\":%s,\"state\":"
+	    "\"%s\"", name, name + 2, state);
+	for (int i = 0; i < 250; i++) {
+		read_stats(buf, sizeof(buf));
+		if (strstr(buf, key) != NULL)
+			return;
+		usleep(20000);
+	}
+	fail_msg("%s not found in %s", key, buf);
+}
+
 /* vm4 -> vm3:1234 still crosses the relay, header intact. */
 static void
 others_relay(struct vm *v3, struct vm *v4, uint32_t sport)
@@ -598,6 +616,7 @@ test_cve_classes(void **state)
 	others_relay(&v3, &v4, sport++);
 	vm_open(&v5, 5);
 	vf_close(&v5.d);
+	wait_state("vm5", "down");
 	rss0 = hv_rss_kib(daemon_pid);
 	fds0 = hv_nfds(daemon_pid);
 	assert_true(rss0 > 0 && fds0 > 0);
@@ -660,6 +679,7 @@ test_cve_classes(void **state)
 	vm_open(&v5, 5);
 	assert_state("vm5", "up");
 	vf_close(&v5.d);
+	wait_state("vm5", "down");
 	rss1 = hv_rss_kib(daemon_pid);
 	fds1 = hv_nfds(daemon_pid);
 	print_message("isles-vsockd: RSS %ld KiB -> %ld KiB, fds %d -> %d "
