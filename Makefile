@@ -10,6 +10,8 @@
 #   make check        install missing packages, build, run every test
 #   make demo         install missing packages, build, bring up examples/supermicro.conf
 #   make SANITIZE=1   the same build with ASan+UBSan, into build/asan/
+#   make FUZZ=1       the libFuzzer targets of tests/fuzz (clang, ASan+UBSan),
+#                     into build/fuzz/; scripts/fuzz.sh builds and runs them
 #
 # module.mk vocabulary:
 #   LIBS += name                 static library build/libname.a
@@ -23,7 +25,14 @@
 #                                (i386); only these libraries, nothing implicit
 #   UNIT_LDLIBS += -lfoo         extra libraries unit tests link with
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# Only the libraries the fuzz targets link, instrumented for libFuzzer;
+# the targets themselves link -fsanitize=fuzzer (tests/fuzz/module.mk).
+BUILD ?= build/fuzz
+CC := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifeq ($(SANITIZE),1)
 BUILD ?= build/asan
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 else
@@ -37,6 +46,11 @@ WARNINGS := -Wall -Wextra -Werror -Wformat=2 -Wmissing-prototypes \
 	-Wshadow -Wpointer-arith -Wcast-align -Wvla -Wnull-dereference \
 	-Wimplicit-fallthrough -Wmissing-declarations -Wredundant-decls \
 	-Wno-unused-parameter
+ifeq ($(FUZZ),1)
+# clang's -Wcast-align warns on x86 too (gcc's only on strict-alignment
+# targets, where the gcc builds would show it).
+WARNINGS += -Wno-cast-align
+endif
 # Headers are included by path from src ("host/evloop.h", "proto/ctl.h");
 # src/host and src/proto are also searched, so that the bare names of
 # before ("log.h", "proto.h", "ctl.h", "outq.h", "conproto.h") still work.
@@ -55,6 +69,7 @@ PROGS :=
 HOST_LIBA := proto host
 GUEST_PROGS :=
 UNIT_LDLIBS :=
+FUZZ_TARGETS :=
 
 include $(sort $(wildcard src/*/module.mk src/guest/*/module.mk tests/*/module.mk bench/*/module.mk))
 
@@ -75,7 +90,9 @@ guest_FLAGS :=
 guest32_OBJ := gobj32
 guest32_FLAGS := -m32 -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+ALL_TARGETS := $(foreach t,$(FUZZ_TARGETS),$(BUILD)/fuzz/$(t))
+else ifeq ($(SANITIZE),1)
 # Guest programs are static and run inside VMs: never sanitized.
 ALL_TARGETS := $(foreach p,$(PROGS),$(BUILD)/$(p)) $(UNIT_BINS)
 else
@@ -131,7 +148,17 @@ $(BUILD)/$(2)/$(1): $(call gobjs,$($(1)_SRCS),$(2)) $(foreach l,$($(1)_LIBA),$(B
 	$$(CC) $$($(2)_FLAGS) -static -o $$@ $$^ $($(1)_LDLIBS)
 endef
 
+# $(call fuzz_rule,TARGET): tests/fuzz/TARGET.c linked with TARGET_LIBA.
+define fuzz_rule
+$(BUILD)/fuzz/$(1): tests/fuzz/$(1).c $(foreach l,$($(1)_LIBA) $(HOST_LIBA),$(BUILD)/lib$(l).a)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) -fsanitize=fuzzer -o $$@ $$< \
+	    $(foreach l,$($(1)_LIBA) $(HOST_LIBA),$(BUILD)/lib$(l).a) \
+	    $$(LDFLAGS) $($(1)_LDLIBS)
+endef
+
 $(foreach l,$(LIBS),$(eval $(call lib_rule,$(l))))
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 $(foreach a,$(GUEST_ARCHES),$(eval $(call guest_obj_rule,$(a))))
 $(foreach a,$(GUEST_ARCHES),$(foreach l,$(LIBS),$(eval $(call guest_lib_rule,$(l),$(a)))))
@@ -158,4 +185,4 @@ demo: deps
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj $(foreach a,$(GUEST_ARCHES),$(BUILD)/$($(a)_OBJ)) $(BUILD)/tests -type f -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(foreach a,$(GUEST_ARCHES),$(BUILD)/$($(a)_OBJ)) $(BUILD)/tests $(BUILD)/fuzz -type f -name '*.d' 2>/dev/null)

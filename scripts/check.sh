@@ -5,9 +5,12 @@
 #   1. unit tests (cmocka), plain build and ASan+UBSan build: every
 #      tests/unit/test_*.c must have its binary in both
 #   2. golden-output tests of `isles check` (tests/golden)
-#   3. integration tests that boot VMs (pytest, tests/integration)
+#   3. fuzz smoke: each libFuzzer target of tests/fuzz for
+#      ISLES_FUZZ_SECONDS (default 5) from its seeds (scripts/fuzz.sh;
+#      the long campaign is scripts/fuzz.sh all SECONDS, docs/security.md)
+#   4. integration tests that boot VMs (pytest, tests/integration)
 # Ends with one summary line "N passed, M failed".
-# ISLES_CHECK_ONLY=unit|golden|integration runs one stage;
+# ISLES_CHECK_ONLY=unit|golden|fuzz|integration runs one stage;
 # extra arguments are passed to pytest (e.g. -k exec).
 set -u
 cd "$(dirname "$0")/.."
@@ -54,6 +57,18 @@ if stage golden; then
 		failed=$((failed + 1))
 		failures+=("tests/golden")
 	fi
+fi
+
+if stage fuzz; then
+	# One count per target; a target that does not build fails.
+	for t in $(scripts/fuzz.sh list); do
+		if scripts/fuzz.sh "$t" "${ISLES_FUZZ_SECONDS:-5}"; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+			failures+=("tests/fuzz/$t")
+		fi
+	done
 fi
 
 if stage integration; then

@@ -10,12 +10,15 @@ set -eu
 # gcc-12 and libelf1 (objtool): building the guest kernel module against
 # Debian's linux-headers (src/guest/image/mkimage.sh).  gcc-multilib and
 # libc6-dev-i386: the static 32-bit guest programs (build/guest32/);
-# binutils' readelf: the i386 image's library closure.
+# binutils' readelf: the i386 image's library closure.  clang and
+# libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes): the fuzz targets
+# (make FUZZ=1, scripts/fuzz.sh).
 # gdb: the lock-down test makes a running daemon issue a refused call.
 # libwebsockets-dev, nodejs and chromium: isles web (docs/web.md) and its
 # browser test.
 PKGS="gcc gcc-12 libelf1 make pkg-config gcc-multilib libc6-dev-i386 binutils
 libconfig-dev liburing-dev libseccomp-dev libcmocka-dev
+clang libclang-rt-14-dev
 qemu-system-x86 qemu-utils
 busybox-static kmod cpio dpkg-dev fdisk e2fsprogs
 python3 python3-pytest python3-pexpect

@@ -39,6 +39,9 @@ log_getverbose(void)
 	return log_verbose;
 }
 
+static void log_emit(const char *fmt, va_list ap, const char *suffix)
+    __attribute__((format(printf, 1, 0)));
+
 static void
 log_emit(const char *fmt, va_list ap, const char *suffix)
 {
@@ -77,6 +80,8 @@ log_warn(const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 
+	if (log_verbose < 0)
+		return;
 	va_start(ap, fmt);
 	log_emit(fmt, ap, strerror(saved));
 	va_end(ap);
@@ -88,6 +93,8 @@ log_warnx(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (log_verbose < 0)
+		return;
 	va_start(ap, fmt);
 	log_emit(fmt, ap, NULL);
 	va_end(ap);

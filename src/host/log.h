@@ -14,7 +14,8 @@
 
 /* Set the prefix: component ("isles-diskd") and optional instance ("sata"). */
 void log_init(const char *component, const char *instance);
-/* 0 = warnings only, 1 = info (default), 2 = debug. */
+/* 0 = warnings only, 1 = info (default), 2 = debug; -1 = nothing at all
+ * (the fuzz targets, which feed hostile input at 100k messages a second). */
 void log_setverbose(int level);
 int log_getverbose(void);
 

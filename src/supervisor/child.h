@@ -73,6 +73,7 @@ struct child {
 	pid_t pid;
 	int status;		/* wait status of the last exit */
 	unsigned restarts;
+	uint64_t restart_due;	/* mono_ms() of a pending restart, 0: none */
 	struct timespec started;	/* CLOCK_MONOTONIC */
 };
 

@@ -103,6 +103,7 @@ render_json(const struct status_view *v, struct sbuf *b)
 		sb_printf(b, "%s{\"name\":\"%s\",\"state\":\"%s\",\"pid\":%d,"
 		    "\"restarts\":%u,\"last_exit\":%s%s%s}", k++ ? "," : "",
 		    c->name, c->state == CHILD_RUNNING ? "running" :
+		    c->restart_due != 0 ? "restarting" :
 		    c->state == CHILD_EXITED ? "exited" : "idle",
 		    (int)c->pid, c->restarts, ex ? "\"" : "",
 		    ex ? esc : "null", ex ? "\"" : "");
@@ -166,6 +167,10 @@ render_text(const struct status_view *v, struct sbuf *b)
 		else if (c->state == CHILD_RUNNING)
 			sb_printf(b, "  %-12s running, pid %d, restarts %u\n",
 			    c->name, (int)c->pid, c->restarts);
+		else if (c->restart_due != 0)
+			sb_printf(b, "  %-12s %s, restarting after a back-off, "
+			    "restarts %u\n", c->name, child_status_str(c->status),
+			    c->restarts);
 		else
 			sb_printf(b, "  %-12s %s\n", c->name,
 			    c->state == CHILD_EXITED ?

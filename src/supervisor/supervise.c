@@ -16,8 +16,10 @@
  *   the fds its entry lists (child.c), dies with the supervisor
  *   (PDEATHSIG), and carries ISLES_RUN=R in its environment so that a
  *   straggler can always be found by `isles down` (rundir.c).  A daemon
- *   that dies is restarted (at most 3 times) with the same sockets;
- *   QEMU's vhost-user chardevs reconnect.
+ *   that dies is restarted (at most 3 times) with the same sockets,
+ *   after a back-off of RESTART_BACKOFF_MS doubled at each restart (a
+ *   daemon that dies at once again does not spin); QEMU's vhost-user
+ *   chardevs reconnect.
  * - One event loop (src/host/evloop.h), never a timeout: a signalfd
  *   (SIGCHLD, SIGTERM, SIGINT, SIGHUP), the control socket and its
  *   clients, each VM's agent link, QMP link and timerfd, and the timerfd
@@ -71,6 +73,10 @@
 
 enum sup_phase { SUP_STARTING, SUP_RUNNING, SUP_STOPPING };
 
+/* A dead daemon's first restart waits this long, each later one twice
+ * as long as the one before (0.5, 1, 2 s for max_restarts 3). */
+#define RESTART_BACKOFF_MS	500
+
 struct sup {
 	struct sc_system *sys;
 	char rundir[PATH_MAX];
@@ -83,6 +89,7 @@ struct sup {
 	struct ev_loop loop;
 	int sigfd;
 	int stop_timer;		/* escalates stopping the daemons */
+	int restart_timer;	/* the next daemon restart after its back-off */
 	struct child *children;
 	size_t nchildren;
 	struct vm *vms;
@@ -96,6 +103,7 @@ struct sup {
 };
 
 static void sup_shutdown(struct sup *s, unsigned timeout);
+static void arm_restart_timer(struct sup *s);
 
 /* ---- shutdown ---- */
 
@@ -270,11 +278,44 @@ daemon_exited(struct sup *s, struct child *c, int status)
 		    c->restarts);
 		return;
 	}
+	{
+		uint64_t delay = (uint64_t)RESTART_BACKOFF_MS << c->restarts;
+
+		c->restart_due = mono_ms() + delay;
+		log_warnx("%s: restarting in %llu ms", c->name,
+		    (unsigned long long)delay);
+		arm_restart_timer(s);
+	}
+}
+
+/* The restart timer for the earliest pending restart (disarmed if none). */
+static void
+arm_restart_timer(struct sup *s)
+{
+	uint64_t now = mono_ms(), next = 0;
+
+	for (size_t i = 0; i < s->nchildren; i++) {
+		uint64_t due = s->children[i].restart_due;
+
+		if (due != 0 && (next == 0 || due < next))
+			next = due;
+	}
+	/* 0 disarms; a restart already due fires in 1 ms. */
+	(void)ev_timer_arm(s->restart_timer, next == 0 ? 0 :
+	    next > now ? next - now : 1);
+}
+
+static void
+restart_daemon(struct sup *s, struct child *c)
+{
+	c->restart_due = 0;
 	c->restarts++;
 	if (child_start(c) < 0) {
 		log_warn("%s: restart", c->name);
 		return;
 	}
+	log_warnx("%s: restarted (restart %u of %u)", c->name, c->restarts,
+	    c->max_restarts);
 	/* VMs whose QEMU cannot reconnect to it start again (vsock). */
 	for (size_t v = 0; v < s->nvms && v < 32; v++) {
 		if ((c->restart_vms & (1u << v)) == 0 ||
@@ -285,6 +326,27 @@ daemon_exited(struct sup *s, struct child *c, int status)
 		if (vm_restart(&s->vms[v]) < 0 && errno != EBUSY)
 			log_warn("vm %s: restart", s->vms[v].cfg->name);
 	}
+}
+
+static void
+restart_timer_cb(void *arg, int fd, uint32_t events)
+{
+	struct sup *s = arg;
+	uint64_t now = mono_ms();
+
+	if (ev_drain(fd) == 0)
+		return;
+	for (size_t i = 0; i < s->nchildren; i++) {
+		struct child *c = &s->children[i];
+
+		if (c->restart_due == 0 || c->restart_due > now)
+			continue;
+		if (s->phase == SUP_STOPPING)
+			c->restart_due = 0;
+		else
+			restart_daemon(s, c);
+	}
+	arm_restart_timer(s);
 }
 
 static void
@@ -391,6 +453,10 @@ sup_init(struct sup *s)
 	if (s->stop_timer < 0 ||
 	    ev_watch(&s->loop, s->stop_timer, EPOLLIN, stop_timer_cb, s) < 0)
 		return -1;
+	s->restart_timer = ev_timer_new();
+	if (s->restart_timer < 0 || ev_watch(&s->loop, s->restart_timer,
+	    EPOLLIN, restart_timer_cb, s) < 0)
+		return -1;
 	s->env.loop = &s->loop;
 	s->env.rundir = s->rundir;
 	s->env.ops = &vm_ops;
@@ -426,6 +492,8 @@ sup_free(struct sup *s)
 		close(s->sigfd);
 	if (s->stop_timer >= 0)
 		close(s->stop_timer);
+	if (s->restart_timer >= 0)
+		close(s->restart_timer);
 	ev_loop_close(&s->loop);
 	sc_free(s->sys);
 }
@@ -556,7 +624,7 @@ sup_main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sup sup = { .sigfd = -1, .stop_timer = -1 };
+	struct sup sup = { .sigfd = -1, .stop_timer = -1, .restart_timer = -1 };
 	struct sup *s = &sup;
 	struct sc_errors errs = { 0 };
 	int ctlfd = -1, ch, code;

@@ -434,7 +434,7 @@ sc_parse_vsock(struct sc_ctx *c, const config_setting_t *root)
 		case 0:
 			sc_err(c, g, "%s: port is required (the server's)",
 			    subj);
-			/* FALLTHROUGH */
+			__attribute__((fallthrough));
 		default:
 			ok = false;
 			break;

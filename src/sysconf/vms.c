@@ -184,8 +184,14 @@ sc_parse_grants(struct sc_ctx *c, struct sc_vm *vm, const char *subj,
 		vd->driver = -1;
 		if (config_setting_get_member(g, "driver") != NULL) {
 			sc_check_keys(c, g, sc_driver_keys, where, NULL);
-			if (sc_parse_driver_disk(c, vd, gsubj, g) == 0)
+			if (sc_parse_driver_disk(c, vd, gsubj, g) == 0) {
 				vm->ndisks++;
+			} else {
+				/* The next entry reuses a refused one's slot. */
+				free(vd->driver_name);
+				free(vd->dataport_name);
+				memset(vd, 0, sizeof(*vd));
+			}
 			continue;
 		}
 		sc_check_keys(c, g, sc_grant_keys, where, NULL);

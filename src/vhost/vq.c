@@ -51,6 +51,13 @@ vq_set_rings(struct vq *q, const struct vu_mem *mem, unsigned num,
 	u = ring_ptr(mem, used, 6ull + 8ull * num);
 	if (d == NULL || a == NULL || u == NULL)
 		return -EFAULT;
+	/*
+	 * The gpas are aligned; the host pointers need not be: a region's
+	 * mapping is as aligned as the front-end's mmap_offset.  Refused,
+	 * as every ring access would be a misaligned one.
+	 */
+	if (((uintptr_t)d & 15) || ((uintptr_t)a & 1) || ((uintptr_t)u & 3))
+		return -EINVAL;
 	q->mem = mem;
 	q->num = num;
 	q->desc = d;

@@ -113,8 +113,9 @@ struct vq {
 /*
  * Point q at its rings: gpas of the descriptor table, avail and used
  * rings for a queue of num entries (a power of two, <= VQ_MAX_NUM).
- * Each ring must be contiguous in host memory.  Returns 0, -EINVAL (bad
- * num) or -EFAULT (ring outside guest memory).
+ * Each ring must be contiguous in host memory, and aligned there as
+ * virtio aligns it in guest memory (16, 2, 4).  Returns 0, -EINVAL (bad
+ * num, a misaligned ring) or -EFAULT (ring outside guest memory).
  */
 int vq_set_rings(struct vq *q, const struct vu_mem *mem, unsigned num,
     uint64_t desc, uint64_t avail, uint64_t used);

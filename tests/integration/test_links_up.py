@@ -146,8 +146,10 @@ def test_killed_vsockd_comes_back_with_its_vms(lk):
 def test_killed_linkd_comes_back(lk):
     d = lk.daemon("linkd")
     os.kill(d["pid"], 9)
-    wait_for(lambda: lk.daemon("linkd")["pid"] != d["pid"] and
-             lk.daemon("linkd")["state"] == "running", "linkd", 60)
+    # One snapshot per poll (a daemon waiting for its back-off has pid 0).
+    wait_for(lambda: (lambda n: n["pid"] != d["pid"] and
+                      n["state"] == "running")(lk.daemon("linkd")),
+             "linkd", 60)
     # QEMU reconnects within about a second (reconnect=1).
     time.sleep(3)
     link_says(lk, "vm0", "vm1", "/dev/hvc0", "after-restart")

@@ -35,6 +35,7 @@
 
 #include "host/unixsock.h"
 #include "tests/lib/front.h"
+#include "tests/lib/hostile.h"
 #include "tcpframe.h"
 
 #define F(n)	(1ull << (n))
@@ -507,6 +508,125 @@ test_hostile_ports(void **state)
 		vf_close(&p[i].d);
 }
 
+/* Wait until port i is neither up nor in error (a disconnect is async). */
+static void
+wait_down(int i)
+{
+	for (int t = 0; t < 250 && stat_of(i, "state") != 0; t++)
+		usleep(20000);
+	assert_int_equal(stat_of(i, "state"), 0);
+}
+
+/* p0 -> p1 unicast still crosses the switch intact. */
+static void
+others_forward(struct port *p, size_t len)
+{
+	uint8_t hdr[HDR] = { 0 }, rh[HDR], f[2048], r[2048];
+	size_t n = mkframe(f, macs[1], macs[0], len);
+
+	port_send(&p[0], hdr, f, n);
+	assert_int_equal(port_recv(&p[1], rh, r, 2000), (long)len);
+	assert_memory_equal(r, f, len);
+}
+
+/*
+ * Every CVE class of docs/security.md against one port (p2, reconnected
+ * for each attack) while p0 and p1 exchange frames: a malformed transmit
+ * ring puts p2 into the error state (nothing of it reaches the others),
+ * a malformed vhost-user message costs p2 its connection, the daemon
+ * stays up, and its memory and fds end where they started.  A frame the
+ * guest claims is 1 MiB long (chained 64 KiB descriptors) is refused
+ * without the switch allocating for it.
+ */
+static void
+test_cve_classes(void **state)
+{
+	static struct port p[3];
+	char path[96];
+	long rss0, rss1;
+	int fds0, fds1;
+
+	port_open(&p[0], 0, WANT, BUFSZ);
+	port_open(&p[1], 1, WANT, BUFSZ);
+	/* Warm up (first frames, first connection of p2), then measure. */
+	others_forward(p, 600);
+	port_open(&p[2], 2, WANT | F(VU_F_INDIRECT_DESC), BUFSZ);
+	vf_close(&p[2].d);
+	wait_down(2);
+	rss0 = hv_rss_kib(daemon_pid);
+	fds0 = hv_nfds(daemon_pid);
+	assert_true(rss0 > 0 && fds0 > 0);
+	for (int round = 0; round < 3; round++) {
+		for (unsigned a = 0; a < HV_RING_ATTACKS; a++) {
+			struct vf_ring *t;
+
+			port_open(&p[2], 2, WANT |
+			    F(VU_F_INDIRECT_DESC), BUFSZ);
+			t = &p[2].d.q[TXQ];
+			assert_int_equal(hv_ring_attack(&p[2].d, t, a,
+			    p[2].tx_gpa), 0);
+			for (int i = 0; i < 200 && stat_of(2, "state") != 2;
+			    i++)
+				usleep(10000);
+			if (stat_of(2, "state") != 2)
+				fail_msg("%s: port not in error",
+				    hv_ring_attack_name(a));
+			/* Nothing was completed on the broken ring. */
+			assert_int_equal(t->used->idx, 0);
+			others_forward(p, 200 + a);
+			vf_close(&p[2].d);
+		}
+		for (unsigned m = 0; m < hv_msg_attacks(); m++) {
+			sock_path(path, sizeof(path), "p2.sock");
+			if (hv_msg_attack(path, 2, m) != 1)
+				fail_msg("%s: connection kept",
+				    hv_msg_attack_name(m));
+			others_forward(p, 300 + m);
+		}
+		/* A 1 MiB "frame": 16 descriptors of 64 KiB each. */
+		{
+			struct vf_ring *t;
+			unsigned long long before;
+			uint64_t big;
+
+			port_open(&p[2], 2, WANT, BUFSZ);
+			t = &p[2].d.q[TXQ];
+			big = vf_alloc(&p[2].d, 65536, 4096);
+			before = stat_of(2, "malformed");
+			for (uint16_t i = 0; i < 16; i++) {
+				t->desc[i].addr = big;
+				t->desc[i].len = 65536;
+				t->desc[i].flags = i < 15 ? VQ_DESC_F_NEXT : 0;
+				t->desc[i].next = (uint16_t)(i + 1);
+			}
+			vf_avail(t, 0);
+			assert_int_equal(vf_kick(t), 0);
+			for (int i = 0; i < 200 &&
+			    stat_of(2, "malformed") == before &&
+			    stat_of(2, "state") != 2; i++)
+				usleep(10000);
+			assert_true(stat_of(2, "malformed") > before ||
+			    stat_of(2, "state") == 2);
+			others_forward(p, 100);
+			vf_close(&p[2].d);
+		}
+	}
+	/* A new connection on the attacked port works. */
+	port_open(&p[2], 2, WANT, BUFSZ);
+	assert_int_equal(stat_of(2, "state"), 1);
+	vf_close(&p[2].d);
+	wait_down(2);
+	rss1 = hv_rss_kib(daemon_pid);
+	fds1 = hv_nfds(daemon_pid);
+	print_message("isles-switchd: RSS %ld KiB -> %ld KiB, fds %d -> %d "
+	    "after %u attacks\n", rss0, rss1, fds0, fds1,
+	    3 * (HV_RING_ATTACKS + hv_msg_attacks() + 1));
+	assert_int_equal(fds1, fds0);
+	assert_true(rss1 < rss0 + 4096);
+	vf_close(&p[0].d);
+	vf_close(&p[1].d);
+}
+
 int
 main(void)
 {
@@ -518,6 +638,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_too_big_without_mergeable,
 		    start_daemon, stop_daemon),
 		cmocka_unit_test_setup_teardown(test_hostile_ports,
+		    start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_cve_classes,
 		    start_daemon, stop_daemon),
 	};
 

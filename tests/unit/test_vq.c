@@ -146,6 +146,30 @@ test_mem_check(void **state)
 	assert_int_equal(vu_mem_check(&m), -1);
 }
 
+/*
+ * Rings at aligned guest addresses in a region whose host mapping is not
+ * aligned the same way (a front-end's odd mmap_offset): the host pointers
+ * would be misaligned, so the rings are refused (found by
+ * tests/fuzz/fuzz_vu: UBSan, misaligned struct vq_used).
+ */
+static void
+test_set_rings_host_alignment(void **state)
+{
+	struct fx *f = *state;
+	struct vu_mem m = f->mem;
+	struct vq q;
+
+	m.r[0].host = f->r0 + 1;
+	memset(&q, 0, sizeof(q));
+	assert_int_equal(vq_set_rings(&q, &m, QN, DESC, AVAIL, USED), -EINVAL);
+	assert_int_equal(q.num, 0);
+	/* Misaligned by 2: the avail ring would do, not the others. */
+	m.r[0].host = f->r0 + 2;
+	assert_int_equal(vq_set_rings(&q, &m, QN, DESC, AVAIL, USED), -EINVAL);
+	m.r[0].host = f->r0 + 16;
+	assert_int_equal(vq_set_rings(&q, &m, QN, DESC, AVAIL, USED), 0);
+}
+
 static void
 test_set_rings(void **state)
 {
@@ -623,6 +647,7 @@ main(void)
 		T(test_mem_accessor),
 		T(test_mem_check),
 		T(test_set_rings),
+		T(test_set_rings_host_alignment),
 		T(test_simple_chain),
 		T(test_split_header),
 		T(test_region_spanning),

@@ -37,6 +37,7 @@
 #include <cmocka.h>
 
 #include "tests/lib/front.h"
+#include "tests/lib/hostile.h"
 #include "vsockd/vs_pkt.h"
 
 #define QSIZE	128
@@ -562,6 +563,134 @@ test_command_line(void **state)
 	assert_string_equal(out, "{\n  \"type\": \"vsock\"\n}\n");
 }
 
+/* Wait until the stats show VM name in state (a disconnect is async). */
+static void
+wait_state(const char *name, const char *state)
+{
+	static char buf[65536];
+	char key[96];
+
+	snprintf(key, sizeof(key), "{\"name\":\"%s\",\"cid\":%s,\"state\":"
+	    "\"%s\"", name, name + 2, state);
+	for (int i = 0; i < 250; i++) {
+		read_stats(buf, sizeof(buf));
+		if (strstr(buf, key) != NULL)
+			return;
+		usleep(20000);
+	}
+	fail_msg("%s not found in %s", key, buf);
+}
+
+/* vm4 -> vm3:1234 still crosses the relay, header intact. */
+static void
+others_relay(struct vm *v3, struct vm *v4, uint32_t sport)
+{
+	struct vs_hdr h = hdr(4, 3, sport, 1234, VS_OP_REQUEST, 0), r;
+
+	vm_send(v4, &h, NULL);
+	assert_true(vm_recv(v3, &r, NULL, 5000));
+	assert_int_equal(r.src_cid, 4);
+	assert_int_equal(r.src_port, sport);
+	assert_int_equal(r.op, VS_OP_REQUEST);
+}
+
+/*
+ * Every CVE class of docs/security.md against vm5 (reconnected for each
+ * attack) while vm4 talks to vm3: a malformed transmit ring puts vm5 into
+ * the error state, a malformed vhost-user message costs it its
+ * connection, the daemon stays up and its memory and fds end where they
+ * started.  A packet whose chain is 1 MiB long (and whose header claims
+ * 1 GiB) is refused without the relay allocating for it.
+ */
+static void
+test_cve_classes(void **state)
+{
+	struct vm v3, v4, v5;
+	char path[96];
+	long rss0, rss1;
+	int fds0, fds1;
+	uint32_t sport = 40000;
+
+	vm_open(&v3, 3);
+	vm_open(&v4, 4);
+	others_relay(&v3, &v4, sport++);
+	vm_open(&v5, 5);
+	vf_close(&v5.d);
+	wait_state("vm5", "down");
+	rss0 = hv_rss_kib(daemon_pid);
+	fds0 = hv_nfds(daemon_pid);
+	assert_true(rss0 > 0 && fds0 > 0);
+	path_of(path, sizeof(path), "vm5.sock");
+	for (int round = 0; round < 3; round++) {
+		for (unsigned a = 0; a < HV_RING_ATTACKS; a++) {
+			struct vf_ring *t;
+			int i;
+
+			vm_open(&v5, 5);
+			t = &v5.d.q[TXQ];
+			assert_int_equal(hv_ring_attack(&v5.d, t, a,
+			    v5.tx_gpa), 0);
+			for (i = 0; i < 100; i++) {
+				static char buf[65536];
+
+				read_stats(buf, sizeof(buf));
+				if (strstr(buf, "{\"name\":\"vm5\",\"cid\":5,"
+				    "\"state\":\"error\"") != NULL)
+					break;
+				usleep(20000);
+			}
+			if (i == 100)
+				fail_msg("%s: vm5 not in error",
+				    hv_ring_attack_name(a));
+			assert_int_equal(t->used->idx, 0);
+			others_relay(&v3, &v4, sport++);
+			vf_close(&v5.d);
+		}
+		for (unsigned m = 0; m < hv_msg_attacks(); m++) {
+			if (hv_msg_attack(path, 3, m) != 1)
+				fail_msg("%s: connection kept",
+				    hv_msg_attack_name(m));
+			others_relay(&v3, &v4, sport++);
+		}
+		/* 16 x 64 KiB of chain, the header claiming 1 GiB. */
+		{
+			struct vf_ring *t;
+			struct vs_hdr h = hdr(5, 3, 1, 1234, VS_OP_RW,
+			    1u << 30), r;
+			uint64_t big;
+
+			vm_open(&v5, 5);
+			t = &v5.d.q[TXQ];
+			big = vf_alloc(&v5.d, 65536, 4096);
+			vs_hdr_encode(&h, vf_ptr(&v5.d, big));
+			for (uint16_t i = 0; i < 16; i++) {
+				t->desc[i].addr = big;
+				t->desc[i].len = 65536;
+				t->desc[i].flags = i < 15 ? VQ_DESC_F_NEXT : 0;
+				t->desc[i].next = (uint16_t)(i + 1);
+			}
+			vf_avail(t, 0);
+			assert_int_equal(vf_kick(t), 0);
+			assert_false(vm_recv(&v3, &r, NULL, 300));
+			others_relay(&v3, &v4, sport++);
+			vf_close(&v5.d);
+		}
+	}
+	vm_open(&v5, 5);
+	assert_state("vm5", "up");
+	vf_close(&v5.d);
+	wait_state("vm5", "down");
+	rss1 = hv_rss_kib(daemon_pid);
+	fds1 = hv_nfds(daemon_pid);
+	print_message("isles-vsockd: RSS %ld KiB -> %ld KiB, fds %d -> %d "
+	    "after %u attacks\n", rss0, rss1, fds0, fds1,
+	    3 * (HV_RING_ATTACKS + hv_msg_attacks() + 1));
+	assert_int_equal(fds1, fds0);
+	assert_true(rss1 < rss0 + 4096);
+	vf_close(&v3.d);
+	vf_close(&v4.d);
+}
+
 int
 main(void)
 {
@@ -569,6 +698,7 @@ main(void)
 		cmocka_unit_test(test_qemu_needs),
 		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_cve_classes),
 		cmocka_unit_test(test_stuck_peer),
 		cmocka_unit_test(test_command_line),
 	};
