@@ -113,21 +113,40 @@ start_daemon(void **state)
 static int
 stop_daemon(void **state)
 {
-	int status = 0;
 	char p[96];
 
+	(void)state;
 	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGTERM);
-		waitpid(daemon_pid, &status, 0);
+		kill(daemon_pid, SIGKILL);
+		waitpid(daemon_pid, NULL, 0);
+		daemon_pid = 0;
 	}
 	path_of(p, sizeof(p), "vm3.sock");
-	if (access(p, F_OK) == 0)
-		return -1;
+	unlink(p);
 	path_of(p, sizeof(p), "stats.sock");
-	if (access(p, F_OK) == 0)
-		return -1;
+	unlink(p);
 	rmdir(dir);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return 0;
+}
+
+/*
+ * Last: SIGTERM ends the daemon with status 0.  Its sockets stay: under
+ * the supervisor they are the supervisor's, and by hand the next start
+ * replaces them (host_listen).  (A group teardown's failure does not
+ * fail a cmocka binary, so this is a test of its own.)
+ */
+static void
+test_sigterm_exits_0(void **state)
+{
+	int status;
+
+	(void)state;
+	assert_true(daemon_pid > 0);
+	assert_int_equal(kill(daemon_pid, SIGTERM), 0);
+	assert_int_equal(waitpid(daemon_pid, &status, 0), daemon_pid);
+	daemon_pid = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void
@@ -701,6 +720,7 @@ main(void)
 		cmocka_unit_test(test_cve_classes),
 		cmocka_unit_test(test_stuck_peer),
 		cmocka_unit_test(test_command_line),
+		cmocka_unit_test(test_sigterm_exits_0),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
