@@ -51,6 +51,7 @@
 #define RXQ		0	/* virtio-net receiveq: we write */
 #define TXQ		1	/* virtio-net transmitq: we read */
 #define TX_BUDGET	256	/* frames per port before others get a turn */
+#define TX_BURST	64	/* frames per used->idx store and notification */
 #define TAP_BUDGET	64
 #define STATS_MAX	(256 * 1024)	/* ~450 bytes per port */
 #define NOFILE_WANT	4096	/* about six fds per connected port */
@@ -65,6 +66,8 @@ struct sw_port {
 	bool unlink_path;		/* we created the socket file */
 	bool pending;			/* transmit budget ran out */
 	struct vq_chain txc;
+	uint16_t tx_heads[TX_BURST];	/* transmit chains done, not pushed */
+	uint32_t tx_lens[TX_BURST];
 	struct sw_rx_scratch rx;
 };
 
@@ -92,7 +95,10 @@ port_break(struct sw_port *p, const char *why)
 	vu_queue_break(&p->dev, TXQ, why);
 }
 
-/* Interrupt every receiver that got frames in this batch. */
+/*
+ * Publish the frames staged for every receiver of this burst (one
+ * used->idx store each) and interrupt those that want it.
+ */
 static void
 flush_notify(struct sw_switch *sw)
 {
@@ -100,10 +106,13 @@ flush_notify(struct sw_switch *sw)
 		while (sw->touched[w] != 0) {
 			unsigned i = w * 64 +
 			    (unsigned)__builtin_ctzll(sw->touched[w]);
+			struct sw_port *p = sw->ports[i];
 
 			sw->touched[w] &= sw->touched[w] - 1;
-			if (sw->ports[i] != NULL)
-				vu_queue_notify(&sw->ports[i]->dev, RXQ);
+			if (p == NULL)
+				continue;
+			sw_rx_publish(&p->dev.q[RXQ].vq, &p->rx);
+			vu_queue_notify(&p->dev, RXQ);
 		}
 	}
 }
@@ -122,7 +131,7 @@ deliver(struct sw_switch *sw, unsigned dst, const struct sw_frame *f)
 		if (!vu_queue_ready(&p->dev, RXQ)) {
 			why = SW_DROP_DOWN;
 		} else {
-			why = sw_rx_deliver(&p->dev.q[RXQ].vq,
+			why = sw_rx_stage(&p->dev.q[RXQ].vq,
 			    p->dev.acked_features, f, &p->rx);
 			if (p->dev.q[RXQ].vq.broken)
 				port_break(p, "malformed receive ring");
@@ -173,17 +182,44 @@ forward(struct sw_switch *sw, unsigned in, const struct iovec *iov,
 	}
 }
 
+/*
+ * The end of a burst: the transmit chains go back to the sender with one
+ * used->idx store (their frames are already copied out), the receivers
+ * see their frames, and each side is interrupted at most once, if it
+ * asked to be (EVENT_IDX or the NO_INTERRUPT flag).
+ */
+static void
+tx_burst_end(struct sw_port *p, unsigned *ndone)
+{
+	struct vq *q = &p->dev.q[TXQ].vq;
+
+	if (*ndone > 0 && !q->broken) {
+		vq_push_n(q, p->tx_heads, p->tx_lens, *ndone);
+		vu_queue_notify(&p->dev, TXQ);
+	}
+	*ndone = 0;
+	flush_notify(p->sw);
+}
+
+/*
+ * Drain port p's transmit queue: bursts of up to TX_BURST frames, each
+ * parsed, looked up and copied straight into the receivers' buffers; no
+ * system call per frame.  Kicks are turned off while we drain (a kick
+ * costs the sender a system call and us a wake-up) and back on when the
+ * queue is empty.
+ */
 static void
 port_tx(struct sw_port *p)
 {
 	struct sw_switch *sw = p->sw;
 	struct vq *q = &p->dev.q[TXQ].vq;
-	unsigned n = 0;
+	unsigned n = 0, ndone = 0;
 	int r;
 
 	p->pending = false;
 	if (!vu_queue_ready(&p->dev, TXQ))
 		return;
+	vq_kicks_off(q);
 	for (;;) {
 		r = vq_pop(q, &p->txc);
 		if (r < 0) {
@@ -192,6 +228,9 @@ port_tx(struct sw_port *p)
 			break;
 		}
 		if (r == 0) {
+			/* Publish before re-arming: the sender may be waiting
+			 * for its buffers to come back. */
+			tx_burst_end(p, &ndone);
 			if (vq_rearm(q))
 				continue;
 			break;
@@ -202,16 +241,17 @@ port_tx(struct sw_port *p)
 		else
 			forward(sw, p->idx, p->txc.iov, p->txc.nout,
 			    p->dev.acked_features);
-		vq_push(q, p->txc.head, 0);
+		p->tx_heads[ndone] = p->txc.head;
+		p->tx_lens[ndone] = 0;
+		if (++ndone == TX_BURST)
+			tx_burst_end(p, &ndone);
 		if (++n == TX_BUDGET) {
 			p->pending = true;
 			ev_defer(&sw->loop);
 			break;
 		}
 	}
-	if (n > 0)
-		vu_queue_notify(&p->dev, TXQ);
-	flush_notify(sw);
+	tx_burst_end(p, &ndone);
 }
 
 static void
