@@ -203,7 +203,7 @@ for size in $sizes; do
 			printf "%-8s size=%-5s", be, size
 			for (k = 1; k <= 5; k++) {
 				for (i = 1; i <= n; i++) x[i] = v[keys[k], i]
-				printf " %s=%s", keys[k], med(x, n)
+				printf (keys[k] == "pkts_per_cpu_s" ? " %s=%.0f" : " %s=%.3f"), keys[k], med(x, n)
 			}
 			printf "\n"
 		}'

@@ -128,7 +128,8 @@ struct diskd {
 	uint64_t sectors;	/* physical disk size */
 	struct io_uring ring;	/* store_part */
 	bool ring_ok;
-	int ring_efd;		/* io_uring completions -> epoll */
+	int ring_fd;		/* the ring's fd, watched by epoll */
+	bool fixed_file;	/* disk_fd is registered as file 0 */
 	unsigned sq_pending;	/* SQEs prepared, not yet submitted */
 	struct blk_export *ex;
 	unsigned nex;

@@ -298,7 +298,6 @@ signal_cb(void *arg, int fd, uint32_t events)
 static void
 ring_cb(void *arg, int fd, uint32_t events)
 {
-	(void)ev_drain(fd);
 	blk_reap(arg);
 }
 
@@ -681,8 +680,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (dpspec == NULL &&
-	    ev_watch(&loop, dd.ring_efd, EPOLLIN, ring_cb, &dd) < 0)
-		fatal("io_uring eventfd");
+	    ev_watch(&loop, dd.ring_fd, EPOLLIN, ring_cb, &dd) < 0)
+		fatal("io_uring fd");
 	if ((sfd = ev_signalfd(sigs, sizeof(sigs) / sizeof(sigs[0]))) < 0 ||
 	    ev_watch(&loop, sfd, EPOLLIN, signal_cb, &dd) < 0)
 		fatal("signalfd");
