@@ -52,6 +52,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: isles-diskd --disk PATH [--name NAME]\n"
 "         [--create SIZE [--layout mbr|gpt] --part SIZE[:TYPE][:boot][:logical] ...]\n"
+"         [--cache none|writeback]\n"
 "         --export VM:PARTS[:ro][:queues=N][=SOCKET|=fd:N] ...\n"
 "       isles-diskd --dataport fd:SHM,fd:IN,fd:OUT [--timeout S] [--slot-size SIZE]\n"
 "         [--name NAME] --export VM[:ro][:queues=N][=SOCKET|=fd:N]\n"
@@ -59,7 +60,8 @@ usage(FILE *f)
 "       isles-diskd --print-capabilities\n"
 "  PARTS: physical partition numbers, comma-separated (1,5)\n"
 "  SIZE: bytes with optional K/M/G/T; a --part SIZE of 0 means the rest\n"
-"  --socket-path/--fd serve the one export given without =SOCKET\n");
+"  --socket-path/--fd serve the one export given without =SOCKET\n"
+"  --cache none: O_DIRECT, past the host page cache (default writeback)\n");
 }
 
 static int
@@ -459,6 +461,22 @@ open_disk(struct diskd *dd, const char *disk, uint64_t create_size,
 		log_warnx("%s: not an image file or a block device", disk);
 		return -1;
 	}
+	/*
+	 * cache none: guest I/O goes through a second descriptor with
+	 * O_DIRECT (the host page cache is bypassed); requests whose
+	 * buffers or offsets do not meet its alignment, and the partition
+	 * table read here, use the buffered one.
+	 */
+	dd->dio_fd = -1;
+	if (dd->cache_none) {
+		dd->dio_fd = open(disk, (all_ro ? O_RDONLY : O_RDWR) |
+		    O_DIRECT | O_CLOEXEC);
+		if (dd->dio_fd < 0) {
+			log_warn("%s: O_DIRECT (cache none)", disk);
+			return -1;
+		}
+		part_dio_align(dd);
+	}
 	if (pt_parse(disk_read, &dd->disk_fd, dd->sectors, &pt, err,
 	    sizeof(err)) < 0) {
 		log_warnx("%s: %s", disk, errno == EIO ? "read error" : err);
@@ -500,6 +518,7 @@ main(int argc, char **argv)
 		{ "dataport", required_argument, NULL, 'D' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "slot-size", required_argument, NULL, 'Z' },
+		{ "cache", required_argument, NULL, 'C' },
 		{ "print-capabilities", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -524,6 +543,7 @@ main(int argc, char **argv)
 	bool seccomp = true;
 
 	dd.ex = exports;
+	dd.dio_fd = -1;
 	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -536,6 +556,17 @@ main(int argc, char **argv)
 			if (host_parse_size(optarg, &create_size) < 0) {
 				fprintf(stderr, "isles-diskd: bad --create "
 				    "size %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'C':
+			if (strcmp(optarg, "none") == 0)
+				dd.cache_none = true;
+			else if (strcmp(optarg, "writeback") == 0)
+				dd.cache_none = false;
+			else {
+				fprintf(stderr, "isles-diskd: --cache is none "
+				    "or writeback\n");
 				return 2;
 			}
 			break;

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "vhost/iov.h"
@@ -84,6 +85,43 @@ disk_fd(const struct diskd *dd)
 	return dd->fixed_file ? 0 : dd->disk_fd;
 }
 
+void
+part_dio_align(struct diskd *dd)
+{
+	struct statx sx;
+
+	dd->dio_mem_align = dd->dio_off_align = 4096;
+	if (statx(dd->dio_fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+	    (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_mem_align != 0 &&
+	    sx.stx_dio_offset_align != 0) {
+		dd->dio_mem_align = sx.stx_dio_mem_align;
+		dd->dio_off_align = sx.stx_dio_offset_align;
+	}
+	log_info("cache none: O_DIRECT, buffers aligned to %u bytes, "
+	    "offsets and lengths to %u", dd->dio_mem_align,
+	    dd->dio_off_align);
+}
+
+/*
+ * The fd for a read or write of iov[0..n) at pos: the O_DIRECT one when
+ * there is one and every buffer, length and the offset meet its
+ * alignment; otherwise the buffered one.
+ */
+static int
+rw_fd(const struct diskd *dd, const struct iovec *iov, unsigned n,
+    uint64_t pos, uint64_t len)
+{
+	uint64_t ma = dd->dio_mem_align - 1, oa = dd->dio_off_align - 1;
+
+	if (dd->dio_fd < 0 || (pos & oa) || (len & oa))
+		return disk_fd(dd);
+	for (unsigned i = 0; i < n; i++)
+		if (((uintptr_t)iov[i].iov_base & ma) ||
+		    (iov[i].iov_len & oa))
+			return disk_fd(dd);
+	return dd->fixed_file ? 1 : dd->dio_fd;
+}
+
 static struct io_uring_sqe *
 get_sqe(struct diskd *dd)
 {
@@ -111,10 +149,11 @@ submit_rw(struct blk_req *r, bool write, const struct iovec *iov,
 		return;
 	}
 	if (write)
-		io_uring_prep_writev2(sqe, disk_fd(dd), iov, n, pos,
-		    r->ex->wce ? 0 : RWF_DSYNC);
+		io_uring_prep_writev2(sqe, rw_fd(dd, iov, n, pos, len), iov, n,
+		    pos, r->ex->wce ? 0 : RWF_DSYNC);
 	else
-		io_uring_prep_readv(sqe, disk_fd(dd), iov, n, pos);
+		io_uring_prep_readv(sqe, rw_fd(dd, iov, n, pos, len), iov, n,
+		    pos);
 	if (dd->fixed_file)
 		sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data(sqe, r);
@@ -262,9 +301,13 @@ part_ring_init(struct diskd *dd)
 		errno = -c;
 		return -1;
 	}
-	/* A registered file spares the per-request file lookup. */
-	dd->fixed_file = io_uring_register_files(&dd->ring, &dd->disk_fd,
-	    1) == 0;
+	/* Registered files spare the per-request file lookup. */
+	{
+		int fds[2] = { dd->disk_fd, dd->dio_fd };
+
+		dd->fixed_file = io_uring_register_files(&dd->ring, fds,
+		    dd->dio_fd >= 0 ? 2 : 1) == 0;
+	}
 	dd->ring_fd = dd->ring.ring_fd;
 	dd->ring_ok = true;
 	return 0;

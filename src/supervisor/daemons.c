@@ -194,6 +194,10 @@ build_diskd(const struct sc_system *sys, const char *rundir,
 	strv_add(&c->argv, disk->path);
 	strv_add(&c->argv, "--name");
 	strv_add(&c->argv, disk->name);
+	if (disk->cache_none) {
+		strv_add(&c->argv, "--cache");
+		strv_add(&c->argv, "none");
+	}
 	if (disk->size > 0) {
 		strv_add(&c->argv, "--create");
 		strv_addf(&c->argv, "%llu", (unsigned long long)disk->size);
