@@ -65,7 +65,7 @@ struct sw_port {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	bool unlink_path;		/* we created the socket file */
 	bool pending;			/* transmit budget ran out */
-	struct vq_chain txc;
+	struct vq_chain txc[2];		/* the frame at hand, the next one */
 	uint16_t tx_heads[TX_BURST];	/* transmit chains done, not pushed */
 	uint32_t tx_lens[TX_BURST];
 	struct sw_rx_scratch rx;
@@ -213,15 +213,16 @@ port_tx(struct sw_port *p)
 {
 	struct sw_switch *sw = p->sw;
 	struct vq *q = &p->dev.q[TXQ].vq;
+	struct vq_chain *cur = &p->txc[0], *next = &p->txc[1], *t;
 	unsigned n = 0, ndone = 0;
-	int r;
+	int r, rn;
 
 	p->pending = false;
 	if (!vu_queue_ready(&p->dev, TXQ))
 		return;
 	vq_kicks_off(q);
+	r = vq_pop(q, cur);
 	for (;;) {
-		r = vq_pop(q, &p->txc);
 		if (r < 0) {
 			sw_count_drop(&sw->t, p->idx, SW_DROP_MALFORMED);
 			port_break(p, "malformed transmit ring");
@@ -231,25 +232,46 @@ port_tx(struct sw_port *p)
 			/* Publish before re-arming: the sender may be waiting
 			 * for its buffers to come back. */
 			tx_burst_end(p, &ndone);
-			if (vq_rearm(q))
+			if (vq_rearm(q)) {
+				r = vq_pop(q, cur);
 				continue;
+			}
 			break;
 		}
+		/*
+		 * One frame ahead: its descriptors are read and its first
+		 * bytes on their way into the cache while this one is
+		 * forwarded (the sender wrote them on another CPU).
+		 */
+		rn = n + 1 < TX_BUDGET ? vq_pop(q, next) : 0;
+		if (rn > 0 && next->nout > 0) {
+			__builtin_prefetch(next->iov[0].iov_base);
+			__builtin_prefetch((const char *)next->iov[0].iov_base +
+			    64);
+		}
 		/* A transmit chain has nothing for us to write. */
-		if (p->txc.nin != 0)
+		if (cur->nin != 0)
 			sw_count_drop(&sw->t, p->idx, SW_DROP_MALFORMED);
 		else
-			forward(sw, p->idx, p->txc.iov, p->txc.nout,
+			forward(sw, p->idx, cur->iov, cur->nout,
 			    p->dev.acked_features);
-		p->tx_heads[ndone] = p->txc.head;
+		p->tx_heads[ndone] = cur->head;
 		p->tx_lens[ndone] = 0;
 		if (++ndone == TX_BURST)
 			tx_burst_end(p, &ndone);
+		/* The port went into error while we forwarded (its own
+		 * receive ring): the frame popped ahead is not sent. */
+		if (q->broken)
+			break;
 		if (++n == TX_BUDGET) {
 			p->pending = true;
 			ev_defer(&sw->loop);
 			break;
 		}
+		t = cur;
+		cur = next;
+		next = t;
+		r = rn;
 	}
 	tx_burst_end(p, &ndone);
 }
