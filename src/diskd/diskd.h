@@ -129,7 +129,6 @@ struct diskd {
 	struct io_uring ring;	/* store_part */
 	bool ring_ok;
 	int ring_fd;		/* the ring's fd, watched by epoll */
-	bool fixed_file;	/* disk_fd, dio_fd registered as files 0, 1 */
 	bool cache_none;	/* --cache none: O_DIRECT where aligned */
 	int dio_fd;		/* the disk with O_DIRECT, or -1 */
 	uint32_t dio_mem_align, dio_off_align;	/* what dio_fd needs */

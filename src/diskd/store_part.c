@@ -78,11 +78,10 @@ part_submit(struct diskd *dd)
 	dd->sq_pending = 0;
 }
 
-/* The fd an SQE names: index 0 of the registered files, or the fd. */
 static int
 disk_fd(const struct diskd *dd)
 {
-	return dd->fixed_file ? 0 : dd->disk_fd;
+	return dd->disk_fd;
 }
 
 void
@@ -119,7 +118,7 @@ rw_fd(const struct diskd *dd, const struct iovec *iov, unsigned n,
 		if (((uintptr_t)iov[i].iov_base & ma) ||
 		    (iov[i].iov_len & oa))
 			return disk_fd(dd);
-	return dd->fixed_file ? 1 : dd->dio_fd;
+	return dd->dio_fd;
 }
 
 static struct io_uring_sqe *
@@ -154,8 +153,6 @@ submit_rw(struct blk_req *r, bool write, const struct iovec *iov,
 	else
 		io_uring_prep_readv(sqe, rw_fd(dd, iov, n, pos, len), iov, n,
 		    pos);
-	if (dd->fixed_file)
-		sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data(sqe, r);
 }
 
@@ -174,8 +171,6 @@ submit_other(struct blk_req *r, int op, uint64_t pos, uint64_t len, int mode)
 		io_uring_prep_fsync(sqe, disk_fd(dd), IORING_FSYNC_DATASYNC);
 	else
 		io_uring_prep_fallocate(sqe, disk_fd(dd), mode, pos, len);
-	if (dd->fixed_file)
-		sqe->flags |= IOSQE_FIXED_FILE;
 	/* Low bit tags "not a read/write" for the completion. */
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)r | 1);
 }
@@ -301,13 +296,12 @@ part_ring_init(struct diskd *dd)
 		errno = -c;
 		return -1;
 	}
-	/* Registered files spare the per-request file lookup. */
-	{
-		int fds[2] = { dd->disk_fd, dd->dio_fd };
-
-		dd->fixed_file = io_uring_register_files(&dd->ring, fds,
-		    dd->dio_fd >= 0 ? 2 : 1) == 0;
-	}
+	/*
+	 * No registered files: the ring would keep the disk's file (and
+	 * its flock) referenced until the kernel tears the ring down, some
+	 * time after we exit, and a daemon restarted at once would find the
+	 * disk "in use".
+	 */
 	dd->ring_fd = dd->ring.ring_fd;
 	dd->ring_ok = true;
 	return 0;
