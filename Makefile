@@ -8,7 +8,7 @@
 #
 #   make              build everything into build/ (CLI at build/isles)
 #   make check        install missing packages, build, run every test
-#   make demo         install missing packages, build, bring up examples/demo.conf
+#   make demo         install missing packages, build, bring up examples/supermicro.conf
 #   make SANITIZE=1   the same build with ASan+UBSan, into build/asan/
 #
 # module.mk vocabulary:
@@ -153,7 +153,7 @@ check: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/isles up examples/demo.conf
+	$(BUILD)/isles up examples/supermicro.conf
 
 clean:
 	rm -rf build

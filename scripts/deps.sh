@@ -15,7 +15,7 @@ libconfig-dev liburing-dev libseccomp-dev libcmocka-dev
 qemu-system-x86 qemu-utils
 busybox-static kmod cpio dpkg-dev fdisk e2fsprogs
 python3 python3-pytest python3-pexpect
-iproute2 socat dnsmasq-base iperf3 fio
+iproute2 socat dnsmasq-base iperf3 fio graphviz
 dpdk-dev"
 
 missing=""

@@ -189,9 +189,9 @@ pci_passthrough_check(const char *root, const char *addr, char *msg,
 		closedir(d);
 	}
 	if (nother > 0) {
-		add(msg, len, "IOMMU group %s of %s also holds device%s that "
+		add(msg, len, "IOMMU group %s of %s also holds %s that "
 		    "must come along to vfio-pci (a group is passed whole):\n",
-		    group, addr, nother > 1 ? "s" : "");
+		    group, addr, nother > 1 ? "devices" : "a device");
 		for (unsigned i = 0; i < nother; i++) {
 			add(msg, len, "  %s, bound to %s:\n", other[i], odrv[i]);
 			bind_commands(msg, len, other[i], odrv[i]);

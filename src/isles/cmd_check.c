@@ -5,8 +5,10 @@
  * Called from main.c's dispatch table; all the checking is sc_load()'s
  * (src/sysconf).  Prints the resolved plan and "FILE: ok" on stdout
  * and exits 0, or prints every error ("FILE:LINE: what is wrong") and a
- * count on stderr and exits 1.  Usage errors exit 2.  -q prints nothing
- * but the errors.
+ * count on stderr and exits 1.  A valid file whose passthrough devices
+ * this host cannot give (hostcheck.c: not bound to vfio-pci, IOMMU group
+ * not whole, no IOMMU) prints the plan, then what to run, and exits 1
+ * too.  Usage errors exit 2.  -q prints nothing but the errors.
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +32,7 @@ cmd_check(int argc, char **argv)
 	struct sc_system *sys;
 	const char *file = NULL;
 	bool quiet = false, opts = true;
+	size_t n;
 
 	for (int i = 1; i < argc; i++) {
 		if (opts && strcmp(argv[i], "-q") == 0) {
@@ -64,10 +67,19 @@ cmd_check(int argc, char **argv)
 		    err.n + err.dropped == 1 ? "" : "s");
 		return 1;
 	}
-	if (!quiet) {
+	if (!quiet)
 		sc_print(sys, stdout);
-		printf("%s: ok\n", file);
+	fflush(stdout);
+	n = (size_t)check_passthrough(sys, stderr);
+	if (n > 0) {
+		fprintf(stderr, "%s: valid, but this host cannot start it: %zu "
+		    "passthrough device%s not ready\n", file, n,
+		    n == 1 ? "" : "s");
+		sc_free(sys);
+		return 1;
 	}
+	if (!quiet)
+		printf("%s: ok\n", file);
 	sc_free(sys);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -8,6 +8,14 @@
  *
  * --all is the multiplexer of every VM, as in the foreground `isles up`,
  * except that @q only detaches: a console client never stops the system.
+ *
+ *   isles console --line FD
+ *
+ * is how the supervisor puts the multiplexer on the host serial device of
+ * the system file's console = { ... } (docs/console.md): FD is the line,
+ * opened and set to its speed and format by the supervisor, and the
+ * system is the one of $ISLES_RUN (set for every child).  @q and @d there
+ * only reconnect: a serial line has no shell to go back to.
  * The run dir is ${ISLES_RUN_DIR:-/run/isles}/NAME; without --system, the
  * one system whose console socket answers is used.  VM is a name or a
  * number (its position in the system file).  Trusts only the user's
@@ -102,6 +110,7 @@ cmd_console(int argc, char **argv)
 		{ "no-replay", no_argument, NULL, 'n' },
 		{ "prefix", no_argument, NULL, 'p' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "line", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -109,7 +118,8 @@ cmd_console(int argc, char **argv)
 	const char *system = NULL, *base, *vm;
 	unsigned flags = CON_REPLAY;
 	char sock[512];
-	int ch, nvms, idx = -1;
+	int ch, nvms, idx = -1, line = -1;
+	unsigned u;
 	bool all = false;
 	enum con_exit rc;
 
@@ -132,6 +142,17 @@ cmd_console(int argc, char **argv)
 			all = true;
 			flags |= CON_NOQUIT;
 			break;
+		case 'l':
+			if (host_parse_uint(optarg, 3, 1023, &u) != 0) {
+				fprintf(stderr, "isles console: --line takes an "
+				    "inherited fd number, not '%s'\n", optarg);
+				return 2;
+			}
+			line = (int)u;
+			all = true;
+			flags |= CON_NOQUIT | CON_LINE;
+			flags &= ~CON_REPLAY;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -148,7 +169,23 @@ cmd_console(int argc, char **argv)
 	base = getenv("ISLES_RUN_DIR");
 	if (base == NULL || *base == '\0')
 		base = "/run/isles";
-	if (system != NULL) {
+	if (line != -1) {
+		const char *r = getenv("ISLES_RUN");
+
+		if (r == NULL || *r != '/' || (size_t)snprintf(sock,
+		    sizeof(sock), "%s/console.sock", r) >= sizeof(sock)) {
+			fprintf(stderr, "isles console: --line needs ISLES_RUN, "
+			    "the run dir (set by the supervisor)\n");
+			return 2;
+		}
+		if (dup2(line, STDIN_FILENO) == -1 ||
+		    dup2(line, STDOUT_FILENO) == -1) {
+			fprintf(stderr, "isles console: fd %d: %s\n", line,
+			    strerror(errno));
+			return 1;
+		}
+		close(line);
+	} else if (system != NULL) {
 		if (strchr(system, '/') != NULL || system[0] == '.') {
 			fprintf(stderr, "isles console: bad system name '%s'\n",
 			    system);
@@ -189,7 +226,9 @@ cmd_console(int argc, char **argv)
 	}
 
 run:
-	rc = con_run(sock, idx, flags);
+	do
+		rc = con_run(sock, idx, flags);
+	while (line != -1 && rc == CON_EXIT_DETACH);
 	switch (rc) {
 	case CON_EXIT_QUIT:
 	case CON_EXIT_DETACH:

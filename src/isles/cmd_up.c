@@ -37,7 +37,6 @@
 #include "isles.h"
 #include "supervisor/accel.h"
 #include "diskprep.h"
-#include "host/pcidev.h"
 #include "supervisor/daemons.h"
 #include "supervisor/qemu.h"
 #include "supervisor/rundir.h"
@@ -110,33 +109,6 @@ bind_control(const char *rundir)
 		return -1;
 	}
 	return host_listen(path, 0600);
-}
-
-/*
- * Every passthrough device must be ready for vfio-pci now (pcidev.h says
- * what to run if not).  $ISLES_SYSFS_ROOT: the root holding sys/ and dev/
- * (a fake tree in tests; default /).  Prints every problem; 0 / -1.
- */
-static int
-check_passthrough(const struct sc_system *sys)
-{
-	const char *root = getenv("ISLES_SYSFS_ROOT");
-	char msg[2048];
-	int rc = 0;
-
-	if (root == NULL || *root == '\0')
-		root = "/";
-	for (size_t v = 0; v < sys->nvms; v++)
-		for (size_t i = 0; i < sys->vms[v].npci; i++)
-			if (pci_passthrough_check(root, sys->vms[v].pci[i], msg,
-			    sizeof(msg)) < 0) {
-				fprintf(stderr, "%s:%d: vm '%s': passthrough "
-				    "%s is not ready:\n%s", sys->file,
-				    sys->vms[v].line, sys->vms[v].name,
-				    sys->vms[v].pci[i], msg);
-				rc = -1;
-			}
-	return rc;
 }
 
 /* Fork + exec the supervisor; returns its pid or -1. */
@@ -401,7 +373,7 @@ cmd_up(int argc, char **argv)
 		    err, argv[optind]);
 		goto out;
 	}
-	if (check_passthrough(sys) < 0) {
+	if (check_passthrough(sys, stderr) > 0) {
 		fprintf(stderr, "isles up: %s: not started\n", argv[optind]);
 		goto out;
 	}

@@ -13,6 +13,7 @@
 #include "conclient.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -170,6 +171,8 @@ struct con_loop {
 	int sigfd;
 	bool tty_in;
 	bool stdin_open;
+	bool line;		/* CON_LINE: a host serial line */
+	uint64_t line_dropped;	/* bytes the line could not take */
 	unsigned nvms;
 	char names[CON_MAX_VMS][CON_MAX_NAME + 1];
 	char logdir[256];	/* R/vm, for notices */
@@ -180,11 +183,39 @@ struct con_loop {
 	struct con_sink out;
 };
 
+/*
+ * A host serial line is written like a UART without flow control: what
+ * it cannot take now is dropped (every byte stays in console.log), so a
+ * line nobody reads never stops the console or its input.
+ */
+static void
+line_out(struct con_loop *l)
+{
+	const uint8_t *b = (const uint8_t *)l->out.p;
+	size_t n = l->out.len;
+
+	while (n > 0) {
+		ssize_t w = write(STDOUT_FILENO, b, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			l->line_dropped += n;
+			return;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+}
+
 static void
 flush_out(struct con_loop *l)
 {
 	if (l->out.len > 0) {
-		(void)write_all(STDOUT_FILENO, l->out.p, l->out.len);
+		if (l->line)
+			line_out(l);
+		else
+			(void)write_all(STDOUT_FILENO, l->out.p, l->out.len);
 		l->out.len = 0;
 	}
 }
@@ -443,6 +474,12 @@ loop(struct con_loop *l)
 					return rc;
 				}
 			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+				if (l->line) {
+					log_warnx("console: serial line: %s",
+					    n == 0 ? "end of input" :
+					    strerror(errno));
+					return CON_EXIT_ERROR;
+				}
 				/* No more input: keep showing output. */
 				l->stdin_open = false;
 			}
@@ -533,7 +570,19 @@ con_run(const char *console_sock, int only_vm, unsigned flags)
 	l.stdin_open = true;
 	l.readonly = (flags & CON_READONLY) != 0;
 	l.tty_in = isatty(STDIN_FILENO);
-	if (l.tty_in && con_term_raw(STDIN_FILENO) == -1) {
+	l.line = (flags & CON_LINE) != 0;
+	l.line_dropped = 0;
+	if (l.line) {
+		/* stdin is the same line: its reads are poll-driven anyway. */
+		int fl = fcntl(STDOUT_FILENO, F_GETFL);
+
+		if (fl == -1 || fcntl(STDOUT_FILENO, F_SETFL, fl | O_NONBLOCK)
+		    == -1) {
+			log_warn("console: serial line");
+			goto out_mask;
+		}
+	}
+	if (l.tty_in && !l.line && con_term_raw(STDIN_FILENO) == -1) {
 		log_warn("console: raw mode");
 		con_term_restore();
 		goto out_mask;
@@ -563,6 +612,10 @@ con_run(const char *console_sock, int only_vm, unsigned flags)
 		con_screen_message(&l.scr, "detached; the system keeps running",
 		    &l.out);
 	flush_out(&l);
+	if (l.line && l.line_dropped > 0)
+		log_warnx("console: serial line: %llu bytes of output dropped "
+		    "while the line could not take them (console.log has them)",
+		    (unsigned long long)l.line_dropped);
 	con_term_restore();
 out_mask:
 	if (l.sigfd != -1)

@@ -43,6 +43,9 @@ enum con_exit {
 #define CON_REPLAY	0x2u	/* first show the last 64 KiB of each VM */
 #define CON_READONLY	0x4u	/* escapes work, typed text is never sent */
 #define CON_NOQUIT	0x8u	/* multiplexer: @q detaches too (not `isles up`) */
+#define CON_LINE	0x10u	/* stdin/stdout is a host serial line set up by
+				   the supervisor: its mode is left alone, and
+				   the end of its input ends the console */
 
 /*
  * Run the console on stdin/stdout until the user leaves it or the daemon

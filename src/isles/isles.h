@@ -7,7 +7,19 @@
 #ifndef ISLES_ISLES_H
 #define ISLES_ISLES_H
 
+#include <stdio.h>
+
 int cmd_check(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+
+struct sc_system;
+/*
+ * Every passthrough device of sys ready for vfio-pci on this host
+ * (hostcheck.c)?  Prints each problem and what to run on err ("FILE:LINE:
+ * vm 'NAME': passthrough ADDR is not ready:" and the steps); returns the
+ * number of problems.
+ */
+int check_passthrough(const struct sc_system *sys, FILE *err);
 int cmd_image(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);

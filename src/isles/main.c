@@ -16,6 +16,7 @@ static const struct {
 	const char *usage;
 } cmds[] = {
 	{ "check", cmd_check, "check FILE            validate a system file, print the plan" },
+	{ "graph", cmd_graph, "graph [-o OUT.svg] FILE  draw the system (Graphviz)" },
 	{ "image", cmd_image, "image [--force] [--arch x86_64|i386]  build the guest kernel + initramfs" },
 	{ "up", cmd_up, "up [--detach] FILE    start a system (foreground: the console)" },
 	{ "down", cmd_down, "down [--timeout SECS] [SYSTEM]  stop a system" },

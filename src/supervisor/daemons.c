@@ -2,7 +2,7 @@
 /*
  * daemons: the daemon entries of the supervisor's child table, one
  * builder per kind (console server, one disk server per disk, one switch
- * per switch), so that a new kind of daemon is a new row of `kinds`.
+ * per switch, ..., the console's host serial line), so that a new kind of daemon is a new row of `kinds`.
  *
  * Every socket a daemon serves to QEMU is bound here, by the supervisor,
  * and handed down as an inherited fd (`=fd:N`): the socket exists before
@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "daemons.h"
@@ -573,6 +575,98 @@ build_vsockd(const struct sc_system *sys, const char *rundir,
 	return 0;
 }
 
+/*
+ * ---- the multiplexer on a host serial line: console = { device ... } ----
+ *
+ * `isles console --line 3`, the same multiplexer as the foreground `isles
+ * up`, on the device the system file names.  The device is opened and set
+ * up here (raw, the file's speed and format, CLOCAL: no modem lines to
+ * wait for; TIOCEXCL: no second opener), so the client gets the line, not
+ * a path.
+ */
+static bool
+have_serial(const struct sc_system *sys, size_t i)
+{
+	return sys->serial != NULL;
+}
+
+static speed_t
+baud(unsigned speed)
+{
+	static const struct { unsigned v; speed_t b; } t[] = {
+		{ 9600, B9600 }, { 19200, B19200 }, { 38400, B38400 },
+		{ 57600, B57600 }, { 115200, B115200 }, { 230400, B230400 },
+		{ 460800, B460800 }, { 921600, B921600 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].v == speed)
+			return t[i].b;
+	return B115200;		/* sysconf allows only the speeds above */
+}
+
+/* Open and set up the line; the fd (CLOEXEC, blocking) or -1 (logged). */
+static int
+open_line(const struct sc_serial *s)
+{
+	static const tcflag_t size[] = { CS5, CS6, CS7, CS8 };
+	struct termios t;
+	int fd, fl;
+
+	fd = open(s->device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		log_warn("console: %s", s->device);
+		return -1;
+	}
+	if (tcgetattr(fd, &t) == -1) {
+		log_warn("console: %s: not a terminal", s->device);
+		goto fail;
+	}
+	cfmakeraw(&t);
+	t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | PARODD | CSTOPB | CRTSCTS);
+	t.c_cflag |= size[s->format[0] - '5'] | CLOCAL | CREAD;
+	if (s->format[1] != 'N')
+		t.c_cflag |= PARENB | (s->format[1] == 'O' ? PARODD : 0);
+	if (s->format[2] == '2')
+		t.c_cflag |= CSTOPB;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	if (cfsetispeed(&t, baud(s->speed)) == -1 ||
+	    cfsetospeed(&t, baud(s->speed)) == -1 ||
+	    tcsetattr(fd, TCSANOW, &t) == -1) {
+		log_warn("console: %s: setting %u %s", s->device, s->speed,
+		    s->format);
+		goto fail;
+	}
+	(void)ioctl(fd, TIOCEXCL);
+	fl = fcntl(fd, F_GETFL);
+	if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+		log_warn("console: %s", s->device);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static int
+build_serial(const struct sc_system *sys, const char *rundir,
+    struct child *c, size_t i, const char *bin)
+{
+	int n;
+
+	child_setup(c, CHILD_DAEMON, rundir, sys->name, "serial");
+	(void)rd_path(c->log, sizeof(c->log), "%s/serial.log", rundir);
+	if ((n = child_pass(c, open_line(sys->serial))) < 0)
+		return -1;
+	strv_add(&c->argv, bin);
+	strv_add(&c->argv, "console");
+	strv_add(&c->argv, "--line");
+	strv_addf(&c->argv, "%d", n);
+	return 0;
+}
+
 static const struct daemon_kind {
 	const char *prog;	/* next to the isles binary */
 	bool required;		/* an instance without its program: error */
@@ -588,6 +682,7 @@ static const struct daemon_kind {
 	{ "isles-diskd", true, ndataports, dp_is_disk, build_dpdiskd },
 	{ "isles-linkd", true, one, have_links, build_linkd },
 	{ "isles-vsockd", true, one, have_vsock, build_vsockd },
+	{ "isles", true, one, have_serial, build_serial },
 };
 
 size_t

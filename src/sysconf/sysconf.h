@@ -235,6 +235,14 @@ struct sc_system *sc_load_string(const char *text, const char *name,
 
 void sc_free(struct sc_system *sys);
 
+/*
+ * The system as a Graphviz graph in the dot language (`isles graph`):
+ * VMs, disks and partitions, switches and uplinks, dataports, console
+ * links, vsock rules, passthrough devices, the console.  0, or -1 if
+ * writing failed.
+ */
+int sc_graph(const struct sc_system *sys, FILE *out);
+
 /* Print the resolved plan, as `isles check` shows it. */
 void sc_print(const struct sc_system *sys, FILE *out);
 

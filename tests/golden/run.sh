@@ -29,6 +29,28 @@ fi
 isles=$(cd "$(dirname "$isles")" && pwd)/$(basename "$isles")
 cd "$here" || exit 1
 
+# The host's PCI devices, as `isles check` sees them (hostcheck.c): a
+# fake sysfs tree, the same on every machine.  0000:03:00.0 is ready for
+# vfio-pci (group 7); 0000:05:00.0 is a NIC bound to e1000e whose group 8
+# also holds 0000:05:00.1, bound to e1000e too.
+sysfs=$(mktemp -d)
+trap 'rm -rf "$sysfs"' EXIT
+fake_dev() {	# ADDR GROUP DRIVER
+	local d=$sysfs/sys/bus/pci/devices/$1
+	mkdir -p "$d" "$sysfs/sys/bus/pci/drivers/$3" \
+	    "$sysfs/sys/kernel/iommu_groups/$2/devices"
+	echo 0x020000 > "$d/class"
+	ln -s "../../../bus/pci/drivers/$3" "$d/driver"
+	ln -s "../../../../kernel/iommu_groups/$2" "$d/iommu_group"
+	ln -s "../../../../bus/pci/devices/$1" \
+	    "$sysfs/sys/kernel/iommu_groups/$2/devices/$1"
+}
+fake_dev 0000:03:00.0 7 vfio-pci
+mkdir -p "$sysfs/dev/vfio" && : > "$sysfs/dev/vfio/7"
+fake_dev 0000:05:00.0 8 e1000e
+fake_dev 0000:05:00.1 8 e1000e
+export ISLES_SYSFS_ROOT=$sysfs
+
 passed=0
 failed=0
 shopt -s nullglob
@@ -66,6 +88,24 @@ for out in *.out; do
 	fi
 done
 
+# `isles graph` of every valid-*.conf, in the dot language, must equal
+# graph/NAME.dot byte for byte (--update rewrites them too).
+mkdir -p graph
+for conf in valid-*.conf; do
+	name=${conf%.conf}
+	actual=$("$isles" graph "$conf" 2>&1; echo "exit $?")
+	if [ "$update" = 1 ]; then
+		printf '%s\n' "$actual" > "graph/$name.dot"
+		passed=$((passed + 1))
+	elif diff -u --label "graph/$name.dot" --label "$name graph (actual)" \
+	    "graph/$name.dot" <(printf '%s\n' "$actual"); then
+		passed=$((passed + 1))
+	else
+		echo "golden: graph of $name: FAILED"
+		failed=$((failed + 1))
+	fi
+done
+
 # The shipped examples must stay valid (their plans are not compared:
 # they name host paths).
 for conf in ../../examples/*.conf; do
@@ -76,6 +116,17 @@ for conf in ../../examples/*.conf; do
 		printf '%s\n' "$out"
 		failed=$((failed + 1))
 	fi
+	# ... and render: an SVG naming every VM of the file.
+	svg=$(mktemp --suffix=.svg)
+	if "$isles" graph -o "$svg" "$conf" 2>&1 && grep -q '<svg' "$svg" &&
+	    for vm in $(sed -n 's/.*{ *name = "\(vm[0-9]*\)".*/\1/p' "$conf"); do
+		grep -q ">$vm (@" "$svg" || exit 1; done; then
+		passed=$((passed + 1))
+	else
+		echo "golden: isles graph $conf did not render every VM"
+		failed=$((failed + 1))
+	fi
+	rm -f "$svg"
 done
 
 [ "$update" = 1 ] && echo "golden: rewrote $passed .out files; review them with git diff"

@@ -162,6 +162,45 @@ test_qemu_devices(void **state)
 	sc_free(sys);
 }
 
+/*
+ * Passthrough: each host PCI address becomes one vfio-pci device, in
+ * file order, normalised; SATA disks go on q35's own AHCI; a VM with
+ * either scans SCSI synchronously at boot (its disks are there at init).
+ */
+static void
+test_qemu_passthrough(void **state)
+{
+	struct sc_system *sys = load("disks = ( { name = \"s\"; path = "
+	    "\"/tmp/s.img\"; size = \"64M\"; } );\n"
+	    "vms = (\n  { name = \"vm0\"; passthrough = [ \"66:00.0\", "
+	    "\"0000:00:1F.2\" ]; sata = [ \"s\" ]; },\n"
+	    "  { name = \"vm1\"; }\n);\n");
+	struct qemu_vm q = { .sys = sys, .vm = &sys->vms[0], .rundir = "/r",
+	    .kernel = "/k", .initrd = "/i", .accel = SC_ACCEL_TCG };
+	struct strv a = { 0 };
+	char err[256];
+	int i, j;
+
+	(void)state;
+	unsetenv("ISLES_QEMU");
+	assert_int_equal(qemu_build(&q, &a, err, sizeof(err)), 0);
+	i = find_opt(&a, "-device", "vfio-pci,host=0000:66:00.0");
+	j = find_opt(&a, "-device", "vfio-pci,host=0000:00:1f.2");
+	assert_true(i > 0 && j > i);
+	assert_string_equal(a.v[i], "vfio-pci,host=0000:66:00.0");
+	assert_true(find_opt(&a, "-device", "ide-hd,") > 0);
+	i = find_opt(&a, "-append", "");
+	assert_non_null(strstr(a.v[i], "scsi_mod.scan=sync"));
+	strv_free(&a);
+	q.vm = &sys->vms[1];
+	assert_int_equal(qemu_build(&q, &a, err, sizeof(err)), 0);
+	assert_true(find_opt(&a, "-device", "vfio-pci") < 0);
+	i = find_opt(&a, "-append", "");
+	assert_null(strstr(a.v[i], "scsi_mod.scan=sync"));
+	strv_free(&a);
+	sc_free(sys);
+}
+
 /* Shortened /proc/cpuinfo texts of the hosts Isles meets. */
 static const char intel[] =
     "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) "
@@ -338,6 +377,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_argv),
 		cmocka_unit_test(test_qemu_devices),
+		cmocka_unit_test(test_qemu_passthrough),
 		cmocka_unit_test(test_accel_cpuinfo),
 		cmocka_unit_test(test_accel_detect),
 		cmocka_unit_test(test_accel_override),

@@ -84,6 +84,9 @@ MODULES="virtio_pci virtio_blk virtio_net virtio_console
 vsock vmw_vsock_virtio_transport uio uio_pci_generic
 ext4 crc32c_generic libcrc32c button evdev
 ahci sd_mod loop"
+# More by name for devices passed through (docs/passthrough.md), e.g.
+# ISLES_IMAGE_MODULES="ixgbe" isles image --force.
+MODULES="$MODULES ${ISLES_IMAGE_MODULES:-}"
 
 # Userland programs copied from the host with their shared libraries
 # (HOSTPROGS to /sbin, HOSTBINS, all in /usr/bin on the host, to /usr/bin).

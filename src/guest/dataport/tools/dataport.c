@@ -12,6 +12,8 @@
  *                                          doorbell round trips, with latency
  *   dataport-links [-q]                    /dev/dataport/NAME -> /dev/uioN
  *   dataport info [NAME]                   what the VM's dataports are
+ *   dataport copybench NAME [SECONDS]      memcpy bandwidth into and out of
+ *                                          the shared memory vs private memory
  *
  * Exit status: 0 done, 1 timeout (wait, pingpong), 2 usage or error (the
  * message names what is wrong).  Numbers are decimal or 0x hex.  Run by
@@ -28,6 +30,8 @@
 #include <dirent.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "guest/tools/gtime.h"
 
 #include "guest/dataport/libdataport/dataport.h"
 
@@ -270,23 +274,6 @@ cmd_wait(int argc, char **argv)
 	return 0;
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* One wait of a ping-pong round: exactly one interrupt, else exit 1. */
 static void
 pingpong_wait(struct dp_port *p, unsigned round, unsigned peer,
@@ -504,6 +491,53 @@ cmd_info(int argc, char **argv)
 	return rc;
 }
 
+/* MB/s of memcpy(dst, src, len) repeated for about secs seconds. */
+static double
+copy_rate(void *dst, const void *src, size_t len, unsigned secs)
+{
+	uint64_t t0 = now_ns(), end = t0 + (uint64_t)secs * 1000000000u, n = 0;
+
+	do {
+		memcpy(dst, src, len);
+		/* The copy must happen: the compiler may not elide it. */
+		__asm__ __volatile__("" : : "r"(dst) : "memory");
+		n++;
+	} while (now_ns() < end);
+	return (double)n * (double)len / ((double)(now_ns() - t0) / 1e9) / 1e6;
+}
+
+static int
+cmd_copybench(int argc, char **argv)
+{
+	struct dp_port *p;
+	unsigned secs = 2;
+	size_t size;
+	char *a, *b;
+
+	if (argc < 2 || argc > 3)
+		usage("NAME [SECONDS]");
+	if (argc > 2)
+		secs = (unsigned)arg_num("SECONDS", argv[2], 600);
+	if (secs == 0)
+		secs = 1;
+	p = open_port(argv[1]);
+	size = dp_size(p);
+	a = malloc(size);
+	b = malloc(size);
+	if (a == NULL || b == NULL)
+		die("out of memory for two %zu-byte buffers", size);
+	memset(a, 0x5a, size);
+	memset(b, 0xa5, size);
+	printf("%s: %zu bytes, %u s each: private->shared %.0f MB/s, "
+	    "shared->private %.0f MB/s, private->private %.0f MB/s\n",
+	    argv[1], size, secs, copy_rate(dp_mem(p), a, size, secs),
+	    copy_rate(b, dp_mem(p), size, secs), copy_rate(b, a, size, secs));
+	free(a);
+	free(b);
+	dp_close(p);
+	return 0;
+}
+
 static const struct dp_cmd {
 	const char *sub;	/* dataport SUB ... */
 	const char *link;	/* the name in /usr/bin */
@@ -516,6 +550,7 @@ static const struct dp_cmd {
 	{ "pingpong", "dataport_pingpong", cmd_pingpong },
 	{ "links", "dataport-links", cmd_links },
 	{ "info", NULL, cmd_info },
+	{ "copybench", NULL, cmd_copybench },
 };
 
 int
