@@ -87,6 +87,12 @@ for wl in "randread 4096 1" "randread 4096 32" "seqread 131072 8"; do
 	done
 done | tee "$D/runs.txt"
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Idle: no request for 2 s (the front-end of the last run has gone).
+i0=$(cpu "$ISLES_PID"); q0=$(cpu "$QSD_PID")
+sleep 2
+i1=$(cpu "$ISLES_PID"); q1=$(cpu "$QSD_PID")
+echo "# idle 2 s: isles cpu_s=$(awk -v a="$i0" -v b="$i1" -v hz="$HZ" 'BEGIN{printf "%.2f", (b-a)/hz}')" \
+    "qsd cpu_s=$(awk -v a="$q0" -v b="$q1" -v hz="$HZ" 'BEGIN{printf "%.2f", (b-a)/hz}')"
 echo "# one-core DRAM memcpy (64 MiB buffers), before every run (GB/s):"
 awk '{ split($4, a, "="); printf " %s", a[2] } END { printf "\n" }' "$D/memcpy.txt"
 

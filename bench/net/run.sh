@@ -20,6 +20,7 @@
 # Every run is printed, then the medians.
 #
 #   bench/net/run.sh [SECONDS] [RUNS] [SIZES]   (default 5 s, 5 runs, "64 1500")
+#   ISLES_SWITCHD=path: another isles-switchd binary (A/B comparisons)
 #
 # Needs root: reserves 768 hugepages of 2 MiB and mounts hugetlbfs on
 # /dev/hugepages if needed (both undone at exit).  Stops what it starts.
@@ -74,7 +75,7 @@ wait_sockets() {
 
 start_isles() {
 	rm -f "$dir/a.sock" "$dir/b.sock"
-	taskset -c 1 build/isles-switchd --name bench \
+	taskset -c 1 "${ISLES_SWITCHD:-build/isles-switchd}" --name bench \
 	    --port a:$MAC_A="$dir/a.sock" --port b:$MAC_B="$dir/b.sock" \
 	    >/dev/null 2>>"$dir/isles.log" &
 	bpid=$!
