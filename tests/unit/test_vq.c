@@ -413,6 +413,28 @@ test_indirect_refused(void **state)
 	assert_int_equal(vq_pop(&f->q, &f->c), -EINVAL);
 }
 
+/* Kicks off while draining: NO_NOTIFY without EVENT_IDX, off at rearm. */
+static void
+test_kicks_off(void **state)
+{
+	struct fx *f = *state;
+	struct vq_used *u = host(f, USED);
+
+	vq_kicks_off(&f->q);
+	assert_int_equal(u->flags, VQ_USED_F_NO_NOTIFY);
+	assert_false(vq_rearm(&f->q));
+	assert_int_equal(u->flags, 0);
+	/* With EVENT_IDX the flag is never set (avail_event does it). */
+	f->q.event_idx = true;
+	vq_kicks_off(&f->q);
+	assert_int_equal(u->flags, 0);
+	/* A restart clears a flag a previous back-end left set. */
+	f->q.event_idx = false;
+	vq_kicks_off(&f->q);
+	assert_int_equal(vq_start(&f->q, NULL), 0);
+	assert_int_equal(u->flags, 0);
+}
+
 static void
 test_notify(void **state)
 {
@@ -643,6 +665,7 @@ main(void)
 		T(test_indirect),
 		T(test_indirect_refused),
 		T(test_notify),
+		T(test_kicks_off),
 		T(test_inflight_resubmit),
 		T(test_random_rings),
 	};
