@@ -20,7 +20,9 @@
 # Every run is printed, then the medians.
 #
 #   bench/net/run.sh [SECONDS] [RUNS] [SIZES]   (default 5 s, 5 runs, "64 1500")
-#   ISLES_SWITCHD=path: another isles-switchd binary (A/B comparisons)
+#   ISLES_SWITCHD=path: another isles-switchd binary as "isles"
+#   ISLES_OTHER=path: a second isles-switchd, measured as "other" in the
+#   same rounds (A/B comparison of two builds)
 #
 # Needs root: reserves 768 hugepages of 2 MiB and mounts hugetlbfs on
 # /dev/hugepages if needed (both undone at exit).  Stops what it starts.
@@ -73,9 +75,9 @@ wait_sockets() {
 	return 1
 }
 
-start_isles() {
+start_isles() {	# [binary]
 	rm -f "$dir/a.sock" "$dir/b.sock"
-	taskset -c 1 "${ISLES_SWITCHD:-build/isles-switchd}" --name bench \
+	taskset -c 1 "${1:-${ISLES_SWITCHD:-build/isles-switchd}}" --name bench \
 	    --port a:$MAC_A="$dir/a.sock" --port b:$MAC_B="$dir/b.sock" \
 	    >/dev/null 2>>"$dir/isles.log" &
 	bpid=$!
@@ -142,7 +144,11 @@ stop_gen() {
 
 one_run() {	# backend size
 	local be=$1 size=$2 t0 t1 c0 c1 p0 p1 i0 i1
-	if [ "$be" = isles ]; then start_isles; else start_testpmd; fi
+	case $be in
+	isles) start_isles ;;
+	other) start_isles "$ISLES_OTHER" ;;
+	*) start_testpmd ;;
+	esac
 	start_gen "$size"
 	sleep "$warm"
 	read -r p0 b0 < <(port_b)
@@ -175,7 +181,7 @@ out="$dir/results"
 : >"$out"
 for size in $sizes; do
 	for r in $(seq "$runs"); do
-		for be in $(printf 'isles\ntestpmd\n' | shuf); do
+		for be in $(printf 'isles\ntestpmd\n%s' "${ISLES_OTHER:+other}" | shuf); do
 			one_run "$be" "$size" >"$dir/line"
 			cat "$dir/line"
 			cat "$dir/line" >>"$out"
@@ -187,7 +193,7 @@ echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "medians (runs=$runs, ${secs}s each):"
 for size in $sizes; do
-	for be in isles testpmd; do
+	for be in isles testpmd ${ISLES_OTHER:+other}; do
 		grep "^$be size=$size " "$out" | awk -v be="$be" -v size="$size" '
 		function med(a, n,   i, j, t) {
 			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
