@@ -10,7 +10,10 @@
 # Reports Mpps, Gbit/s, back-end CPU-seconds, packets per back-end
 # CPU-second and the back-end's CPU use over an idle second.
 #
-#   bench/net/run.sh [SECONDS_PER_RUN] [RUNS]     (default 3 s, 3 runs)
+#   bench/net/frontend.sh [SECONDS_PER_RUN] [RUNS]     (default 3 s, 3 runs)
+#
+# (The fair harness with dpdk-testpmd as the generator is bench/net/run.sh;
+# this one is kept for the 64 KiB TSO figure.)
 #
 # Needs root: installs dpdk-dev if dpdk-testpmd is missing, reserves 512
 # hugepages of 2 MiB and mounts hugetlbfs on /dev/hugepages if needed (both
