@@ -416,6 +416,57 @@ make_serial(char *out, const char *disk, const struct blk_export *ex)
  * it, read its partition table, build each export's virtual disk.
  * 0 / -1 (logged).
  */
+
+static void
+on_lock_timeout(int sig)
+{
+	(void)sig;	/* only interrupts the blocking flock */
+}
+
+/*
+ * One daemon per disk: a second one would corrupt it, so the disk is
+ * locked (flock) for the daemon's life.  A daemon that was just killed
+ * may hold the lock a moment longer than its process: the kernel tears
+ * its io_uring down, and the requests that still reference the file,
+ * after the process is gone.  So a held lock is waited for, up to
+ * LOCK_WAIT_S seconds, in a blocking flock that a one-shot SIGALRM
+ * interrupts (no polling); only then is the disk "in use".
+ */
+#define LOCK_WAIT_S	10
+
+static int
+lock_disk(int fd, const char *disk)
+{
+	struct sigaction sa = { .sa_handler = on_lock_timeout }, old;
+	int r, e;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK) {
+		log_warn("%s: lock", disk);
+		return -1;
+	}
+	log_info("%s: locked by another process; waiting up to %d s", disk,
+	    LOCK_WAIT_S);
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, &old) < 0) {
+		log_warn("sigaction");
+		return -1;
+	}
+	alarm(LOCK_WAIT_S);
+	r = flock(fd, LOCK_EX);
+	e = errno;
+	alarm(0);
+	(void)sigaction(SIGALRM, &old, NULL);
+	if (r == 0)
+		return 0;
+	if (e == EINTR)
+		log_warnx("%s: in use by another isles-diskd", disk);
+	else
+		log_warn("%s: lock", disk);
+	return -1;
+}
+
 static int
 open_disk(struct diskd *dd, const char *disk, uint64_t create_size,
     enum pt_kind layout, const struct pt_newpart *newparts, size_t nnew)
@@ -438,14 +489,8 @@ open_disk(struct diskd *dd, const char *disk, uint64_t create_size,
 		log_warn("%s", disk);
 		return -1;
 	}
-	/* One daemon per disk: a second one would corrupt it. */
-	if (flock(dd->disk_fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			log_warnx("%s: in use by another isles-diskd", disk);
-		else
-			log_warn("%s: lock", disk);
+	if (lock_disk(dd->disk_fd, disk) < 0)
 		return -1;
-	}
 	if (S_ISBLK(st.st_mode)) {
 		uint64_t bytes;
 
