@@ -112,9 +112,14 @@ def boot(d, sock, tools, tag):
          "-device", "virtio-blk-pci,drive=tools,addr=0x5"],
         stdout=subprocess.DEVNULL, stderr=open("%s/qemu-%s.log" % (d, tag),
                                                "w"))
-    wait_sock("%s/agent.sock" % d, qemu, "qemu")
-    agent = AgentClient.connect("%s/agent.sock" % d, timeout=60)
-    agent.hello(timeout=120)
+    try:
+        wait_sock("%s/agent.sock" % d, qemu, "qemu")
+        agent = AgentClient.connect("%s/agent.sock" % d, timeout=60)
+        agent.hello(timeout=120)
+    except BaseException:
+        qemu.kill()
+        qemu.wait()
+        raise
     return qemu, agent
 
 
