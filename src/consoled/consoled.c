@@ -3,19 +3,24 @@
  * isles-consoled: the serial console server of one Isles system.
  *
  *   isles-consoled (--socket PATH | --fd N) [--log NAME=fd:N ...]
- *                  [--log-max BYTES] [-v|-q] NAME=SERIAL_SOCKET ...
+ *                  [--log-max BYTES] [-v|-q] NAME=fd:N|NAME=PATH ...
  *
  * Started by the supervisor (never daemonizes; exits cleanly on SIGTERM,
  * SIGINT or SIGHUP).  VMs are given in system-file order, so the Nth
- * NAME=PATH is console number N.  For each VM it connects to QEMU's serial
- * chardev socket (QEMU is the server), reconnecting with a timerfd backoff
- * while QEMU is not up or after it restarted; keeps the last 64 KiB the VM
- * printed in a replay ring; writes everything to the VM's console.log
- * through the fd the supervisor opened for it (`--log NAME=fd:N`), capped
- * at --log-max bytes, newest output kept (conlog.h); and serves clients
- * on the console socket with the protocol of conproto.h.  It connects to
- * every serial port whether or not a client is attached, so the logs miss
- * only what a guest prints while its serial port is not connected.
+ * NAME=... is console number N.  For each VM it listens on a serial
+ * socket, an inherited listening socket (fd:N, bound by the supervisor
+ * before any QEMU starts) or one it binds at PATH (by hand), and QEMU's
+ * serial chardev connects to it as a client with reconnect=1: QEMU's
+ * connection waits in the socket's backlog (its output in the socket
+ * buffer) until this daemon accepts it, and a restarted QEMU, or QEMU
+ * after a restart of this daemon, connects again by itself.  It keeps
+ * the last 64 KiB the VM printed in a replay ring; writes everything to
+ * the VM's console.log through the fd the supervisor opened for it
+ * (`--log NAME=fd:N`), capped at --log-max bytes, newest output kept
+ * (conlog.h); and serves clients on the console socket with the protocol
+ * of conproto.h.  It reads every serial port whether or not a client is
+ * attached.  At most one QEMU per VM: a second connection while the
+ * first one is alive is refused (closed; a real QEMU retries).
  *
  * Trust: argv comes from the supervisor.  Serial output is written by the
  * guest and is hostile: it is only copied (ring, log, client queues),
@@ -31,11 +36,13 @@
  * earlier in the same batch (a client freed by a broadcast, say);
  * host_listen for --socket, host_parse for its numbers.
  *
- * Lock-down: it closes every inherited fd but the console socket and the
- * logs, and after its sockets and timers are open sets no_new_privs and
- * installs a seccomp allowlist
- * (lockdown()), so a bug reachable from guest output can do little more
- * than what the daemon does anyway.
+ * Lock-down: it closes every inherited fd but the sockets and logs its
+ * command line names, and after its sockets and timers are open sets
+ * no_new_privs and installs a seccomp allowlist (lockdown()) without
+ * open, socket, connect, bind or unlink, so a bug reachable from guest
+ * output can do little more than what the daemon does anyway.  A socket
+ * it bound by hand is left at its path on exit (no unlink after the
+ * lock-down): the next host_listen replaces the stale file.
  *
  * Errors: internal helpers return 0 / -1 with errno.
  */
@@ -57,12 +64,12 @@
 #include "consoled/conbuf.h"
 #include "consoled/conlog.h"
 #include "host/evloop.h"
+#include "host/fds.h"
 #include "host/listen.h"
 #include "host/log.h"
 #include "host/monotime.h"
 #include "host/parse.h"
 #include "host/sandbox.h"
-#include "host/unixsock.h"
 #include "proto/conproto.h"
 #include "proto/outq.h"
 #include "proto/proto.h"
@@ -73,8 +80,6 @@
 #define CD_SNDBUF		(32 * 1024)	/* kernel send buffer per client */
 #define CD_BATCH_MS		5	/* read batching while output streams */
 #define CD_BATCH_SMALL		512	/* a read below this while streaming */
-#define CD_BACKOFF_MIN_MS	50
-#define CD_BACKOFF_MAX_MS	1000
 /*
  * The interest of an fd we do not want to read or write for now: epoll
  * still reports its hang-up and errors (an interest of 0 would silence
@@ -85,10 +90,10 @@
 struct cd_vm {
 	unsigned index;
 	char name[CON_MAX_NAME + 1];
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int fd;				/* serial socket, -1 when not connected */
-	int timer;			/* reconnect backoff / read batching */
-	int backoff_ms;
+	const char *path;		/* by hand: listen here; NULL: fd */
+	int listen_fd;			/* QEMU connects here */
+	int fd;				/* serial connection, -1 when none */
+	int timer;			/* read batching */
 	bool was_up;			/* connected at least once */
 	struct clog log;		/* console.log (fd -1: none given) */
 	bool log_failed;		/* last write failed (logged once) */
@@ -118,7 +123,6 @@ static struct {
 	struct cd_vm vms[CON_MAX_VMS];
 	unsigned nvms;
 	struct cd_client *clients[CD_MAX_CLIENTS];
-	const char *sock_path;		/* unlinked at exit if we bound it */
 } cd;
 
 static void
@@ -126,7 +130,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: isles-consoled (--socket PATH | --fd N) "
 	    "[--log NAME=fd:N ...] [--log-max BYTES] [-v|-q] "
-	    "NAME=SERIAL_SOCKET ...\n");
+	    "NAME=fd:N|NAME=PATH ...\n");
 	exit(2);
 }
 
@@ -435,15 +439,6 @@ timer_arm_ms(struct cd_vm *vm, int ms)
 }
 
 static void
-vm_arm_retry(struct cd_vm *vm)
-{
-	timer_arm_ms(vm, vm->backoff_ms);
-	vm->backoff_ms *= 2;
-	if (vm->backoff_ms > CD_BACKOFF_MAX_MS)
-		vm->backoff_ms = CD_BACKOFF_MAX_MS;
-}
-
-static void
 vm_disconnect(struct cd_vm *vm)
 {
 	ev_unwatch(&cd.loop, vm->fd);
@@ -452,39 +447,64 @@ vm_disconnect(struct cd_vm *vm)
 	vm->out_watch = false;
 	vm->batching = false;
 	vm->in_len = 0;
-	vm->backoff_ms = CD_BACKOFF_MIN_MS;
-	log_info("%s: serial port closed; reconnecting", vm->name);
+	log_info("%s: serial port closed; waiting for QEMU", vm->name);
 	notice_all(vm->index, CON_NOTICE_DOWN);
-	vm_arm_retry(vm);
 }
 
 static void serial_cb(void *arg, int fd, uint32_t events);
+static void vm_deliver(struct cd_vm *vm, const uint8_t *buf, size_t n);
 
-static void
-vm_connect(struct cd_vm *vm)
+/*
+ * Is the current connection still alive?  Reads (and delivers) what it
+ * still holds; a connection whose QEMU is gone reaches EOF and is closed
+ * here.  Before a new connection is taken, so that the end of an old
+ * QEMU's output is not lost nor mixed into the new one's.
+ */
+static bool
+vm_alive(struct cd_vm *vm)
 {
-	/* A Unix connect completes at once or fails; EAGAIN = full backlog. */
-	int fd = unixsock_connect(vm->path, SOCK_NONBLOCK);
+	uint8_t buf[CD_READ_CHUNK];
+
+	/* Bounded: a live QEMU that keeps writing is simply alive. */
+	for (int i = 0; i < 64 && vm->fd != -1; i++) {
+		ssize_t n = recv(vm->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n > 0) {
+			vm_deliver(vm, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return true;
+		vm_disconnect(vm);
+	}
+	return vm->fd != -1;
+}
+
+/* QEMU connects to the VM's serial socket. */
+static void
+vm_accept(struct cd_vm *vm)
+{
+	int fd = accept4(vm->listen_fd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC);
 
 	if (fd == -1) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
-			log_warn("%s: socket", vm->name);
-		else
-			log_debug("%s: connect %s: %s", vm->name, vm->path,
-			    strerror(errno));
-		vm_arm_retry(vm);
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("%s: accept", vm->name);
 		return;
 	}
-	vm->fd = fd;
-	vm->backoff_ms = CD_BACKOFF_MIN_MS;
+	if (vm_alive(vm)) {
+		log_warnx("%s: a second connection to the serial socket "
+		    "refused", vm->name);
+		close(fd);
+		return;
+	}
 	if (ev_watch(&cd.loop, fd, EPOLLIN, serial_cb, vm) == -1) {
 		log_warn("%s: epoll_ctl", vm->name);
 		close(fd);
-		vm->fd = -1;
-		vm_arm_retry(vm);
 		return;
 	}
-	log_info("%s: connected to %s", vm->name, vm->path);
+	vm->fd = fd;
+	log_info("%s: QEMU connected", vm->name);
 	if (vm->was_up)
 		notice_all(vm->index, CON_NOTICE_UP);
 	vm->was_up = true;
@@ -548,6 +568,23 @@ vm_input(struct cd_vm *vm, const uint8_t *p, size_t len)
 	vm_write(vm);
 }
 
+/* Output of the VM: replay ring, console.log, attached clients. */
+static void
+vm_deliver(struct cd_vm *vm, const uint8_t *buf, size_t n)
+{
+	cring_put(&vm->ring, buf, n);
+	/* A regular file: writes do not block on anyone. */
+	if (clog_write(&vm->log, buf, n) == -1) {
+		if (!vm->log_failed)
+			log_warn("%s: console.log", vm->name);
+		vm->log_failed = true;
+	} else if (vm->log_failed) {
+		log_info("%s: console.log written again", vm->name);
+		vm->log_failed = false;
+	}
+	broadcast(vm->index, CON_OUTPUT, buf, n);
+}
+
 static void
 vm_read(struct cd_vm *vm)
 {
@@ -565,17 +602,7 @@ vm_read(struct cd_vm *vm)
 		vm_disconnect(vm);
 		return;
 	}
-	cring_put(&vm->ring, buf, (size_t)n);
-	/* A regular file: writes do not block on anyone. */
-	if (clog_write(&vm->log, buf, (size_t)n) == -1) {
-		if (!vm->log_failed)
-			log_warn("%s: console.log", vm->name);
-		vm->log_failed = true;
-	} else if (vm->log_failed) {
-		log_info("%s: console.log written again", vm->name);
-		vm->log_failed = false;
-	}
-	broadcast(vm->index, CON_OUTPUT, buf, (size_t)n);
+	vm_deliver(vm, buf, (size_t)n);
 
 	/*
 	 * A guest streaming output arrives a UART FIFO (16 bytes) at a time:
@@ -602,9 +629,7 @@ timer_cb(void *arg, int fd, uint32_t events)
 
 	if (ev_drain(vm->timer) == 0)
 		return;
-	if (vm->fd == -1) {
-		vm_connect(vm);
-	} else if (vm->batching) {
+	if (vm->fd != -1 && vm->batching) {
 		vm->batching = false;
 		vm_set_events(vm);
 	}
@@ -612,6 +637,10 @@ timer_cb(void *arg, int fd, uint32_t events)
 
 /* ---- set-up ----------------------------------------------------------- */
 
+/*
+ * A NAME=fd:N or NAME=PATH argument; the fd is checked (open), the path
+ * is bound later (vm_open), once the inherited fds are sorted out.
+ */
 static void
 add_vm(const char *arg)
 {
@@ -619,29 +648,47 @@ add_vm(const char *arg)
 	struct cd_vm *vm;
 
 	if (eq == NULL || !valid_name(arg, (size_t)(eq - arg)))
-		fatalx("bad VM argument '%s' (want NAME=SERIAL_SOCKET)", arg);
+		fatalx("bad VM argument '%s' (want NAME=fd:N or NAME=PATH)",
+		    arg);
 	if (cd.nvms == CON_MAX_VMS)
 		fatalx("too many VMs (at most %d)", CON_MAX_VMS);
 	vm = &cd.vms[cd.nvms];
-	if (strlen(eq + 1) == 0 || strlen(eq + 1) >= sizeof(vm->path))
-		fatalx("%.*s: serial socket path empty or too long",
-		    (int)(eq - arg), arg);
 	memcpy(vm->name, arg, (size_t)(eq - arg));
 	vm->name[eq - arg] = '\0';
 	for (unsigned i = 0; i < cd.nvms; i++)
 		if (strcmp(cd.vms[i].name, vm->name) == 0)
 			fatalx("VM %s given twice", vm->name);
-	snprintf(vm->path, sizeof(vm->path), "%s", eq + 1);
+	vm->listen_fd = -1;
+	if (strncmp(eq + 1, "fd:", 3) == 0) {
+		if ((vm->listen_fd = host_parse_fd_arg(eq + 1)) == -1)
+			fatalx("%s: bad serial socket '%s' (fd:N, an open fd "
+			    "above 2)", vm->name, eq + 1);
+	} else if (eq[1] == '\0') {
+		fatalx("%s: serial socket path empty", vm->name);
+	} else {
+		vm->path = eq + 1;
+	}
 	vm->index = cd.nvms;
 	vm->fd = -1;
+	vm->timer = -1;
 	vm->log.fd = -1;
-	vm->backoff_ms = CD_BACKOFF_MIN_MS;
 	if (cring_init(&vm->ring, CON_REPLAY_SIZE) == -1)
 		fatal("replay ring");
-	vm->timer = ev_timer_new();
-	if (vm->timer == -1)
-		fatal("timerfd_create");
 	cd.nvms++;
+}
+
+/* Make vm's listening socket ready and its batching timer. */
+static void
+vm_open(struct cd_vm *vm)
+{
+	if (vm->path != NULL) {
+		if ((vm->listen_fd = host_listen(vm->path, 0600)) == -1)
+			fatal("%s: serial socket %s", vm->name, vm->path);
+	} else if (host_fd_nonblock_cloexec(vm->listen_fd) == -1) {
+		fatal("%s: fd %d", vm->name, vm->listen_fd);
+	}
+	if ((vm->timer = ev_timer_new()) == -1)
+		fatal("timerfd_create");
 }
 
 /* A --log NAME=fd:N argument, applied once the VMs are known. */
@@ -687,35 +734,6 @@ open_logs(const struct cd_logarg *logs, size_t nlogs, uint64_t max)
 	}
 }
 
-static int
-cmp_int(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * Close every inherited fd above stderr but the n in keep (each above 2;
- * sorted here), before opening our own: what a parent leaked is not ours
- * to use.
- */
-static void
-close_others(int *keep, size_t n)
-{
-	unsigned from = 3;
-
-	qsort(keep, n, sizeof(*keep), cmp_int);
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && keep[i] == keep[i - 1])
-			fatalx("fd %d given twice", keep[i]);
-		if ((unsigned)keep[i] > from)
-			(void)close_range(from, (unsigned)keep[i] - 1, 0);
-		from = (unsigned)keep[i] + 1;
-	}
-	(void)close_range(from, ~0u, 0);
-}
-
 /* ---- event callbacks --------------------------------------------------- */
 
 static void
@@ -733,6 +751,12 @@ signal_cb(void *arg, int fd, uint32_t events)
 		log_info("signal %u: exiting", si.ssi_signo);
 		ev_loop_quit(&cd.loop);
 	}
+}
+
+static void
+serial_listen_cb(void *arg, int fd, uint32_t events)
+{
+	vm_accept(arg);
 }
 
 static void
@@ -759,24 +783,13 @@ client_cb(void *arg, int fd, uint32_t events)
 		client_flush(c);
 }
 
-/* New sockets: only AF_UNIX stream, for reconnecting to QEMU. */
-static int
-allow_unix_socket(scmp_filter_ctx ctx, char *err, size_t errlen)
-{
-	int rc;
-
-	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))))
-		snprintf(err, errlen, "seccomp rule (socket): %s",
-		    strerror(-rc));
-	return rc;
-}
-
 /*
  * Everything is open: no_new_privs, and allow only what the event loop
- * needs; any other call kills the process.  Not in sanitizer builds: ASan
- * and UBSan make their own system calls (mmap of shadow memory,
- * sigaltstack, reports written through other calls).
+ * needs; any other call kills the process.  No open, socket, connect,
+ * bind or unlink: every socket and file it will ever use is open now.
+ * Not in sanitizer builds: ASan and UBSan make their own system calls
+ * (mmap of shadow memory, sigaltstack, reports written through other
+ * calls).
  */
 static void
 lockdown(void)
@@ -789,23 +802,21 @@ lockdown(void)
 		{ SCMP_SYS(pread64), "console.log: reading its newest part "
 		    "at the cap" },
 		{ SCMP_SYS(ftruncate), "console.log: cutting it after the move" },
-		{ SCMP_SYS(recvfrom), "serial sockets, clients" },
-		{ SCMP_SYS(sendto), "serial sockets, clients" },
+		{ SCMP_SYS(recvfrom), "serial connections, clients" },
+		{ SCMP_SYS(sendto), "serial connections, clients" },
 		{ SCMP_SYS(epoll_wait), "the event loop" },
 		{ SCMP_SYS(epoll_pwait), "the event loop (libc may use it)" },
 		{ SCMP_SYS(epoll_ctl), "the event loop" },
-		{ SCMP_SYS(accept4), "new clients" },
-		{ SCMP_SYS(connect), "reconnecting to a restarted QEMU" },
+		{ SCMP_SYS(accept4), "new clients, QEMU on a serial socket" },
 		{ SCMP_SYS(setsockopt), "client send buffer size" },
-		{ SCMP_SYS(close), "closing clients and serial sockets" },
-		{ SCMP_SYS(timerfd_settime), "reconnect backoff" },
+		{ SCMP_SYS(close), "closing clients and serial connections" },
+		{ SCMP_SYS(timerfd_settime), "read batching" },
 		{ SCMP_SYS(brk), "malloc" },
 		{ SCMP_SYS(mmap), "malloc of large blocks" },
 		{ SCMP_SYS(munmap), "free of large blocks" },
 		{ SCMP_SYS(mremap), "realloc of large blocks" },
 		{ SCMP_SYS(madvise), "free: trimming" },
 		{ SCMP_SYS(clock_gettime), "if the vDSO is unavailable" },
-		{ SCMP_SYS(unlink), "removing our socket at exit" },
 		{ SCMP_SYS(rt_sigreturn), "signal return (SIGPIPE is ignored)" },
 		{ SCMP_SYS(exit_group), "exit" },
 		{ SCMP_SYS(exit), "exit" },
@@ -813,8 +824,7 @@ lockdown(void)
 	char err[128];
 
 	if (sandbox_lockdown(SCMP_ACT_KILL_PROCESS, allow,
-	    sizeof(allow) / sizeof(allow[0]), allow_unix_socket, err,
-	    sizeof(err)) == -1)
+	    sizeof(allow) / sizeof(allow[0]), NULL, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 }
 
@@ -835,7 +845,7 @@ main(int argc, char **argv)
 	const char *sock = NULL;
 	int listen_fd = -1, ch, verbose = 1;
 	struct cd_logarg logs[CON_MAX_VMS];
-	int keep[CON_MAX_VMS + 1];
+	int keep[2 * CON_MAX_VMS + 1];
 	size_t nlogs = 0, nkeep = 0;
 	uint64_t log_max = CLOG_DEFAULT_MAX;
 
@@ -874,12 +884,18 @@ main(int argc, char **argv)
 	log_setverbose(verbose);
 	if ((sock == NULL) == (listen_fd == -1) || optind == argc)
 		usage();
-	/* Keep stdio, the socket and the logs we were given. */
-	if (listen_fd != -1)
-		keep[nkeep++] = listen_fd;
-	close_others(keep, nkeep);
 	for (int i = optind; i < argc; i++)
 		add_vm(argv[i]);
+	/* Keep stdio and the sockets and logs we were given, nothing else. */
+	if (listen_fd != -1)
+		keep[nkeep++] = listen_fd;
+	for (unsigned i = 0; i < cd.nvms; i++)
+		if (cd.vms[i].listen_fd != -1)
+			keep[nkeep++] = cd.vms[i].listen_fd;
+	if (host_close_others(keep, nkeep) == -1)
+		fatalx("an fd is given twice");
+	for (unsigned i = 0; i < cd.nvms; i++)
+		vm_open(&cd.vms[i]);
 	open_logs(logs, nlogs, log_max);
 
 	signal(SIGPIPE, SIG_IGN);
@@ -891,13 +907,8 @@ main(int argc, char **argv)
 		listen_fd = host_listen(sock, 0600);
 		if (listen_fd == -1)
 			fatal("console socket %s", sock);
-		cd.sock_path = sock;
-	} else {
-		int fl = fcntl(listen_fd, F_GETFL);
-
-		if (fl == -1 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
-		    fcntl(listen_fd, F_SETFD, FD_CLOEXEC) == -1)
-			fatal("--fd %d", listen_fd);
+	} else if (host_fd_nonblock_cloexec(listen_fd) == -1) {
+		fatal("--fd %d", listen_fd);
 	}
 	cd.listen_fd = listen_fd;
 
@@ -909,9 +920,10 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < cd.nvms; i++) {
 		struct cd_vm *vm = &cd.vms[i];
 
-		if (ev_watch(&cd.loop, vm->timer, EPOLLIN, timer_cb, vm) == -1)
+		if (ev_watch(&cd.loop, vm->timer, EPOLLIN, timer_cb, vm) == -1 ||
+		    ev_watch(&cd.loop, vm->listen_fd, EPOLLIN, serial_listen_cb,
+		    vm) == -1)
 			fatal("epoll_ctl");
-		vm_connect(vm);
 	}
 	/* Everything is open: lock down. */
 	lockdown();
@@ -926,12 +938,11 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < cd.nvms; i++) {
 		if (cd.vms[i].fd != -1)
 			close(cd.vms[i].fd);
+		close(cd.vms[i].listen_fd);
 		if (cd.vms[i].log.fd != -1)
 			close(cd.vms[i].log.fd);
 		close(cd.vms[i].timer);
 		cring_free(&cd.vms[i].ring);
 	}
-	if (cd.sock_path != NULL)
-		(void)unlink(cd.sock_path);
 	return 0;
 }

@@ -44,6 +44,7 @@
 
 #include "dataportd/dpd.h"
 #include "host/evloop.h"
+#include "host/fds.h"
 #include "host/listen.h"
 #include "host/parse.h"
 #include "log.h"
@@ -447,6 +448,25 @@ main(int argc, char **argv)
 	log_init("isles-dataportd", port.name);
 	log_setverbose(verbose);
 	signal(SIGPIPE, SIG_IGN);
+	{
+		/* Only what the command line gives survives. */
+		int keep[1 + DPD_MAX_PEERS * (1 + DPD_MAX_VECTORS)];
+		size_t nkeep = 0;
+
+		if (port.shm_fd >= 0)
+			keep[nkeep++] = port.shm_fd;
+		for (unsigned i = 0; i < port.npeers; i++) {
+			if (port.peers[i].listen_fd >= 0)
+				keep[nkeep++] = port.peers[i].listen_fd;
+			for (int v = 0; v < nev[i]; v++)
+				keep[nkeep++] = port.peers[i].ev[v];
+		}
+		if (host_close_others(keep, nkeep) < 0) {
+			fprintf(stderr, "isles-dataportd: an fd is given "
+			    "twice\n");
+			return 2;
+		}
+	}
 
 	/* The resources: inherited, or made here for a stock set-up. */
 	if (port.shm_fd < 0 && (port.shm_fd = make_shm(size)) < 0) {

@@ -14,6 +14,11 @@
  * from host_listen, numbers from host_parse.  Trusts its command line;
  * not the disk's partition table (ptable.c checks it) and not the
  * front-ends (vu.c, vq.c, blk.c check them).
+ *
+ * Under the supervisor the disk and every socket come as inherited fds
+ * (--disk fd:N, =fd:N), opened by the supervisor from the system file;
+ * by hand, paths are opened here.  Either way the daemon first closes
+ * every fd it was not given, and once set up opens nothing (lockdown()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +42,7 @@
 #include "diskd/diskd.h"
 #include "diskd/ptable.h"
 #include "host/evloop.h"
+#include "host/fds.h"
 #include "host/listen.h"
 #include "host/log.h"
 #include "host/parse.h"
@@ -50,7 +56,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: isles-diskd --disk PATH [--name NAME]\n"
+"usage: isles-diskd --disk PATH|fd:N [--name NAME]\n"
 "         [--create SIZE [--layout mbr|gpt] --part SIZE[:TYPE][:boot][:logical] ...]\n"
 "         [--cache none|writeback]\n"
 "         --export VM:PARTS[:ro][:queues=N][=SOCKET|=fd:N] ...\n"
@@ -61,6 +67,8 @@ usage(FILE *f)
 "  PARTS: physical partition numbers, comma-separated (1,5)\n"
 "  SIZE: bytes with optional K/M/G/T; a --part SIZE of 0 means the rest\n"
 "  --socket-path/--fd serve the one export given without =SOCKET\n"
+"  --disk fd:N: an open image or device; with --create, an empty file\n"
+"    is laid out, anything else used as it is\n"
 "  --cache none: O_DIRECT, past the host page cache (default writeback)\n");
 }
 
@@ -235,6 +243,43 @@ disk_write(void *ctx, uint64_t lba, const void *buf)
 }
 
 /*
+ * Size and partition the empty image file fd (path names it in logs).
+ * 0 / -1 (logged); on failure the file may be left partly written.
+ */
+static int
+layout_image(int fd, const char *path, uint64_t size, enum pt_kind kind,
+    const struct pt_newpart *parts, size_t n)
+{
+	uint8_t seed[16];
+	char err[160];
+
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		memset(seed, 0x5a, sizeof(seed));
+	if (size < 1024 * 1024 || size % PT_SECTOR != 0) {
+		log_warnx("%s: image size must be a multiple of 512, >= 1M",
+		    path);
+		return -1;
+	}
+	if (ftruncate(fd, (off_t)size) < 0) {
+		log_warn("%s: size", path);
+		return -1;
+	}
+	if (pt_create(kind, parts, n, size / PT_SECTOR, seed, disk_write, &fd,
+	    err, sizeof(err)) < 0) {
+		log_warnx("%s: layout: %s", path, errno == EIO ?
+		    strerror(EIO) : err);
+		return -1;
+	}
+	if (fsync(fd) < 0) {
+		log_warn("%s: fsync", path);
+		return -1;
+	}
+	log_info("created %s (%llu bytes, %zu partitions)", path,
+	    (unsigned long long)size, n);
+	return 0;
+}
+
+/*
  * Create and partition the image at path if it does not exist.  An
  * existing file or device is never modified.  0 / -1.
  */
@@ -242,8 +287,6 @@ static int
 create_image(const char *path, uint64_t size, enum pt_kind kind,
     const struct pt_newpart *parts, size_t n)
 {
-	uint8_t seed[16];
-	char err[160];
 	int fd;
 
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -255,35 +298,38 @@ create_image(const char *path, uint64_t size, enum pt_kind kind,
 		log_warn("create %s", path);
 		return -1;
 	}
-	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
-		memset(seed, 0x5a, sizeof(seed));
-	if (size < 1024 * 1024 || size % PT_SECTOR != 0) {
-		log_warnx("%s: image size must be a multiple of 512, >= 1M",
-		    path);
-		goto fail;
-	}
-	if (ftruncate(fd, (off_t)size) < 0) {
-		log_warn("%s: size", path);
-		goto fail;
-	}
-	if (pt_create(kind, parts, n, size / PT_SECTOR, seed, disk_write, &fd,
-	    err, sizeof(err)) < 0) {
-		log_warnx("%s: layout: %s", path, errno == EIO ?
-		    strerror(EIO) : err);
-		goto fail;
-	}
-	if (fsync(fd) < 0) {
-		log_warn("%s: fsync", path);
-		goto fail;
+	if (layout_image(fd, path, size, kind, parts, n) < 0) {
+		close(fd);
+		unlink(path);	/* ours: created above with O_EXCL */
+		return -1;
 	}
 	close(fd);
-	log_info("created %s (%llu bytes, %zu partitions)", path,
-	    (unsigned long long)size, n);
 	return 0;
-fail:
-	close(fd);
-	unlink(path);	/* ours: created above with O_EXCL */
-	return -1;
+}
+
+/*
+ * The given disk fd (--disk fd:N): with --create, an empty regular file
+ * (the supervisor just created it) is laid out; anything else is used as
+ * it is.  0 / -1.
+ */
+static int
+given_disk(int fd, const char *label, uint64_t create_size,
+    enum pt_kind layout, const struct pt_newpart *newparts, size_t nnew)
+{
+	struct stat st;
+
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fstat(fd, &st) < 0) {
+		log_warn("%s", label);
+		return -1;
+	}
+	if (create_size == 0 || !S_ISREG(st.st_mode) || st.st_size != 0)
+		return 0;
+	if (layout_image(fd, label, create_size, layout, newparts, nnew) < 0) {
+		/* Empty again: the next start lays it out afresh. */
+		(void)ftruncate(fd, 0);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -304,8 +350,8 @@ ring_cb(void *arg, int fd, uint32_t events)
 }
 
 /*
- * After start-up the daemon only serves: no new files, sockets bound,
- * processes or privileges.  Sets no_new_privs; a syscall outside this list
+ * After start-up the daemon only serves: no new files (open, openat),
+ * sockets (socket, bind, connect), unlink, processes or privileges.  Sets no_new_privs; a syscall outside this list
  * fails with EPERM (and is reported as an ordinary error) rather than
  * killing the process.  Sanitizer builds install no filter: their runtime
  * needs more.  Returns 0 or -1 with errno.
@@ -479,12 +525,21 @@ open_disk(struct diskd *dd, const char *disk, uint64_t create_size,
 	char err[160];
 	unsigned i;
 
-	if (create_size != 0 && create_image(disk, create_size, layout,
-	    newparts, nnew) < 0)
-		return -1;
-	for (i = 0; i < dd->nex; i++)
-		all_ro = all_ro && exports[i].ro;
-	dd->disk_fd = open(disk, (all_ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (strncmp(disk, "fd:", 3) == 0) {
+		/* Checked open by main; its mode is the supervisor's choice. */
+		dd->disk_fd = host_parse_fd_arg(disk);
+		if (given_disk(dd->disk_fd, name, create_size, layout,
+		    newparts, nnew) < 0)
+			return -1;
+	} else {
+		if (create_size != 0 && create_image(disk, create_size, layout,
+		    newparts, nnew) < 0)
+			return -1;
+		for (i = 0; i < dd->nex; i++)
+			all_ro = all_ro && exports[i].ro;
+		dd->disk_fd = open(disk, (all_ro ? O_RDONLY : O_RDWR) |
+		    O_CLOEXEC);
+	}
 	if (dd->disk_fd < 0 || fstat(dd->disk_fd, &st) < 0) {
 		log_warn("%s", disk);
 		return -1;
@@ -514,8 +569,18 @@ open_disk(struct diskd *dd, const char *disk, uint64_t create_size,
 	 */
 	dd->dio_fd = -1;
 	if (dd->cache_none) {
-		dd->dio_fd = open(disk, (all_ro ? O_RDONLY : O_RDWR) |
-		    O_DIRECT | O_CLOEXEC);
+		char self[32];
+		const char *again = disk;
+
+		/* A given fd is opened again through /proc (the same file). */
+		if (strncmp(disk, "fd:", 3) == 0) {
+			snprintf(self, sizeof(self), "/proc/self/fd/%d",
+			    dd->disk_fd);
+			again = self;
+		}
+		/* With the access mode the disk is open with. */
+		dd->dio_fd = open(again, (fcntl(dd->disk_fd, F_GETFL) &
+		    O_ACCMODE) | O_DIRECT | O_CLOEXEC);
 		if (dd->dio_fd < 0) {
 			log_warn("%s: O_DIRECT (cache none)", disk);
 			return -1;
@@ -735,6 +800,33 @@ main(int argc, char **argv)
 	log_init("isles-diskd", name);
 	log_setverbose(verbose);
 	signal(SIGPIPE, SIG_IGN);
+	{
+		/* Only what the command line gives survives. */
+		int keep[MAX_EXPORTS + 5];
+		size_t nkeep = 0;
+
+		if (disk != NULL && strncmp(disk, "fd:", 3) == 0) {
+			if ((keep[nkeep++] = host_parse_fd_arg(disk)) < 0) {
+				fprintf(stderr, "isles-diskd: --disk %s: not an "
+				    "open fd above 2\n", disk);
+				return 2;
+			}
+		}
+		if (dpspec != NULL) {
+			keep[nkeep++] = dpa.shm_fd;
+			keep[nkeep++] = dpa.ev_in;
+			keep[nkeep++] = dpa.ev_out;
+		}
+		if (fdarg >= 0)
+			keep[nkeep++] = fdarg;
+		for (i = 0; i < dd.nex; i++)
+			if (socks[i] != NULL && strncmp(socks[i], "fd:", 3) == 0)
+				keep[nkeep++] = host_parse_fd_arg(socks[i]);
+		if (host_close_others(keep, nkeep) < 0) {
+			fprintf(stderr, "isles-diskd: an fd is given twice\n");
+			return 2;
+		}
+	}
 
 	if (dpspec == NULL) {
 		if (open_disk(&dd, disk, create_size, layout, newparts, nnew) <

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * sandbox: no_new_privs and the seccomp allowlist of the host daemons
- * (sandbox.h).  Called once per process, after start-up, by isles-diskd,
- * isles-switchd and isles-consoled with their own tables; trusts them.
+ * sandbox: no_new_privs and the seccomp allowlist of the host daemons,
+ * the denylist of the supervisor (sandbox.h).  Called once per process,
+ * after start-up, by every host daemon and the supervisor with their own
+ * tables; trusts them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,9 +13,13 @@
 #include "host/log.h"
 #include "host/sandbox.h"
 
-int
-sandbox_lockdown(uint32_t deflt, const struct sandbox_allow *allow,
-    size_t nallow, sandbox_more_fn *more, char *err, size_t errlen)
+/*
+ * no_new_privs, then a filter of default action deflt with `action` for
+ * each call of rules[0..n) (and what more adds); see sandbox.h.
+ */
+static int
+load(uint32_t deflt, uint32_t action, const struct sandbox_allow *rules,
+    size_t n, sandbox_more_fn *more, char *err, size_t errlen)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
@@ -22,8 +27,9 @@ sandbox_lockdown(uint32_t deflt, const struct sandbox_allow *allow,
 	}
 #if defined(__SANITIZE_ADDRESS__)
 	(void)deflt;
-	(void)allow;
-	(void)nallow;
+	(void)action;
+	(void)rules;
+	(void)n;
 	(void)more;
 	log_debug("sanitizer build: no seccomp filter");
 	return 0;
@@ -35,11 +41,10 @@ sandbox_lockdown(uint32_t deflt, const struct sandbox_allow *allow,
 		snprintf(err, errlen, "seccomp_init failed");
 		return -1;	/* errno: as libseccomp left it */
 	}
-	for (size_t i = 0; i < nallow && rc == 0; i++)
-		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i].nr,
-		    0)) < 0)
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if ((rc = seccomp_rule_add(ctx, action, rules[i].nr, 0)) < 0)
 			snprintf(err, errlen, "seccomp rule (%s): %s",
-			    allow[i].why, strerror(-rc));
+			    rules[i].why, strerror(-rc));
 	if (rc == 0 && more != NULL)
 		rc = more(ctx, err, errlen);
 	if (rc == 0 && (rc = seccomp_load(ctx)) < 0)
@@ -51,4 +56,18 @@ sandbox_lockdown(uint32_t deflt, const struct sandbox_allow *allow,
 	}
 	return 0;
 #endif
+}
+
+int
+sandbox_lockdown(uint32_t deflt, const struct sandbox_allow *allow,
+    size_t nallow, sandbox_more_fn *more, char *err, size_t errlen)
+{
+	return load(deflt, SCMP_ACT_ALLOW, allow, nallow, more, err, errlen);
+}
+
+int
+sandbox_denylist(uint32_t action, const struct sandbox_allow *deny,
+    size_t ndeny, char *err, size_t errlen)
+{
+	return load(SCMP_ACT_ALLOW, action, deny, ndeny, NULL, err, errlen);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sandbox: the lock-down each host daemon (isles-diskd, isles-switchd,
- * isles-consoled, isles-dataportd) applies once everything it serves is open:
+ * isles-consoled, isles-dataportd, isles-linkd, isles-vsockd) applies
+ * once everything it serves is open:
  * PR_SET_NO_NEW_PRIVS, then a seccomp allowlist built from the daemon's
  * own table (one reason per allowed call) over the default action the
  * daemon chooses: SCMP_ACT_ERRNO(EPERM) where a refused call must stay an
@@ -46,5 +47,16 @@ typedef int sandbox_more_fn(scmp_filter_ctx ctx, char *err, size_t errlen);
  */
 int sandbox_lockdown(uint32_t deflt, const struct sandbox_allow *allow,
     size_t nallow, sandbox_more_fn *more, char *err, size_t errlen);
+
+/*
+ * The converse, for a process whose children inherit its filter across
+ * exec (the supervisor: QEMU and the daemons are its children, and a
+ * filter cannot be taken off): set no_new_privs, then load a filter that
+ * applies `action` to deny[0..ndeny) (the table's `why` says why nothing
+ * in the system needs the call) and allows every other call.  Same
+ * returns, errors and sanitizer rule as sandbox_lockdown.
+ */
+int sandbox_denylist(uint32_t action, const struct sandbox_allow *deny,
+    size_t ndeny, char *err, size_t errlen);
 
 #endif

@@ -27,5 +27,6 @@ int cmd_status(int argc, char **argv);
 int cmd_restart(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+int cmd_web(int argc, char **argv);
 
 #endif

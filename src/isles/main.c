@@ -24,6 +24,7 @@ static const struct {
 	{ "restart", cmd_restart, "restart VM            restart one VM" },
 	{ "exec", cmd_exec, "exec [-t SECS] [-i] VM -- CMD [ARGS...]  run a command in a VM" },
 	{ "console", cmd_console, "console VM            attach to one VM's serial console" },
+	{ "web", cmd_web, "web [--listen ADDR:PORT] [SYSTEM]  the system in a browser" },
 	/* Started by `isles up`; not listed. */
 	{ "supervise", sup_main, NULL },
 };

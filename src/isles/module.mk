@@ -8,5 +8,5 @@ conclient_SRCS := src/isles/conesc.c src/isles/conscreen.c
 
 PROGS += isles
 isles_SRCS := $(filter-out $(conclient_SRCS),$(sort $(wildcard src/isles/*.c)))
-isles_LIBA := supervisor conclient sysconf diskcore
-isles_LDLIBS := -lconfig
+isles_LIBA := supervisor conclient sysconf diskcore swtap webmsg
+isles_LDLIBS := -lconfig -lseccomp

@@ -60,6 +60,7 @@
 #include <seccomp.h>
 
 #include "host/evloop.h"
+#include "host/fds.h"
 #include "host/listen.h"
 #include "host/parse.h"
 #include "linkd/ln_ring.h"
@@ -87,8 +88,6 @@ struct ln_side {
 	int drain[LN_DRAIN_MAX];	/* dead connections, oldest first, read
 					 * to their EOF before conn */
 	unsigned ndrain;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	bool unlink_path;
 	uint64_t connects;
 	uint64_t bytes_in;		/* read from this side */
 	uint64_t bytes_out;		/* written to this side */
@@ -487,7 +486,9 @@ parse_link(char *spec, struct ln_link *l, const char *paths[2])
 
 /*
  * After set-up the daemon only accepts, reads and writes sockets: no
- * files, no new sockets, no processes.  A refused call kills it.
+ * files (open), no new sockets (socket, bind, connect), no unlink (a
+ * socket bound by hand stays at its path; host_listen replaces it next
+ * time), no processes.  A refused call kills it.
  */
 static int
 lockdown(void)
@@ -511,7 +512,6 @@ lockdown(void)
 		{ SCMP_SYS(clock_gettime), "libc" },
 		{ SCMP_SYS(getpid), "libc" },
 		{ SCMP_SYS(gettid), "libc" },
-		{ SCMP_SYS(unlink), "removing our sockets at exit" },
 		{ SCMP_SYS(rt_sigreturn), "signals" },
 		{ SCMP_SYS(restart_syscall), "signals" },
 		{ SCMP_SYS(exit), "exit" },
@@ -544,7 +544,7 @@ main(int argc, char **argv)
 	};
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	static const char *paths[LN_MAX_LINKS][2];
-	const char *stats = NULL, *stats_path = NULL;
+	const char *stats = NULL;
 	uint64_t bufsize = LN_BUF_DEFAULT;
 	bool seccomp = true;
 	int c, verbose = 1, rc = 0, sfd, stats_fd = -1;
@@ -618,6 +618,28 @@ main(int argc, char **argv)
 	log_init("isles-linkd", daemon_name);
 	log_setverbose(verbose);
 	signal(SIGPIPE, SIG_IGN);
+	{
+		/* Only what the command line gives survives. */
+		int *keep = calloc(2 * nlinks + 1, sizeof(*keep));
+		size_t nkeep = 0;
+
+		if (keep == NULL)
+			fatal("calloc");
+		for (unsigned i = 0; i < nlinks; i++)
+			for (unsigned k = 0; k < 2; k++)
+				if (paths[i][k] == NULL)
+					keep[nkeep++] = links[i].s[k].listen_fd;
+		if (stats != NULL && strncmp(stats, "fd:", 3) == 0 &&
+		    (keep[nkeep++] = fd_arg(stats)) < 0) {
+			fprintf(stderr, "isles-linkd: bad --stats %s\n", stats);
+			return 2;
+		}
+		if (host_close_others(keep, nkeep) < 0) {
+			fprintf(stderr, "isles-linkd: an fd is given twice\n");
+			return 2;
+		}
+		free(keep);
+	}
 	if (ev_loop_init(&loop) < 0)
 		fatal("epoll");
 	if ((stats_buf = malloc(LN_STATS_MAX)) == NULL)
@@ -641,9 +663,6 @@ main(int argc, char **argv)
 					rc = 1;
 					goto out;
 				}
-				snprintf(s->path, sizeof(s->path), "%s",
-				    paths[i][k]);
-				s->unlink_path = true;
 			} else if (fcntl(s->listen_fd, F_SETFD, FD_CLOEXEC) < 0 ||
 			    fcntl(s->listen_fd, F_SETFL,
 			    fcntl(s->listen_fd, F_GETFL) | O_NONBLOCK) < 0) {
@@ -667,8 +686,8 @@ main(int argc, char **argv)
 			if (stats_fd >= 0 && fcntl(stats_fd, F_SETFL,
 			    fcntl(stats_fd, F_GETFL) | O_NONBLOCK) < 0)
 				stats_fd = -1;
-		} else if ((stats_fd = host_listen(stats, 0600)) >= 0) {
-			stats_path = stats;
+		} else {
+			stats_fd = host_listen(stats, 0600);
 		}
 		if (stats_fd < 0 ||
 		    ev_watch(&loop, stats_fd, EPOLLIN, stats_cb, NULL) < 0) {
@@ -690,15 +709,5 @@ main(int argc, char **argv)
 		fatal("event loop");
 
 out:
-	for (unsigned i = 0; i < nlinks; i++) {
-		for (unsigned k = 0; k < 2; k++) {
-			struct ln_side *s = &links[i].s[k];
-
-			if (s->unlink_path)
-				unlink(s->path);
-		}
-	}
-	if (stats_path != NULL)
-		unlink(stats_path);
 	return rc;
 }

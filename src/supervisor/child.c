@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +20,50 @@
 #include <unistd.h>
 
 #include "log.h"
+
+/* Who unprivileged children run as (child_run_daemons_as). */
+static struct {
+	bool on;
+	uid_t uid;
+	gid_t gid;
+} daemon_user;
+
+int
+child_run_daemons_as(const char *user, char *why, size_t len)
+{
+	struct passwd *pw;
+
+	daemon_user.on = false;
+	if (geteuid() != 0) {
+		snprintf(why, len, "not root: the daemons run as uid %d, as "
+		    "the supervisor", (int)geteuid());
+		return -1;
+	}
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(why, len, "no user %s (`make deps` creates it): the "
+		    "daemons run as root", user);
+		return -1;
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		snprintf(why, len, "user %s is uid or gid 0: the daemons run "
+		    "as root", user);
+		return -1;
+	}
+	daemon_user.uid = pw->pw_uid;
+	daemon_user.gid = pw->pw_gid;
+	daemon_user.on = true;
+	return 0;
+}
+
+/* A line "a b" on fd, in the child after fork (async-signal-safe). */
+static void
+child_say(int fd, const char *a, const char *b)
+{
+	(void)!write(fd, a, strlen(a));
+	(void)!write(fd, b, strlen(b));
+	(void)!write(fd, "\n", 1);
+}
 
 void
 strv_add(struct strv *s, const char *str)
@@ -102,10 +148,31 @@ static void __attribute__((noreturn))
 child_exec(struct child *c, pid_t parent, int logfd)
 {
 	int moved[CHILD_MAX_FDS];
+	bool drop = c->unprivileged && daemon_user.on;
 	sigset_t none;
-	int nullfd;
+	int nullfd, exe = -1;
 
-	/* Die with the supervisor (checked against the fork race). */
+	/*
+	 * A daemon drops to the daemon user: no supplementary groups, then
+	 * its gid and uid (real, effective and saved).  Its program is
+	 * opened first, as root, and executed by fd: the user need not be
+	 * able to search the directories above the build.
+	 */
+	if (drop) {
+		exe = open(c->argv.v[0], O_RDONLY | O_CLOEXEC);
+		if (exe < 0 || setgroups(0, NULL) < 0 ||
+		    setresgid(daemon_user.gid, daemon_user.gid,
+		    daemon_user.gid) < 0 || setresuid(daemon_user.uid,
+		    daemon_user.uid, daemon_user.uid) < 0) {
+			child_say(logfd, "isles: cannot run as the daemon "
+			    "user: ", strerror(errno));
+			_exit(127);
+		}
+	}
+	/*
+	 * Die with the supervisor (checked against the fork race).  After
+	 * the drop: a change of credentials clears the parent-death signal.
+	 */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
 		_exit(127);
@@ -115,6 +182,15 @@ child_exec(struct child *c, pid_t parent, int logfd)
 	signal(SIGPIPE, SIG_DFL);
 
 	/* Move the inherited fds out of the way, then into place. */
+	/* The program's fd above every target number (3 .. 2 + max). */
+	if (exe >= 0 && exe < 3 + CHILD_MAX_FDS) {
+		int e = fcntl(exe, F_DUPFD_CLOEXEC, 3 + CHILD_MAX_FDS);
+
+		if (e < 0)
+			_exit(127);
+		close(exe);
+		exe = e;
+	}
 	for (size_t i = 0; i < c->nfds; i++) {
 		moved[i] = fcntl(c->fds[i].fd, F_DUPFD, 64);
 		if (moved[i] < 0)
@@ -142,20 +218,28 @@ child_exec(struct child *c, pid_t parent, int logfd)
 			if (!keep)
 				close(fd);
 		}
-		(void)close_range((unsigned)top + 1, ~0u, 0);
+		/* The program's fd, if any, is above top; CLOEXEC. */
+		if (exe > top) {
+			if (exe > top + 1)
+				(void)close_range((unsigned)top + 1,
+				    (unsigned)exe - 1, 0);
+			(void)close_range((unsigned)exe + 1, ~0u, 0);
+		} else {
+			(void)close_range((unsigned)top + 1, ~0u, 0);
+		}
 	}
 	for (size_t i = 0; i < c->env.n; i++)
 		(void)putenv(c->env.v[i]);
-	execvp(c->argv.v[0], c->argv.v);
+	if (exe >= 0)
+		fexecve(exe, c->argv.v, environ);
+	else
+		execvp(c->argv.v[0], c->argv.v);
 	{
-		static const char msg[] = "isles: cannot execute ";
 		int e = errno;
 
-		(void)!write(2, msg, sizeof(msg) - 1);
+		(void)!write(2, "isles: cannot execute ", 22);
 		(void)!write(2, c->argv.v[0], strlen(c->argv.v[0]));
-		(void)!write(2, ": ", 2);
-		(void)!write(2, strerror(e), strlen(strerror(e)));
-		(void)!write(2, "\n", 1);
+		child_say(2, ": ", strerror(e));
 	}
 	_exit(127);
 }

@@ -10,6 +10,10 @@
  * without its supervisor cannot be managed, so it stops with it (and
  * `isles down` sweeps any straggler by command line, see rundir.h).
  * Signals the supervisor blocks for its signalfd are unblocked again.
+ * A child marked unprivileged (every isles-* daemon) runs as the daemon
+ * user when child_run_daemons_as found one; QEMU stays the supervisor's user (it
+ * opens /dev/kvm, VFIO devices, hugetlbfs files and SATA images itself)
+ * and confines itself with its own -sandbox (qemu.c).
  * Used by supervise.c (the table, reaping), daemons.c (the daemon rows)
  * and vm.c (each VM's QEMU).
  *
@@ -60,6 +64,8 @@ struct child {
 	char log[4096];		/* stdout + stderr, appended */
 	enum child_restart restart;
 	unsigned max_restarts;
+	bool unprivileged;	/* run as the daemon user, if there is one
+				   (child_run_daemons_as) */
 	uint32_t restart_vms;	/* daemon: VMs (bit = index) to restart after
 				   it restarts (their QEMU cannot reconnect) */
 
@@ -69,6 +75,17 @@ struct child {
 	unsigned restarts;
 	struct timespec started;	/* CLOCK_MONOTONIC */
 };
+
+/* The unprivileged user of the daemons (scripts/deps.sh creates it). */
+#define ISLES_DAEMON_USER	"isles"
+
+/*
+ * Run every child marked unprivileged (the daemons, daemons.c) started
+ * from now on as `user` (its uid and gid, no supplementary groups).  Returns 0, or -1 with a one-line
+ * reason in why (the daemons then run as the supervisor does): not root,
+ * no such user, or a user with uid or gid 0.
+ */
+int child_run_daemons_as(const char *user, char *why, size_t len);
 
 /* Fork and exec c (state must not be RUNNING). */
 int child_start(struct child *c);

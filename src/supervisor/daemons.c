@@ -9,8 +9,12 @@
  * any QEMU starts (QEMU waits for vhost-user back-ends at start-up), a
  * restarted daemon gets the very same listening socket, and the daemon
  * receives exactly the endpoints the system file gives it, no path it
- * could choose itself.  The same for files: each VM's console.log is
- * opened here and handed to isles-consoled, which writes and caps it.
+ * could choose itself.  The same for files and devices: each VM's
+ * console.log (isles-consoled writes and caps it), each disk's image or
+ * block device (isles-diskd) and each switch's uplink TAP (isles-switchd)
+ * are opened here, so that no daemon needs open, socket, bind, connect or
+ * unlink once it runs (docs/architecture.md, "Lock-down"), and a daemon
+ * runs as the unprivileged user isles where there is one (child.h).
  * Called by supervise.c (building the table) and by `isles up`
  * (daemons_check, before anything starts).  Trusts the plan.
  */
@@ -32,6 +36,7 @@
 #include "log.h"
 #include "qemu.h"
 #include "rundir.h"
+#include "switchd/sw_tap.h"
 
 bool
 daemon_prog(const char *name, char *out, size_t len)
@@ -154,9 +159,15 @@ build_consoled(const struct sc_system *sys, const char *rundir,
 		strv_add(&c->argv, "--log");
 		strv_addf(&c->argv, "%s=fd:%d", vm, n);
 	}
-	for (size_t v = 0; v < sys->nvms; v++)
-		strv_addf(&c->argv, "%s=%s/vm/%s/serial.sock",
-		    sys->vms[v].name, rundir, sys->vms[v].name);
+	/* Serial sockets: consoled listens, each VM's QEMU connects. */
+	for (size_t v = 0; v < sys->nvms; v++) {
+		const char *vm = sys->vms[v].name;
+
+		n = child_pass(c, listen_at(rundir, "vm/%s/serial.sock", vm));
+		if (n < 0)
+			return -1;
+		strv_addf(&c->argv, "%s=fd:%d", vm, n);
+	}
 	return 0;
 }
 
@@ -179,21 +190,55 @@ disk_used(const struct sc_system *sys, size_t d)
 	return false;
 }
 
+/*
+ * Disk d's image or block device for its isles-diskd: read-only if every
+ * grant of it is, else read-write; a disk the file gives a size is
+ * created (empty, mode 0600) if missing, and isles-diskd lays an empty
+ * file out.  Kept for the supervisor's life: a restarted diskd gets the
+ * same open file, and with it the lock it took on it (flock is per open
+ * file), so no other disk server can take the disk in between.
+ * Returns the fd or -1 (logged).
+ */
+static int
+open_disk(const struct sc_system *sys, size_t d)
+{
+	const struct sc_disk *disk = &sys->disks[d];
+	bool rw = false;
+	int fd;
+
+	for (size_t v = 0; v < sys->nvms; v++)
+		for (size_t i = 0; i < sys->vms[v].ndisks; i++)
+			if (sys->vms[v].disks[i].driver < 0 &&
+			    sys->vms[v].disks[i].disk == d &&
+			    !sys->vms[v].disks[i].readonly)
+				rw = true;
+	if (disk->size > 0)
+		fd = open(disk->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	else
+		fd = open(disk->path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		log_warn("disk %s: %s", disk->name, disk->path);
+	return fd;
+}
+
 static int
 build_diskd(const struct sc_system *sys, const char *rundir,
     struct child *c, size_t d, const char *bin)
 {
 	const struct sc_disk *disk = &sys->disks[d];
 	char dir[PATH_MAX];
+	int fd;
 
 	child_setup(c, CHILD_DAEMON, rundir, sys->name, "diskd:%s", disk->name);
 	if (rd_path(dir, sizeof(dir), "%s/disk/%s", rundir,
 	    disk->name) < 0 || rd_mkdirs(dir, 0700) < 0)
 		return -1;
 	(void)rd_path(c->log, sizeof(c->log), "%s/diskd.log", dir);
+	if ((fd = child_pass(c, open_disk(sys, d))) < 0)
+		return -1;
 	strv_add(&c->argv, bin);
 	strv_add(&c->argv, "--disk");
-	strv_add(&c->argv, disk->path);
+	strv_addf(&c->argv, "fd:%d", fd);
 	strv_add(&c->argv, "--name");
 	strv_add(&c->argv, disk->name);
 	if (disk->cache_none) {
@@ -278,6 +323,7 @@ build_switchd(const struct sc_system *sys, const char *rundir,
 {
 	const struct sc_switch *swc = &sys->switches[sw];
 	char dir[PATH_MAX];
+	int fd;
 
 	child_setup(c, CHILD_DAEMON, rundir, sys->name, "switchd:%s",
 	    swc->name);
@@ -289,11 +335,26 @@ build_switchd(const struct sc_system *sys, const char *rundir,
 	strv_add(&c->argv, "--name");
 	strv_add(&c->argv, swc->name);
 	if (swc->uplink_tap != NULL) {
+		/*
+		 * Opened (or created) here, in the supervisor's network
+		 * namespace; it lives as long as the supervisor holds it,
+		 * across switch restarts.
+		 */
+		int tap = sw_tap_open(swc->uplink_tap);
+
+		if (tap < 0)
+			log_warn("switch %s: uplink %s", swc->name,
+			    swc->uplink_tap);
+		if ((fd = child_pass(c, tap)) < 0)
+			return -1;
 		strv_add(&c->argv, "--uplink");
-		strv_add(&c->argv, swc->uplink_tap);
+		strv_addf(&c->argv, "%s=fd:%d", swc->uplink_tap, fd);
 	}
+	if ((fd = child_pass(c, listen_at(rundir, "switch/%s/stats.sock",
+	    swc->name))) < 0)
+		return -1;
 	strv_add(&c->argv, "--stats");
-	strv_addf(&c->argv, "%s/stats.sock", dir);
+	strv_addf(&c->argv, "fd:%d", fd);
 	for (size_t v = 0; v < sys->nvms; v++) {
 		const struct sc_vm *vm = &sys->vms[v];
 
@@ -670,19 +731,22 @@ build_serial(const struct sc_system *sys, const char *rundir,
 static const struct daemon_kind {
 	const char *prog;	/* next to the isles binary */
 	bool required;		/* an instance without its program: error */
+	bool user;		/* runs as the daemon user (child.h); not the
+				   line's console client, which reconnects to
+				   R/console.sock by path */
 	size_t (*count)(const struct sc_system *);
 	bool (*used)(const struct sc_system *, size_t);
 	int (*build)(const struct sc_system *, const char *, struct child *,
 	    size_t, const char *);
 } kinds[] = {
-	{ "isles-consoled", true, one, always, build_consoled },
-	{ "isles-diskd", true, ndisks, disk_used, build_diskd },
-	{ "isles-switchd", true, nswitches, switch_used, build_switchd },
-	{ "isles-dataportd", true, ndataports, always, build_dataportd },
-	{ "isles-diskd", true, ndataports, dp_is_disk, build_dpdiskd },
-	{ "isles-linkd", true, one, have_links, build_linkd },
-	{ "isles-vsockd", true, one, have_vsock, build_vsockd },
-	{ "isles", true, one, have_serial, build_serial },
+	{ "isles-consoled", true, true, one, always, build_consoled },
+	{ "isles-diskd", true, true, ndisks, disk_used, build_diskd },
+	{ "isles-switchd", true, true, nswitches, switch_used, build_switchd },
+	{ "isles-dataportd", true, true, ndataports, always, build_dataportd },
+	{ "isles-diskd", true, true, ndataports, dp_is_disk, build_dpdiskd },
+	{ "isles-linkd", true, true, one, have_links, build_linkd },
+	{ "isles-vsockd", true, true, one, have_vsock, build_vsockd },
+	{ "isles", true, false, one, have_serial, build_serial },
 };
 
 size_t
@@ -734,6 +798,7 @@ daemons_build(const struct sc_system *sys, const char *rundir,
 			(*n)++;
 			c->restart = CHILD_RESTART_ON_FAILURE;
 			c->max_restarts = 3;
+			c->unprivileged = dk->user;
 			if (dk->build(sys, rundir, c, i, bin) < 0 ||
 			    c->argv.oom) {
 				log_warn("%s", c->name[0] ? c->name : dk->prog);

@@ -92,18 +92,34 @@ add_kernel(const struct qemu_vm *q, struct strv *a)
 }
 
 /*
- * ttyS0 on a socket that isles-consoled connects to; it writes and caps
- * console.log (no logfile= here: QEMU's log would grow without bound).
- * wait=on: QEMU does not run the guest before consoled is connected (it
- * retries every 50 ms to 1 s), or the log would miss the first lines of
- * a boot; once running, QEMU never waits for it again.
+ * ttyS0 on the VM's serial socket of isles-consoled, which writes and
+ * caps console.log (no logfile= here: QEMU's log would grow without
+ * bound).  QEMU connects as a client: the supervisor bound the socket
+ * before any QEMU starts, so the connection is queued at once and the
+ * first lines of a boot wait in the socket buffer until consoled
+ * accepts (consoled opens no socket itself, docs/architecture.md,
+ * Lock-down); reconnect=1: back within a second of a consoled restart.
  */
+/*
+ * QEMU's own seccomp filter, the strictest QEMU 7.2 offers: besides its
+ * default set, no obsolete calls, no set*uid/set*gid, no fork or exec,
+ * no scheduler or priority changes.  Nothing a VM of Isles needs (no
+ * helper programs: NICs are vhost-user, not tap with scripts).
+ */
+static void
+add_sandbox(const struct qemu_vm *q, struct strv *a)
+{
+	strv_add(a, "-sandbox");
+	strv_add(a, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+	    "resourcecontrol=deny");
+}
+
 static void
 add_serial(const struct qemu_vm *q, struct strv *a)
 {
 	strv_add(a, "-chardev");
-	strv_addf(a, "socket,id=ser0,path=%s/vm/%s/serial.sock,server=on,"
-	    "wait=on", q->rundir, q->vm->name);
+	strv_addf(a, "socket,id=ser0,path=%s/vm/%s/serial.sock,reconnect=1",
+	    q->rundir, q->vm->name);
 	strv_add(a, "-serial");
 	strv_add(a, "chardev:ser0");
 }
@@ -300,6 +316,7 @@ static const struct qemu_dev {
 	void (*add)(const struct qemu_vm *, struct strv *);
 } qemu_devs[] = {
 	{ "machine", add_machine },
+	{ "sandbox", add_sandbox },
 	{ "memory", add_memory },
 	{ "kernel", add_kernel },
 	{ "serial", add_serial },

@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "host/sandbox.h"
 #include "daemons.h"
 #include "host/evloop.h"
 #include "host/parse.h"
@@ -461,6 +462,77 @@ env_seconds(const char *name, unsigned def)
 	return n;
 }
 
+/*
+ * The supervisor's own filter, loaded once every child has started: it
+ * parses guest agents' frames, so a bug there must not reach the
+ * kernel's wider surface.  A denylist, not an allowlist: a seccomp
+ * filter stays on every process forked and executed after it, and QEMU
+ * (with its own -sandbox) and the daemons (with their allowlists) are
+ * forked from here on every restart, so the filter may refuse only what
+ * none of them needs.  A refused call fails with EPERM.
+ */
+static void
+sup_lockdown(void)
+{
+	static const struct sandbox_allow deny[] = {
+		{ SCMP_SYS(ptrace), "reading or steering another process" },
+		{ SCMP_SYS(process_vm_readv), "another process's memory" },
+		{ SCMP_SYS(process_vm_writev), "another process's memory" },
+		{ SCMP_SYS(kcmp), "comparing other processes' resources" },
+		{ SCMP_SYS(pidfd_getfd), "taking another process's fds" },
+		{ SCMP_SYS(mount), "the mount table" },
+		{ SCMP_SYS(umount2), "the mount table" },
+		{ SCMP_SYS(pivot_root), "the root directory" },
+		{ SCMP_SYS(chroot), "the root directory" },
+		{ SCMP_SYS(fsopen), "new mount API" },
+		{ SCMP_SYS(fsmount), "new mount API" },
+		{ SCMP_SYS(fsconfig), "new mount API" },
+		{ SCMP_SYS(fspick), "new mount API" },
+		{ SCMP_SYS(move_mount), "new mount API" },
+		{ SCMP_SYS(open_tree), "new mount API" },
+		{ SCMP_SYS(mount_setattr), "new mount API" },
+		{ SCMP_SYS(unshare), "new namespaces" },
+		{ SCMP_SYS(setns), "entering other namespaces" },
+		{ SCMP_SYS(open_by_handle_at), "opening files by handle, "
+		    "around directory permissions" },
+		{ SCMP_SYS(name_to_handle_at), "file handles" },
+		{ SCMP_SYS(init_module), "kernel modules" },
+		{ SCMP_SYS(finit_module), "kernel modules" },
+		{ SCMP_SYS(delete_module), "kernel modules" },
+		{ SCMP_SYS(kexec_load), "replacing the kernel" },
+		{ SCMP_SYS(kexec_file_load), "replacing the kernel" },
+		{ SCMP_SYS(reboot), "the host's power" },
+		{ SCMP_SYS(bpf), "kernel programs" },
+		{ SCMP_SYS(perf_event_open), "kernel tracing" },
+		{ SCMP_SYS(userfaultfd), "page-fault handling (no migration)" },
+		{ SCMP_SYS(keyctl), "kernel keyrings" },
+		{ SCMP_SYS(add_key), "kernel keyrings" },
+		{ SCMP_SYS(request_key), "kernel keyrings" },
+		{ SCMP_SYS(mknod), "device nodes" },
+		{ SCMP_SYS(mknodat), "device nodes" },
+		{ SCMP_SYS(swapon), "swap" },
+		{ SCMP_SYS(swapoff), "swap" },
+		{ SCMP_SYS(acct), "process accounting" },
+		{ SCMP_SYS(quotactl), "disk quotas" },
+		{ SCMP_SYS(syslog), "the kernel log" },
+		{ SCMP_SYS(settimeofday), "the host's clock" },
+		{ SCMP_SYS(clock_settime), "the host's clock" },
+		{ SCMP_SYS(clock_adjtime), "the host's clock" },
+		{ SCMP_SYS(adjtimex), "the host's clock" },
+		{ SCMP_SYS(sethostname), "the host's name" },
+		{ SCMP_SYS(setdomainname), "the host's name" },
+		{ SCMP_SYS(iopl), "I/O ports" },
+		{ SCMP_SYS(ioperm), "I/O ports" },
+		{ SCMP_SYS(personality), "execution domains" },
+		{ SCMP_SYS(vhangup), "terminals" },
+	};
+	char err[128];
+
+	if (sandbox_denylist(SCMP_ACT_ERRNO(EPERM), deny,
+	    sizeof(deny) / sizeof(deny[0]), err, sizeof(err)) < 0)
+		log_warnx("no seccomp filter: %s", err);
+}
+
 static void
 usage_supervise(void)
 {
@@ -541,6 +613,15 @@ sup_main(int argc, char **argv)
 	s->started_ms = mono_ms();
 	/* Nothing we start needs to gain privileges through exec. */
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	{
+		char why[128];
+
+		if (child_run_daemons_as(ISLES_DAEMON_USER, why,
+		    sizeof(why)) < 0)
+			log_warnx("%s", why);
+		else
+			log_info("daemons run as user %s", ISLES_DAEMON_USER);
+	}
 	write_pidfile(s);
 	if (sup_init(s) < 0 || control_init(&s->ctl, &s->loop, ctlfd, s->sys,
 	    s->vms, s->nvms, &control_ops, s) < 0) {
@@ -559,6 +640,7 @@ sup_main(int argc, char **argv)
 			(void)on_vm_failed(s, &s->vms[i]);
 			break;
 		}
+	sup_lockdown();
 	if (ev_loop_run(&s->loop) < 0)
 		log_warn("epoll_wait");
 	code = s->failed ? 1 : 0;

@@ -107,11 +107,15 @@ vm_qmp_event(void *arg, enum qmp_event ev)
 	timer_arm(vm, 10);
 }
 
+/*
+ * The sockets the VM's QEMU listens on, left by its last run.  Not
+ * serial.sock: isles-consoled's, bound by the supervisor (daemons.c),
+ * which QEMU connects to.
+ */
 static void
 vm_unlink_sockets(struct vm *vm)
 {
-	static const char *const socks[] = { "agent.sock", "qmp.sock",
-	    "serial.sock" };
+	static const char *const socks[] = { "agent.sock", "qmp.sock" };
 	char path[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {

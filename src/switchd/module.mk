@@ -6,7 +6,12 @@
 LIBS += switch
 switch_SRCS := src/switchd/sw_frame.c src/switchd/sw_fwd.c src/switchd/sw_net.c
 
+# libswtap: opening the TAP uplink, which the supervisor does for every
+# switch (the isles program links it) and switchd by hand.
+LIBS += swtap
+swtap_SRCS := src/switchd/sw_tapopen.c
+
 PROGS += isles-switchd
 isles-switchd_SRCS := src/switchd/switchd.c src/switchd/sw_tap.c
-isles-switchd_LIBA := switch vhost
+isles-switchd_LIBA := switch vhost swtap
 isles-switchd_LDLIBS := -lseccomp

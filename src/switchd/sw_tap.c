@@ -29,33 +29,6 @@ sw_tap_features(void)
 	    BIT(VIRTIO_NET_F_GUEST_TSO6) | BIT(VIRTIO_NET_F_GUEST_ECN);
 }
 
-int
-sw_tap_open(const char *name)
-{
-	struct ifreq ifr;
-	int fd, hl = SW_VNET_HDR_LEN, e;
-
-	if (strlen(name) >= IFNAMSIZ) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
-		return -1;
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	memcpy(ifr.ifr_name, name, strlen(name));
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
-	    ioctl(fd, TUNSETVNETHDRSZ, &hl) < 0 ||
-	    ioctl(fd, TUNSETOFFLOAD,
-	    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
 enum sw_drop
 sw_tap_send(int fd, const struct sw_frame *f)
 {

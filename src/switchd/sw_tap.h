@@ -5,8 +5,10 @@
  * that TSO super-frames and partial checksums cross it unsegmented (the
  * host kernel segments or checksums when it has to).
  *
- * The device is opened by name in the daemon's network namespace; if it
- * does not exist it is created (and vanishes with the daemon), if it
+ * The device is opened by name (sw_tap_open, sw_tapopen.c) by the
+ * supervisor, which hands the fd to isles-switchd, or by isles-switchd
+ * started by hand, in the opener's network namespace; if it does not
+ * exist it is created (and vanishes when the last fd on it closes), if it
  * exists (ip tuntap add NAME mode tap) it is attached.  Frames read from
  * the TAP come from the host and are as untrusted as a guest's: they go
  * through the same header checks (sw_frame_parse) as a port's.

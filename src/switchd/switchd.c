@@ -19,6 +19,13 @@
  * Conventions of vhost-user back-end programs (QEMU vhost-user.rst):
  * --print-capabilities, --socket-path / --fd (one-port form), no
  * daemonizing, SIGTERM exits.
+ *
+ * Under the supervisor every socket and the TAP come as inherited fds
+ * (fd:N), opened by the supervisor from the system file; by hand, paths
+ * and a TAP name are opened here, before the lock-down.  Either way the
+ * daemon closes every fd it was not given, and after set-up opens,
+ * binds, connects and unlinks nothing (lockdown()); a socket it bound by
+ * hand stays at its path on exit (host_listen replaces it next time).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +46,7 @@
 #include <seccomp.h>
 
 #include "host/evloop.h"
+#include "host/fds.h"
 #include "host/listen.h"
 #include "host/log.h"
 #include "host/parse.h"
@@ -62,8 +70,6 @@ struct sw_port {
 	struct sw_switch *sw;
 	unsigned idx;			/* index in the forwarding table */
 	struct vu_dev dev;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	bool unlink_path;		/* we created the socket file */
 	bool pending;			/* transmit budget ran out */
 	struct vq_chain txc[2];		/* the frame at hand, the next one */
 	uint16_t tx_heads[TX_BURST];	/* transmit chains done, not pushed */
@@ -77,13 +83,14 @@ struct sw_switch {
 	struct sw_table t;
 	struct sw_port *ports[SW_MAX_PORTS];	/* NULL for the uplink */
 	const char *tap_name;
+	int tap_arg_fd;			/* --uplink NAME=fd:N, else -1 */
 	int tap_fd;
 	uint8_t *tap_buf;
 	struct sw_frame frame;
 	/* Ports whose receive queue got frames in this batch. */
 	uint64_t touched[(SW_MAX_PORTS + 63) / 64];
 	int stats_fd;
-	const char *stats_path;
+	const char *stats_path;		/* by hand; NULL: fd or none */
 	int sig_fd;
 	char *stats_buf;
 };
@@ -400,7 +407,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: isles-switchd [-v] [--name SWITCH] --port NAME:MAC=PATH|fd:N ...\n"
-	    "                     [--uplink TAP] [--stats PATH]\n"
+	    "                     [--uplink TAP[=fd:N]] [--stats PATH|fd:N]\n"
 	    "       isles-switchd [-v] --socket-path PATH | --fd N [--mac MAC]\n"
 	    "       isles-switchd --print-capabilities\n"
 	    "  --port NAME:MAC=PATH   a vhost-user-net port listening at PATH for\n"
@@ -408,8 +415,10 @@ usage(FILE *out)
 	    "  --port NAME:MAC=fd:N   the same on an inherited socket (listening or\n"
 	    "                         connected)\n"
 	    "  --uplink TAP           host TAP device for frames to unknown MACs\n"
-	    "  --stats PATH           unix socket: each connection reads the\n"
-	    "                         counters as one line of JSON\n"
+	    "  --uplink TAP=fd:N      the same, opened already (by the supervisor)\n"
+	    "  --stats PATH|fd:N      unix socket (to bind, or inherited, listening):\n"
+	    "                         each connection reads the counters as one\n"
+	    "                         line of JSON\n"
 	    "  --socket-path, --fd    one-port form (vhost-user program conventions)\n"
 	    "  -v                     more logging (twice: debug)\n"
 	    "See docs/switch.md.\n", SW_MAX_PORTS);
@@ -516,8 +525,6 @@ port_open(struct sw_switch *sw, const struct port_arg *pa, int idx)
 			log_warn("port %s: listen on %s", pa->name, pa->path);
 			return -1;
 		}
-		snprintf(p->path, sizeof(p->path), "%s", pa->path);
-		p->unlink_path = true;
 	} else {
 		if (getsockopt(pa->fd, SOL_SOCKET, SO_ACCEPTCONN, &acc,
 		    &sl) < 0) {
@@ -549,7 +556,7 @@ port_open(struct sw_switch *sw, const struct port_arg *pa, int idx)
 /*
  * After every socket, the TAP and the stats socket are open: no_new_privs,
  * and allow only what the event loop, the vhost-user library and the data
- * path use.
+ * path use: no open, socket, bind, connect or unlink.
  * Anything else fails with EPERM rather than killing the process: a
  * front-end that drives the library into a refused call (for instance
  * GET_INFLIGHT_FD, which needs memfd_create) loses its own connection,
@@ -582,7 +589,6 @@ lockdown(void)
 		{ SCMP_SYS(mremap), "realloc of large blocks" },
 		{ SCMP_SYS(madvise), "free: trimming" },
 		{ SCMP_SYS(clock_gettime), "if the vDSO is unavailable" },
-		{ SCMP_SYS(unlink), "removing our sockets at exit" },
 		{ SCMP_SYS(rt_sigreturn), "signal return" },
 		{ SCMP_SYS(exit_group), "exit" },
 		{ SCMP_SYS(exit), "exit" },
@@ -630,7 +636,7 @@ main(int argc, char **argv)
 	int c, verbose = 1, rc = 0;
 
 	sw.name = "switch";
-	sw.tap_fd = sw.stats_fd = sw.sig_fd = -1;
+	sw.tap_fd = sw.tap_arg_fd = sw.stats_fd = sw.sig_fd = -1;
 	while ((c = getopt_long(argc, argv, "p:u:n:s:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -647,14 +653,32 @@ main(int argc, char **argv)
 			}
 			nports++;
 			break;
-		case 'u':
+		case 'u': {
+			char *eq = strchr(optarg, '=');
+
 			sw.tap_name = optarg;
+			if (eq != NULL) {
+				*eq = '\0';
+				if ((sw.tap_arg_fd = host_parse_fd_arg(eq + 1)) <
+				    0) {
+					fprintf(stderr, "isles-switchd: bad "
+					    "--uplink (TAP or TAP=fd:N)\n");
+					return 2;
+				}
+			}
 			break;
+		}
 		case 'n':
 			sw.name = optarg;
 			break;
 		case 's':
-			sw.stats_path = optarg;
+			if (strncmp(optarg, "fd:", 3) != 0)
+				sw.stats_path = optarg;
+			else if ((sw.stats_fd = host_parse_fd_arg(optarg)) < 0) {
+				fprintf(stderr, "isles-switchd: bad --stats "
+				    "%s\n", optarg);
+				return 2;
+			}
 			break;
 		case 'v':
 			verbose++;
@@ -710,6 +734,23 @@ main(int argc, char **argv)
 	log_init("isles-switchd", sw.name);
 	log_setverbose(verbose);
 	{
+		/* Only what the command line gives survives. */
+		int keep[SW_MAX_PORTS + 2];
+		size_t nkeep = 0;
+
+		for (unsigned i = 0; i < nports; i++)
+			if (pargs[i].path == NULL)
+				keep[nkeep++] = pargs[i].fd;
+		if (sw.tap_arg_fd >= 0)
+			keep[nkeep++] = sw.tap_arg_fd;
+		if (sw.stats_fd >= 0)
+			keep[nkeep++] = sw.stats_fd;
+		if (host_close_others(keep, nkeep) < 0) {
+			fprintf(stderr, "isles-switchd: an fd is given twice\n");
+			return 2;
+		}
+	}
+	{
 		/* About six fds per connected port: lift the soft limit. */
 		struct rlimit rl;
 
@@ -736,17 +777,27 @@ main(int argc, char **argv)
 		if ((sw.tap_buf = malloc(SW_VNET_HDR_LEN + SW_MAX_FRAME)) ==
 		    NULL)
 			fatal("malloc");
-		if ((sw.tap_fd = sw_tap_open(sw.tap_name)) < 0 ||
+		if (sw.tap_arg_fd >= 0)
+			sw.tap_fd = host_fd_nonblock_cloexec(sw.tap_arg_fd) <
+			    0 ? -1 : sw.tap_arg_fd;
+		else
+			sw.tap_fd = sw_tap_open(sw.tap_name);
+		if (sw.tap_fd < 0 ||
 		    ev_watch(&sw.loop, sw.tap_fd, EPOLLIN, tap_cb, &sw) < 0) {
 			log_warn("uplink %s", sw.tap_name);
 			rc = 1;
 			goto out;
 		}
 	}
-	if (sw.stats_path != NULL) {
-		if ((sw.stats_fd = host_listen(sw.stats_path, 0600)) < 0 ||
+	if (sw.stats_path != NULL || sw.stats_fd >= 0) {
+		if (sw.stats_path != NULL)
+			sw.stats_fd = host_listen(sw.stats_path, 0600);
+		else if (host_fd_nonblock_cloexec(sw.stats_fd) < 0)
+			sw.stats_fd = -1;
+		if (sw.stats_fd < 0 ||
 		    ev_watch(&sw.loop, sw.stats_fd, EPOLLIN, stats_cb, &sw) < 0) {
-			log_warn("stats socket %s", sw.stats_path);
+			log_warn("stats socket %s", sw.stats_path ?
+			    sw.stats_path : "fd");
 			rc = 1;
 			goto out;
 		}
@@ -776,14 +827,10 @@ out:
 			continue;
 		if (p->dev.iface != NULL)
 			vu_dev_close(&p->dev);
-		if (p->unlink_path)
-			unlink(p->path);
 		free(p);
 	}
-	if (sw.stats_fd >= 0) {
+	if (sw.stats_fd >= 0)
 		close(sw.stats_fd);
-		unlink(sw.stats_path);
-	}
 	if (sw.tap_fd >= 0)
 		close(sw.tap_fd);
 	free(sw.tap_buf);

@@ -15,7 +15,9 @@
  *
  * Started by the supervisor, one per system (never daemonizes, exits on
  * SIGTERM), with every socket bound by the supervisor and passed as an
- * inherited fd; paths are for running it by hand.  Trusts its argv,
+ * inherited fd; paths are for running it by hand (bound before the
+ * lock-down and left at their paths on exit: no unlink after it).  It
+ * closes every fd its command line does not name.  Trusts its argv,
  * nothing else: vhost-user messages, rings and packet headers of every
  * VM are checked before use; a VM that breaks the rules gets its own
  * queue stopped (error state), a VM that does not read holds up its
@@ -46,6 +48,7 @@
 #include <seccomp.h>
 
 #include "host/evloop.h"
+#include "host/fds.h"
 #include "host/listen.h"
 #include "host/parse.h"
 #include "le.h"
@@ -70,7 +73,6 @@ struct vs_dev {
 	unsigned idx;			/* VM index in the table */
 	struct vu_dev dev;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	bool unlink_path;		/* we created the socket file */
 };
 
 struct stats_client {
@@ -482,7 +484,6 @@ dev_open(struct vsockd *d, unsigned idx, const struct vm_arg *va)
 			return -1;
 		}
 		snprintf(v->path, sizeof(v->path), "%s", va->path);
-		v->unlink_path = true;
 	} else {
 		if (getsockopt(va->fd, SOL_SOCKET, SO_ACCEPTCONN, &acc,
 		    &sl) < 0) {
@@ -545,7 +546,6 @@ lockdown(void)
 		{ SCMP_SYS(epoll_ctl), "watch / unwatch" },
 		{ SCMP_SYS(timerfd_settime), "the stall timer" },
 		{ SCMP_SYS(clock_gettime), "if the vDSO is unavailable" },
-		{ SCMP_SYS(unlink), "removing our sockets at exit" },
 		{ SCMP_SYS(getpid), "libc" },
 		{ SCMP_SYS(gettid), "libc" },
 		{ SCMP_SYS(rt_sigreturn), "signal return (SIGBUS guard)" },
@@ -683,6 +683,24 @@ main(int argc, char **argv)
 	log_setverbose(verbose);
 	signal(SIGPIPE, SIG_IGN);
 	{
+		/* Only what the command line gives survives. */
+		int keep[VS_MAX_VMS + 1];
+		size_t nkeep = 0;
+
+		for (unsigned i = 0; i < nvms; i++)
+			if (vargs[i].path == NULL)
+				keep[nkeep++] = vargs[i].fd;
+		if (stats != NULL && strncmp(stats, "fd:", 3) == 0 &&
+		    (keep[nkeep++] = fd_arg(stats)) < 0) {
+			fprintf(stderr, "isles-vsockd: bad --stats %s\n", stats);
+			return 2;
+		}
+		if (host_close_others(keep, nkeep) < 0) {
+			fprintf(stderr, "isles-vsockd: an fd is given twice\n");
+			return 2;
+		}
+	}
+	{
 		/* About a dozen fds per connected VM. */
 		struct rlimit rl;
 
@@ -759,18 +777,13 @@ out:
 			continue;
 		if (v->dev.iface != NULL)
 			vu_dev_close(&v->dev);
-		if (v->unlink_path)
-			unlink(v->path);
 		free(v);
 	}
 	for (unsigned i = 0; i < STATS_CLIENTS; i++)
 		if (d->sc[i].fd >= 0)
 			stats_client_close(d, &d->sc[i]);
-	if (d->stats_fd >= 0) {
+	if (d->stats_fd >= 0)
 		close(d->stats_fd);
-		if (d->stats_path != NULL)
-			unlink(d->stats_path);
-	}
 	vs_relay_close(&d->r);
 	free(d->stats_buf);
 	ev_loop_close(&d->loop);

@@ -13,6 +13,8 @@
                      unmounted and the reservation given back afterwards.
 
     wait_for(pred, what, secs)   poll until pred() is true, else fail.
+    proc_status(pid)             /proc/PID/status of every thread.
+    sanitizer_build(pid)         does PID run an ASan build?
 
 A System is also usable directly, e.g. from a module-scoped fixture:
 
@@ -90,6 +92,21 @@ def procs_mentioning(path):
         if needle in cmd or exact in cmd.split(b"\0"):
             found.append(int(d))
     return found
+
+
+def proc_status(pid):
+    """/proc/PID/status of every thread of PID: {tid: {field: value}}."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            out[int(tid)] = dict(l.rstrip("\n").split(":\t", 1)
+                                 for l in f if ":\t" in l)
+    return out
+
+
+def sanitizer_build(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        return "libasan" in f.read()
 
 
 def wait_for(pred, what, secs=120):

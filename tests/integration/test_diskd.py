@@ -323,8 +323,9 @@ def test_configuration_errors(tmp_path):
             while not os.path.exists("%s/a" % d):
                 assert p.poll() is None and time.monotonic() < deadline
                 time.sleep(0.05)
+            # It waits for the lock for 10 s (lock_disk), then gives up.
             r = subprocess.run(base + ["--export", "b:2=%s/b" % d], capture_output=True,
-                               timeout=10)
+                               timeout=60)
             assert r.returncode == 1 and b"in use by another isles-diskd" in r.stderr
         finally:
             p.send_signal(signal.SIGTERM)
@@ -522,15 +523,23 @@ def test_inherited_fd_and_socket_path(how):
         shutil.rmtree(d, ignore_errors=True)
 
 
-def test_cache_none_uses_odirect(tmp_path):
+@pytest.mark.parametrize("how", ["path", "fd"])
+def test_cache_none_uses_odirect(tmp_path, how):
     """--cache none (the system file's cache = "none"): guest I/O goes
-    through an O_DIRECT descriptor of the disk, and the bytes land."""
+    through an O_DIRECT descriptor of the disk, and the bytes land; also
+    for a disk given as an open fd (how the supervisor passes it)."""
     bench = os.path.join(ROOT, "build", "isles-blkbench")
     img, sock = str(tmp_path / "d.img"), str(tmp_path / "d.sock")
-    p = subprocess.Popen([DISKD, "--disk", img, "--create", "64M",
+    disk, fds = img, ()
+    if how == "fd":
+        fd = os.open(img, os.O_RDWR | os.O_CREAT, 0o600)
+        disk, fds = "fd:%d" % fd, (fd,)
+    p = subprocess.Popen([DISKD, "--disk", disk, "--create", "64M",
                           "--part", "rest", "--cache", "none",
                           "--export", "vm0:1=%s" % sock],
-                         stderr=subprocess.PIPE)
+                         stderr=subprocess.PIPE, pass_fds=fds)
+    for fd in fds:
+        os.close(fd)
     try:
         for _ in range(100):
             if os.path.exists(sock):

@@ -168,7 +168,7 @@ def sm(built, request):
             s.boot_seconds = time.monotonic() - t0
             print(f"isles up (4 VMs ready): {s.boot_seconds:.1f} s")
             s.pristine = chunk_hashes(img)
-            # The far side of vm0's eth1: isles-switchd created the TAP in
+            # The far side of vm0's eth1: the supervisor created the TAP in
             # the host's namespace and holds it; move it into ours.
             sh(f"ip netns add {ns}")
             sh(f"ip link set {tap} netns {ns}")

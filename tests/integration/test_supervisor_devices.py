@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from conftest import System
+from conftest import System, proc_status, sanitizer_build
 
 MIB = 1 << 20
 
@@ -93,16 +93,6 @@ def test_guest_reboot_keeps_the_vm_and_its_disk(devsys):
     assert devsys.vm("vm1")["state"] == "ready"
 
 
-def proc_status(pid):
-    """/proc/PID/status of every thread of PID: {tid: {field: value}}."""
-    out = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{tid}/status") as f:
-            out[int(tid)] = dict(l.rstrip("\n").split(":\t", 1)
-                                 for l in f if ":\t" in l)
-    return out
-
-
 def procs_of_run_dir(run_dir):
     """Pids whose environment holds ISLES_RUN=run_dir (the supervisor's
     children: rundir.c finds them the same way)."""
@@ -121,9 +111,6 @@ def procs_of_run_dir(run_dir):
     return found
 
 
-def sanitizer_build(pid):
-    with open(f"/proc/{pid}/maps") as f:
-        return "libasan" in f.read()
 
 
 def test_daemons_run_locked_down(devsys):

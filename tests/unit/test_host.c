@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "host/evloop.h"
+#include "host/fds.h"
 #include "host/listen.h"
 #include "host/parse.h"
 
@@ -293,6 +294,35 @@ test_parse_sizes(void **state)
 	}
 }
 
+/* host_close_others: what is kept stays, everything else above 2 goes. */
+static void
+test_close_others(void **state)
+{
+	int a = open("/dev/null", O_RDONLY), b = open("/dev/null", O_RDONLY);
+	int c = open("/dev/null", O_RDONLY), d = open("/dev/null", O_RDONLY);
+	int keep[2], dup2x[2];
+
+	assert_true(a > 2 && b > a && c > b && d > c);
+	/* Two names for one fd, or stdio: refused, nothing closed. */
+	dup2x[0] = b;
+	dup2x[1] = b;
+	assert_int_equal(host_close_others(dup2x, 2), -1);
+	assert_int_equal(errno, EINVAL);
+	dup2x[0] = 1;
+	assert_int_equal(host_close_others(dup2x, 1), -1);
+	assert_true(fcntl(a, F_GETFD) >= 0 && fcntl(d, F_GETFD) >= 0);
+	keep[0] = d;		/* unsorted on purpose */
+	keep[1] = b;
+	assert_int_equal(host_close_others(keep, 2), 0);
+	assert_true(fcntl(b, F_GETFD) >= 0);
+	assert_true(fcntl(d, F_GETFD) >= 0);
+	assert_true(fcntl(a, F_GETFD) == -1 && errno == EBADF);
+	assert_true(fcntl(c, F_GETFD) == -1 && errno == EBADF);
+	assert_true(fcntl(1, F_GETFD) >= 0);
+	close(b);
+	close(d);
+}
+
 int
 main(void)
 {
@@ -303,6 +333,7 @@ main(void)
 		cmocka_unit_test(test_listen_policy),
 		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_parse_sizes),
+		cmocka_unit_test(test_close_others),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,10 +84,13 @@ test_qemu_argv(void **state)
 	assert_true(find_opt(&a, "-kernel", "/img/vmlinuz") > 0);
 	assert_true(find_opt(&a, "-initrd", "/img/initrd.img") > 0);
 	i = find_opt(&a, "-chardev", "socket,id=ser0,");
-	/* No logfile=: isles-consoled writes and caps console.log, and
-	 * the guest runs only once it is connected (wait=on). */
+	/* No logfile=: isles-consoled writes and caps console.log; QEMU
+	 * connects to the socket the supervisor bound for consoled. */
 	assert_string_equal(a.v[i], "socket,id=ser0,path=/r/s/vm/vm1/serial.sock,"
-	    "server=on,wait=on");
+	    "reconnect=1");
+	/* QEMU's own seccomp filter, at its strictest. */
+	assert_true(find_opt(&a, "-sandbox", "on,obsolete=deny,"
+	    "elevateprivileges=deny,spawn=deny,resourcecontrol=deny") > 0);
 	assert_true(find_opt(&a, "-serial", "chardev:ser0") > 0);
 	assert_true(find_opt(&a, "-chardev",
 	    "socket,id=agent,path=/r/s/vm/vm1/agent.sock,server=on") > 0);
@@ -371,6 +374,22 @@ test_child_status_str(void **state)
 	assert_non_null(strstr(child_status_str(9), "killed by signal 9"));
 }
 
+/* The daemon user: refused, with the reason the supervisor logs. */
+static void
+test_daemon_user(void **state)
+{
+	char why[128];
+
+	assert_int_equal(child_run_daemons_as("isles-no-such-user", why,
+	    sizeof(why)), -1);
+	if (geteuid() == 0)
+		assert_non_null(strstr(why, "no user isles-no-such-user"));
+	else
+		assert_non_null(strstr(why, "not root"));
+	assert_int_equal(child_run_daemons_as("root", why, sizeof(why)),
+	    -1);
+}
+
 int
 main(void)
 {
@@ -384,6 +403,7 @@ main(void)
 		cmocka_unit_test(test_outq_partial_writes),
 		cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_child_status_str),
+		cmocka_unit_test(test_daemon_user),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
