@@ -7,6 +7,13 @@
  * vhost-user-blk back-end; bench/blk/run.sh compares isles-diskd with
  * qemu-storage-daemon.
  *
+ * It drives the ring the way Linux's virtio-blk driver in a QEMU guest
+ * does: it negotiates VIRTIO_RING_F_EVENT_IDX and INDIRECT_DESC (both
+ * required of the back-end), puts each request (header, data, status) in
+ * an indirect table of three descriptors, kicks only when avail_event
+ * asks for it, and before sleeping sets used_event to the next
+ * completion it has not seen (one interrupt per batch of completions).
+ *
  *   isles-blkbench SOCKET randread|seqread|seqwrite BS QD SECONDS
  *                  [FIRST_SECTOR SECTORS]
  *   isles-blkbench --memcpy BS SECONDS
@@ -25,11 +32,45 @@
 #define QSIZE	256
 #define T_IN	0
 #define T_OUT	1
+#define F_INDIRECT_DESC	28
+#define F_EVENT_IDX	29
 
 struct slot {
-	uint64_t hdr, data, st;
+	uint64_t hdr, data, st, table;
 	uint64_t t0;
 };
+
+/* avail->ring[num] is used_event; used->ring[num] is avail_event. */
+static uint16_t *
+used_event(struct vf_ring *r)
+{
+	return &r->avail->ring[r->num];
+}
+
+static uint16_t
+avail_event(struct vf_ring *r)
+{
+	return __atomic_load_n((uint16_t *)(void *)&r->used->ring[r->num],
+	    __ATOMIC_ACQUIRE);
+}
+
+static uint64_t kicks, waits;
+
+/* Publish avail->idx; kick if the back-end's avail_event is in (old, new]. */
+static int
+publish(struct vf_ring *r, uint16_t old)
+{
+	uint16_t new = r->avail_idx, ev;
+	uint64_t one = 1;
+
+	__atomic_store_n(&r->avail->idx, new, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ev = avail_event(r);
+	if ((uint16_t)(new - ev - 1) >= (uint16_t)(new - old))
+		return 0;
+	kicks++;
+	return write(r->kick_fd, &one, sizeof(one)) == sizeof(one) ? 0 : -1;
+}
 
 static uint64_t
 now_ns(void)
@@ -118,9 +159,16 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (vf_open(&d, argv[1], 64ull << 20) < 0 ||
-	    vf_setup(&d, 1, QSIZE, 0) < 0 ||
+	    vf_setup(&d, 1, QSIZE, 1ull << F_EVENT_IDX |
+	    1ull << F_INDIRECT_DESC) < 0 ||
 	    vf_get_config(&d, 0, &cap, sizeof(cap)) < 0) {
 		perror("blkbench: vhost-user set-up");
+		return 1;
+	}
+	if (!(d.acked & (1ull << F_EVENT_IDX)) ||
+	    !(d.acked & (1ull << F_INDIRECT_DESC))) {
+		fprintf(stderr, "blkbench: back-end lacks EVENT_IDX or "
+		    "INDIRECT_DESC\n");
 		return 1;
 	}
 	if (argc == 8) {
@@ -147,21 +195,35 @@ main(int argc, char **argv)
 			fprintf(stderr, "blkbench: guest memory too small\n");
 			return 1;
 		}
+		sl[i].table = vf_alloc(&d, 3 * sizeof(struct vq_desc), 16);
+		if (sl[i].table == 0) {
+			fprintf(stderr, "blkbench: guest memory too small\n");
+			return 1;
+		}
 		memset(vf_ptr(&d, sl[i].data), 0x5a, bs);
-		r->desc[i * 3] = (struct vq_desc){ sl[i].hdr, 16,
-		    VQ_DESC_F_NEXT, (uint16_t)(i * 3 + 1) };
-		r->desc[i * 3 + 1] = (struct vq_desc){ sl[i].data, bs,
-		    (uint16_t)(VQ_DESC_F_NEXT | (write ? 0 : VQ_DESC_F_WRITE)),
-		    (uint16_t)(i * 3 + 2) };
-		r->desc[i * 3 + 2] = (struct vq_desc){ sl[i].st, 1,
-		    VQ_DESC_F_WRITE, 0 };
+		{
+			struct vq_desc *t = vf_ptr(&d, sl[i].table);
+
+			t[0] = (struct vq_desc){ sl[i].hdr, 16,
+			    VQ_DESC_F_NEXT, 1 };
+			t[1] = (struct vq_desc){ sl[i].data, bs,
+			    (uint16_t)(VQ_DESC_F_NEXT |
+			    (write ? 0 : VQ_DESC_F_WRITE)), 2 };
+			t[2] = (struct vq_desc){ sl[i].st, 1,
+			    VQ_DESC_F_WRITE, 0 };
+		}
+		/* Head i: one indirect descriptor per request. */
+		r->desc[i] = (struct vq_desc){ sl[i].table,
+		    3 * sizeof(struct vq_desc), VQ_DESC_F_INDIRECT, 0 };
 	}
+	*used_event(r) = 0;
 	t_start = now_ns();
 	t_end = t_start + (uint64_t)(secs * 1e9);
 	for (;;) {
 		uint32_t id, len;
 		bool stop = now_ns() >= t_end;
 		unsigned inflight = 0;
+		uint16_t old = r->avail_idx;
 
 		/* (Re)submit every free slot. */
 		for (i = 0; i < qd && !stop; i++) {
@@ -183,20 +245,34 @@ main(int argc, char **argv)
 			memcpy(h + 8, &sector, 8);
 			*(uint8_t *)vf_ptr(&d, sl[i].st) = 0xff;
 			sl[i].t0 = now_ns();
-			vf_avail(r, (uint16_t)(i * 3));
+			vf_avail(r, (uint16_t)i);
 		}
 		for (i = 0; i < qd; i++)
 			inflight += sl[i].t0 != 0;
 		if (inflight == 0)
 			break;
-		if (!stop || r->avail_idx != r->avail->idx)
-			vf_kick(r);
-		if (vf_wait(r, 5000) <= 0) {
-			fprintf(stderr, "blkbench: no completion for 5 s\n");
+		if (r->avail_idx != old && publish(r, old) < 0) {
+			perror("blkbench: kick");
 			return 1;
 		}
+		/*
+		 * Interrupt at the next completion we have not seen; sleep
+		 * only if it has not already come (the guest driver's
+		 * enable-callbacks-and-recheck).
+		 */
+		__atomic_store_n(used_event(r), r->used_seen, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&r->used->idx, __ATOMIC_ACQUIRE) ==
+		    r->used_seen) {
+			waits++;
+			if (vf_wait(r, 5000) <= 0) {
+				fprintf(stderr, "blkbench: no completion for "
+				    "5 s\n");
+				return 1;
+			}
+		}
 		while (vf_used(r, &id, &len) == 1) {
-			unsigned s = id / 3;
+			unsigned s = id;
 			uint64_t t = now_ns();
 
 			if (s >= qd || sl[s].t0 == 0) {
@@ -219,11 +295,14 @@ main(int argc, char **argv)
 
 		qsort(lat, nlat, sizeof(*lat), cmp32);
 		printf("%s bs=%u qd=%u ops=%llu iops=%.0f MB/s=%.1f "
-		    "p50_us=%.1f p99_us=%.1f\n", mode, bs, qd,
+		    "p50_us=%.1f p99_us=%.1f kicks_per_op=%.2f "
+		    "waits_per_op=%.2f\n", mode, bs, qd,
 		    (unsigned long long)ops, (double)ops / el,
 		    (double)ops * bs / el / 1e6,
 		    nlat ? lat[nlat / 2] / 10.0 : 0.0,
-		    nlat ? lat[nlat * 99 / 100] / 10.0 : 0.0);
+		    nlat ? lat[nlat * 99 / 100] / 10.0 : 0.0,
+		    ops ? (double)kicks / (double)ops : 0.0,
+		    ops ? (double)waits / (double)ops : 0.0);
 	}
 	vf_close(&d);
 	return 0;

@@ -128,7 +128,10 @@ struct diskd {
 	uint64_t sectors;	/* physical disk size */
 	struct io_uring ring;	/* store_part */
 	bool ring_ok;
-	int ring_efd;		/* io_uring completions -> epoll */
+	int ring_fd;		/* the ring's fd, watched by epoll */
+	bool cache_none;	/* --cache none: O_DIRECT where aligned */
+	int dio_fd;		/* the disk with O_DIRECT, or -1 */
+	uint32_t dio_mem_align, dio_off_align;	/* what dio_fd needs */
 	unsigned sq_pending;	/* SQEs prepared, not yet submitted */
 	struct blk_export *ex;
 	unsigned nex;
@@ -160,6 +163,8 @@ void blk_sub_done(struct blk_req *r, int res, bool rw);
 
 /* store_part.c: io_uring of a partitioned disk. */
 int part_ring_init(struct diskd *dd);
+/* The alignment O_DIRECT needs on dd->dio_fd (statx, else 4096). */
+void part_dio_align(struct diskd *dd);
 /* Reap io_uring completions and notify guests; called on the eventfd. */
 void blk_reap(struct diskd *dd);
 /* Submit what a kick prepared (one io_uring_submit per batch). */

@@ -58,6 +58,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: isles-diskd --disk PATH|fd:N [--name NAME]\n"
 "         [--create SIZE [--layout mbr|gpt] --part SIZE[:TYPE][:boot][:logical] ...]\n"
+"         [--cache none|writeback]\n"
 "         --export VM:PARTS[:ro][:queues=N][=SOCKET|=fd:N] ...\n"
 "       isles-diskd --dataport fd:SHM,fd:IN,fd:OUT [--timeout S] [--slot-size SIZE]\n"
 "         [--name NAME] --export VM[:ro][:queues=N][=SOCKET|=fd:N]\n"
@@ -67,7 +68,8 @@ usage(FILE *f)
 "  SIZE: bytes with optional K/M/G/T; a --part SIZE of 0 means the rest\n"
 "  --socket-path/--fd serve the one export given without =SOCKET\n"
 "  --disk fd:N: an open image or device; with --create, an empty file\n"
-"    is laid out, anything else used as it is\n");
+"    is laid out, anything else used as it is\n"
+"  --cache none: O_DIRECT, past the host page cache (default writeback)\n");
 }
 
 static int
@@ -344,7 +346,6 @@ signal_cb(void *arg, int fd, uint32_t events)
 static void
 ring_cb(void *arg, int fd, uint32_t events)
 {
-	(void)ev_drain(fd);
 	blk_reap(arg);
 }
 
@@ -560,6 +561,32 @@ open_disk(struct diskd *dd, const char *disk, uint64_t create_size,
 		log_warnx("%s: not an image file or a block device", disk);
 		return -1;
 	}
+	/*
+	 * cache none: guest I/O goes through a second descriptor with
+	 * O_DIRECT (the host page cache is bypassed); requests whose
+	 * buffers or offsets do not meet its alignment, and the partition
+	 * table read here, use the buffered one.
+	 */
+	dd->dio_fd = -1;
+	if (dd->cache_none) {
+		char self[32];
+		const char *again = disk;
+
+		/* A given fd is opened again through /proc (the same file). */
+		if (strncmp(disk, "fd:", 3) == 0) {
+			snprintf(self, sizeof(self), "/proc/self/fd/%d",
+			    dd->disk_fd);
+			again = self;
+		}
+		/* With the access mode the disk is open with. */
+		dd->dio_fd = open(again, (fcntl(dd->disk_fd, F_GETFL) &
+		    O_ACCMODE) | O_DIRECT | O_CLOEXEC);
+		if (dd->dio_fd < 0) {
+			log_warn("%s: O_DIRECT (cache none)", disk);
+			return -1;
+		}
+		part_dio_align(dd);
+	}
 	if (pt_parse(disk_read, &dd->disk_fd, dd->sectors, &pt, err,
 	    sizeof(err)) < 0) {
 		log_warnx("%s: %s", disk, errno == EIO ? "read error" : err);
@@ -601,6 +628,7 @@ main(int argc, char **argv)
 		{ "dataport", required_argument, NULL, 'D' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "slot-size", required_argument, NULL, 'Z' },
+		{ "cache", required_argument, NULL, 'C' },
 		{ "print-capabilities", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -625,6 +653,7 @@ main(int argc, char **argv)
 	bool seccomp = true;
 
 	dd.ex = exports;
+	dd.dio_fd = -1;
 	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -637,6 +666,17 @@ main(int argc, char **argv)
 			if (host_parse_size(optarg, &create_size) < 0) {
 				fprintf(stderr, "isles-diskd: bad --create "
 				    "size %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'C':
+			if (strcmp(optarg, "none") == 0)
+				dd.cache_none = true;
+			else if (strcmp(optarg, "writeback") == 0)
+				dd.cache_none = false;
+			else {
+				fprintf(stderr, "isles-diskd: --cache is none "
+				    "or writeback\n");
 				return 2;
 			}
 			break;
@@ -808,8 +848,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (dpspec == NULL &&
-	    ev_watch(&loop, dd.ring_efd, EPOLLIN, ring_cb, &dd) < 0)
-		fatal("io_uring eventfd");
+	    ev_watch(&loop, dd.ring_fd, EPOLLIN, ring_cb, &dd) < 0)
+		fatal("io_uring fd");
 	if ((sfd = ev_signalfd(sigs, sizeof(sigs) / sizeof(sigs[0]))) < 0 ||
 	    ev_watch(&loop, sfd, EPOLLIN, signal_cb, &dd) < 0)
 		fatal("signalfd");

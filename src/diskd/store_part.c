@@ -6,8 +6,10 @@
  * whole sector range goes through vd_map() (a request that leaves the
  * VM's partitions is answered IOERR without any I/O) and each physical
  * piece becomes an io_uring read, write, fallocate or fsync; one
- * io_uring_submit per kick.  Completions arrive on an eventfd in the
- * daemon's event loop (blk_reap).
+ * io_uring_submit per kick.  Completions are reaped right after the
+ * submission (page-cache hits complete inside it) and otherwise when the
+ * ring's fd becomes readable in the daemon's event loop (blk_reap); the
+ * guest is interrupted once per reap.
  *
  * Trusts blk.c's checks (header copied out, whole sectors, limits).
  */
@@ -17,7 +19,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "vhost/iov.h"
@@ -76,6 +78,49 @@ part_submit(struct diskd *dd)
 	dd->sq_pending = 0;
 }
 
+static int
+disk_fd(const struct diskd *dd)
+{
+	return dd->disk_fd;
+}
+
+void
+part_dio_align(struct diskd *dd)
+{
+	struct statx sx;
+
+	dd->dio_mem_align = dd->dio_off_align = 4096;
+	if (statx(dd->dio_fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+	    (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_mem_align != 0 &&
+	    sx.stx_dio_offset_align != 0) {
+		dd->dio_mem_align = sx.stx_dio_mem_align;
+		dd->dio_off_align = sx.stx_dio_offset_align;
+	}
+	log_info("cache none: O_DIRECT, buffers aligned to %u bytes, "
+	    "offsets and lengths to %u", dd->dio_mem_align,
+	    dd->dio_off_align);
+}
+
+/*
+ * The fd for a read or write of iov[0..n) at pos: the O_DIRECT one when
+ * there is one and every buffer, length and the offset meet its
+ * alignment; otherwise the buffered one.
+ */
+static int
+rw_fd(const struct diskd *dd, const struct iovec *iov, unsigned n,
+    uint64_t pos, uint64_t len)
+{
+	uint64_t ma = dd->dio_mem_align - 1, oa = dd->dio_off_align - 1;
+
+	if (dd->dio_fd < 0 || (pos & oa) || (len & oa))
+		return disk_fd(dd);
+	for (unsigned i = 0; i < n; i++)
+		if (((uintptr_t)iov[i].iov_base & ma) ||
+		    (iov[i].iov_len & oa))
+			return disk_fd(dd);
+	return dd->dio_fd;
+}
+
 static struct io_uring_sqe *
 get_sqe(struct diskd *dd)
 {
@@ -103,10 +148,11 @@ submit_rw(struct blk_req *r, bool write, const struct iovec *iov,
 		return;
 	}
 	if (write)
-		io_uring_prep_writev2(sqe, dd->disk_fd, iov, n, pos,
-		    r->ex->wce ? 0 : RWF_DSYNC);
+		io_uring_prep_writev2(sqe, rw_fd(dd, iov, n, pos, len), iov, n,
+		    pos, r->ex->wce ? 0 : RWF_DSYNC);
 	else
-		io_uring_prep_readv(sqe, dd->disk_fd, iov, n, pos);
+		io_uring_prep_readv(sqe, rw_fd(dd, iov, n, pos, len), iov, n,
+		    pos);
 	io_uring_sqe_set_data(sqe, r);
 }
 
@@ -122,9 +168,9 @@ submit_other(struct blk_req *r, int op, uint64_t pos, uint64_t len, int mode)
 		return;
 	}
 	if (op == IORING_OP_FSYNC)
-		io_uring_prep_fsync(sqe, dd->disk_fd, IORING_FSYNC_DATASYNC);
+		io_uring_prep_fsync(sqe, disk_fd(dd), IORING_FSYNC_DATASYNC);
 	else
-		io_uring_prep_fallocate(sqe, dd->disk_fd, mode, pos, len);
+		io_uring_prep_fallocate(sqe, disk_fd(dd), mode, pos, len);
 	/* Low bit tags "not a read/write" for the completion. */
 	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)r | 1);
 }
@@ -226,22 +272,37 @@ const struct blk_store_ops blk_store_part = {
 int
 part_ring_init(struct diskd *dd)
 {
+	struct io_uring_params p;
 	int c;
 
-	if ((c = io_uring_queue_init(RING_ENTRIES, &dd->ring, 0)) < 0) {
+	/*
+	 * One thread submits and reaps (SINGLE_ISSUER).  Completions reach
+	 * the event loop through the ring's own fd, which epoll reports
+	 * readable while the completion queue holds entries: a read served
+	 * from the page cache completes inside io_uring_submit and is
+	 * reaped right after it (blk.c), so it costs no wake-up and no
+	 * eventfd write and read, where a registered eventfd is signalled
+	 * for every completion, inline ones included.  Completions io_uring
+	 * posts later (from task work or io-wq) make the fd readable.
+	 */
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_SINGLE_ISSUER;
+	c = io_uring_queue_init_params(RING_ENTRIES, &dd->ring, &p);
+	if (c == -EINVAL) {
+		memset(&p, 0, sizeof(p));
+		c = io_uring_queue_init_params(RING_ENTRIES, &dd->ring, &p);
+	}
+	if (c < 0) {
 		errno = -c;
 		return -1;
 	}
 	/*
-	 * Every completion signals the eventfd, including those io_uring
-	 * posts from task work while we sleep in epoll_wait (an "async only"
-	 * eventfd misses these and loses wake-ups).  Completions done inline
-	 * during a submission are also reaped right after it (blk.c).
+	 * No registered files: the ring would keep the disk's file (and
+	 * its flock) referenced until the kernel tears the ring down, some
+	 * time after we exit, and a daemon restarted at once would find the
+	 * disk "in use".
 	 */
-	dd->ring_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (dd->ring_efd < 0 ||
-	    io_uring_register_eventfd(&dd->ring, dd->ring_efd) < 0)
-		return -1;
+	dd->ring_fd = dd->ring.ring_fd;
 	dd->ring_ok = true;
 	return 0;
 }

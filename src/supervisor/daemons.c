@@ -241,6 +241,10 @@ build_diskd(const struct sc_system *sys, const char *rundir,
 	strv_addf(&c->argv, "fd:%d", fd);
 	strv_add(&c->argv, "--name");
 	strv_add(&c->argv, disk->name);
+	if (disk->cache_none) {
+		strv_add(&c->argv, "--cache");
+		strv_add(&c->argv, "none");
+	}
 	if (disk->size > 0) {
 		strv_add(&c->argv, "--create");
 		strv_addf(&c->argv, "%llu", (unsigned long long)disk->size);

@@ -88,8 +88,33 @@ fill_chain(struct iov_cur *dst, const struct sw_frame *f, struct iov_cur *src,
 	return done + k;
 }
 
+bool
+sw_rx_publish(struct vq *q, struct sw_rx_scratch *s)
+{
+	unsigned n = s->nstaged;
+
+	s->nstaged = 0;
+	/* A broken or reset queue gets nothing more. */
+	if (n == 0 || q->num == 0 || q->broken)
+		return false;
+	vq_push_n(q, s->heads, s->lens, n);
+	return true;
+}
+
 enum sw_drop
 sw_rx_deliver(struct vq *q, uint64_t features, const struct sw_frame *f,
+    struct sw_rx_scratch *s)
+{
+	enum sw_drop why;
+
+	sw_rx_publish(q, s);
+	why = sw_rx_stage(q, features, f, s);
+	sw_rx_publish(q, s);
+	return why;
+}
+
+enum sw_drop
+sw_rx_stage(struct vq *q, uint64_t features, const struct sw_frame *f,
     struct sw_rx_scratch *s)
 {
 	bool mrg = (features & (1ull << VIRTIO_NET_F_MRG_RXBUF)) != 0;
@@ -102,10 +127,17 @@ sw_rx_deliver(struct vq *q, uint64_t features, const struct sw_frame *f,
 	uint16_t taken = 0;	/* chains popped */
 	int r;
 
+	uint16_t *heads;
+	uint32_t *lens;
+
 	if (q->num == 0 || q->broken)
 		return SW_DROP_DOWN;
 	if ((why = sw_vnet_hdr_check_rx(&f->hdr, features)) != SW_DROP_NONE)
 		return why;
+	if (s->nstaged + SW_MAX_RXBUFS > SW_RX_STAGE)
+		sw_rx_publish(q, s);
+	heads = s->heads + s->nstaged;
+	lens = s->lens + s->nstaged;
 	iov_cur_init(&src, f->iov, f->niov);
 	do {
 		struct vq_chain *c = n == 0 ? &s->first : &s->cur;
@@ -137,8 +169,8 @@ sw_rx_deliver(struct vq *q, uint64_t features, const struct sw_frame *f,
 		if (n == 0)
 			wrote = iov_cur_skip(&dst, hl);
 		wrote += fill_chain(&dst, f, &src, &pos);
-		s->heads[n] = c->head;
-		s->lens[n] = (uint32_t)wrote;
+		heads[n] = c->head;
+		lens[n] = (uint32_t)wrote;
 		n++;
 	} while (pos < f->len);
 
@@ -147,7 +179,7 @@ sw_rx_deliver(struct vq *q, uint64_t features, const struct sw_frame *f,
 	sw_vnet_hdr_encode(&h, raw, hl);
 	iov_cur_init(&dst, s->first.iov, s->first.nin);
 	iov_cur_write(&dst, raw, hl);
-	vq_push_n(q, s->heads, s->lens, n);
+	s->nstaged += n;
 	return SW_DROP_NONE;
 
 giveback:

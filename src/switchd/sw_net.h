@@ -78,11 +78,16 @@ enum sw_drop sw_frame_parse(struct sw_frame *f, const struct iovec *iov,
 size_t sw_frame_flatten(const struct sw_frame *f, uint8_t *out);
 
 /* Scratch space of one receiver (kept per port: too large for a stack). */
+/* Used entries staged for one receive queue before they are published. */
+#define SW_RX_STAGE	(2 * SW_MAX_RXBUFS)
+
 struct sw_rx_scratch {
 	struct vq_chain first;		/* holds the virtio-net header */
 	struct vq_chain cur;
-	uint16_t heads[SW_MAX_RXBUFS];
-	uint32_t lens[SW_MAX_RXBUFS];
+	/* Filled chains not yet in the used ring: [0, nstaged). */
+	unsigned nstaged;
+	uint16_t heads[SW_RX_STAGE];
+	uint32_t lens[SW_RX_STAGE];
 };
 
 /*
@@ -102,5 +107,18 @@ struct sw_rx_scratch {
  */
 enum sw_drop sw_rx_deliver(struct vq *q, uint64_t features,
     const struct sw_frame *f, struct sw_rx_scratch *s);
+
+/*
+ * The same, except that the filled chains are only staged in s: the
+ * guest sees them at the next sw_rx_publish() (which sw_rx_stage() also
+ * calls itself when s is full), so a burst of frames costs one used->idx
+ * store and one notification check.  The caller publishes before it
+ * returns to its event loop, and before the queue can be reset.
+ */
+enum sw_drop sw_rx_stage(struct vq *q, uint64_t features,
+    const struct sw_frame *f, struct sw_rx_scratch *s);
+
+/* Publish what s staged on q (one used->idx store); true if any. */
+bool sw_rx_publish(struct vq *q, struct sw_rx_scratch *s);
 
 #endif

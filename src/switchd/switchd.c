@@ -59,6 +59,7 @@
 #define RXQ		0	/* virtio-net receiveq: we write */
 #define TXQ		1	/* virtio-net transmitq: we read */
 #define TX_BUDGET	256	/* frames per port before others get a turn */
+#define TX_BURST	64	/* frames per used->idx store and notification */
 #define TAP_BUDGET	64
 #define STATS_MAX	(256 * 1024)	/* ~450 bytes per port */
 #define NOFILE_WANT	4096	/* about six fds per connected port */
@@ -70,7 +71,9 @@ struct sw_port {
 	unsigned idx;			/* index in the forwarding table */
 	struct vu_dev dev;
 	bool pending;			/* transmit budget ran out */
-	struct vq_chain txc;
+	struct vq_chain txc[2];		/* the frame at hand, the next one */
+	uint16_t tx_heads[TX_BURST];	/* transmit chains done, not pushed */
+	uint32_t tx_lens[TX_BURST];
 	struct sw_rx_scratch rx;
 };
 
@@ -99,7 +102,10 @@ port_break(struct sw_port *p, const char *why)
 	vu_queue_break(&p->dev, TXQ, why);
 }
 
-/* Interrupt every receiver that got frames in this batch. */
+/*
+ * Publish the frames staged for every receiver of this burst (one
+ * used->idx store each) and interrupt those that want it.
+ */
 static void
 flush_notify(struct sw_switch *sw)
 {
@@ -107,10 +113,13 @@ flush_notify(struct sw_switch *sw)
 		while (sw->touched[w] != 0) {
 			unsigned i = w * 64 +
 			    (unsigned)__builtin_ctzll(sw->touched[w]);
+			struct sw_port *p = sw->ports[i];
 
 			sw->touched[w] &= sw->touched[w] - 1;
-			if (sw->ports[i] != NULL)
-				vu_queue_notify(&sw->ports[i]->dev, RXQ);
+			if (p == NULL)
+				continue;
+			sw_rx_publish(&p->dev.q[RXQ].vq, &p->rx);
+			vu_queue_notify(&p->dev, RXQ);
 		}
 	}
 }
@@ -129,7 +138,7 @@ deliver(struct sw_switch *sw, unsigned dst, const struct sw_frame *f)
 		if (!vu_queue_ready(&p->dev, RXQ)) {
 			why = SW_DROP_DOWN;
 		} else {
-			why = sw_rx_deliver(&p->dev.q[RXQ].vq,
+			why = sw_rx_stage(&p->dev.q[RXQ].vq,
 			    p->dev.acked_features, f, &p->rx);
 			if (p->dev.q[RXQ].vq.broken)
 				port_break(p, "malformed receive ring");
@@ -180,45 +189,98 @@ forward(struct sw_switch *sw, unsigned in, const struct iovec *iov,
 	}
 }
 
+/*
+ * The end of a burst: the transmit chains go back to the sender with one
+ * used->idx store (their frames are already copied out), the receivers
+ * see their frames, and each side is interrupted at most once, if it
+ * asked to be (EVENT_IDX or the NO_INTERRUPT flag).
+ */
+static void
+tx_burst_end(struct sw_port *p, unsigned *ndone)
+{
+	struct vq *q = &p->dev.q[TXQ].vq;
+
+	if (*ndone > 0 && !q->broken) {
+		vq_push_n(q, p->tx_heads, p->tx_lens, *ndone);
+		vu_queue_notify(&p->dev, TXQ);
+	}
+	*ndone = 0;
+	flush_notify(p->sw);
+}
+
+/*
+ * Drain port p's transmit queue: bursts of up to TX_BURST frames, each
+ * parsed, looked up and copied straight into the receivers' buffers; no
+ * system call per frame.  Kicks are turned off while we drain (a kick
+ * costs the sender a system call and us a wake-up) and back on when the
+ * queue is empty.
+ */
 static void
 port_tx(struct sw_port *p)
 {
 	struct sw_switch *sw = p->sw;
 	struct vq *q = &p->dev.q[TXQ].vq;
-	unsigned n = 0;
-	int r;
+	struct vq_chain *cur = &p->txc[0], *next = &p->txc[1], *t;
+	unsigned n = 0, ndone = 0;
+	int r, rn;
 
 	p->pending = false;
 	if (!vu_queue_ready(&p->dev, TXQ))
 		return;
+	vq_kicks_off(q);
+	r = vq_pop(q, cur);
 	for (;;) {
-		r = vq_pop(q, &p->txc);
 		if (r < 0) {
 			sw_count_drop(&sw->t, p->idx, SW_DROP_MALFORMED);
 			port_break(p, "malformed transmit ring");
 			break;
 		}
 		if (r == 0) {
-			if (vq_rearm(q))
+			/* Publish before re-arming: the sender may be waiting
+			 * for its buffers to come back. */
+			tx_burst_end(p, &ndone);
+			if (vq_rearm(q)) {
+				r = vq_pop(q, cur);
 				continue;
+			}
 			break;
 		}
+		/*
+		 * One frame ahead: its descriptors are read and its first
+		 * bytes on their way into the cache while this one is
+		 * forwarded (the sender wrote them on another CPU).
+		 */
+		rn = n + 1 < TX_BUDGET ? vq_pop(q, next) : 0;
+		if (rn > 0 && next->nout > 0) {
+			__builtin_prefetch(next->iov[0].iov_base);
+			__builtin_prefetch((const char *)next->iov[0].iov_base +
+			    64);
+		}
 		/* A transmit chain has nothing for us to write. */
-		if (p->txc.nin != 0)
+		if (cur->nin != 0)
 			sw_count_drop(&sw->t, p->idx, SW_DROP_MALFORMED);
 		else
-			forward(sw, p->idx, p->txc.iov, p->txc.nout,
+			forward(sw, p->idx, cur->iov, cur->nout,
 			    p->dev.acked_features);
-		vq_push(q, p->txc.head, 0);
+		p->tx_heads[ndone] = cur->head;
+		p->tx_lens[ndone] = 0;
+		if (++ndone == TX_BURST)
+			tx_burst_end(p, &ndone);
+		/* The port went into error while we forwarded (its own
+		 * receive ring): the frame popped ahead is not sent. */
+		if (q->broken)
+			break;
 		if (++n == TX_BUDGET) {
 			p->pending = true;
 			ev_defer(&sw->loop);
 			break;
 		}
+		t = cur;
+		cur = next;
+		next = t;
+		r = rn;
 	}
-	if (n > 0)
-		vu_queue_notify(&p->dev, TXQ);
-	flush_notify(sw);
+	tx_burst_end(p, &ndone);
 }
 
 static void

@@ -18,7 +18,7 @@
 #include "diskd/ptable.h"
 
 static const char *const sc_disk_keys[] = { "name", "path", "size", "layout",
-	"partitions", "queues", NULL };
+	"partitions", "queues", "cache", NULL };
 static const char *const sc_part_keys[] = { "size", "type", "boot", "logical",
 	"format", "images", NULL };
 static const char *const sc_image_keys[] = { "path", "size", NULL };
@@ -385,6 +385,14 @@ sc_parse_disks(struct sc_ctx *c, const config_setting_t *root)
 		else if (r == 1 && strcmp(layout, "mbr") != 0)
 			sc_err(c, config_setting_get_member(g, "layout"),
 			    "%s: layout must be \"mbr\" or \"gpt\", not "
+			    "\"%.20s\"", subj, layout);
+		r = sc_get_str(c, g, "cache", subj, &layout);
+		if (r == 1 && strcmp(layout, "none") == 0)
+			d->cache_none = true;
+		else if (r == 1 && strcmp(layout, "writeback") != 0)
+			sc_err(c, config_setting_get_member(g, "cache"),
+			    "%s: cache must be \"writeback\" (the host page "
+			    "cache, the default) or \"none\" (O_DIRECT), not "
 			    "\"%.20s\"", subj, layout);
 		r = sc_get_int(c, g, "queues", subj, &q);
 		if (r == 1 && (q < 1 || q > 16))

@@ -121,6 +121,9 @@ sc_print(const struct sc_system *sys, FILE *out)
 			    "checked by isles up)\n");
 		}
 		fprintf(out, "  queues: %u\n", d->queues);
+		if (d->cache_none)
+			fprintf(out, "  cache: none (O_DIRECT, past the host "
+			    "page cache)\n");
 	}
 	for (size_t i = 0; i < sys->nswitches; i++) {
 		const struct sc_switch *sw = &sys->switches[i];

@@ -89,6 +89,7 @@ struct sc_disk {
 	struct sc_layout_part *parts;
 	size_t nparts;
 	unsigned queues;	/* virtqueues per export (default 1) */
+	bool cache_none;	/* cache = "none": O_DIRECT (isles-diskd --cache none) */
 	int line;
 };
 

@@ -119,13 +119,18 @@ vq_start(struct vq *q, uint16_t *resubmit_buf)
 	q->signalled_valid = false;
 	q->broken = false;
 	q->nresubmit = q->resubmit_pos = 0;
-	if (q->inflight == NULL)
-		return 0;
-	if (q->inflight->desc_num != q->num) {
+	/* A back-end before us may have left kicks turned off. */
+	if (__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED) &
+	    VQ_USED_F_NO_NOTIFY)
+		__atomic_store_n(&q->used->flags, 0, __ATOMIC_RELAXED);
+	if (q->inflight != NULL && q->inflight->desc_num != q->num) {
 		q->inflight = NULL;
+		q->avail_shadow = q->last_avail;
 		return -EINVAL;
 	}
-	inflight_recover(q, resubmit_buf);
+	if (q->inflight != NULL)
+		inflight_recover(q, resubmit_buf);
+	q->avail_shadow = q->last_avail;
 	return 0;
 }
 
@@ -228,13 +233,22 @@ vq_pop(struct vq *q, struct vq_chain *c)
 			goto broken;
 		return 1;
 	}
-	avail_idx = load16_acquire(&q->avail->idx);
-	if (avail_idx == q->last_avail)
-		return 0;
-	/* The guest cannot have published more than the ring holds. */
-	if ((uint16_t)(avail_idx - q->last_avail) > q->num) {
-		r = -EINVAL;
-		goto broken;
+	/*
+	 * Chains up to the index read last time need no new read (the
+	 * acquire then covers their ring entries and descriptors too).
+	 */
+	avail_idx = q->avail_shadow;
+	if (avail_idx == q->last_avail ||
+	    (uint16_t)(avail_idx - q->last_avail) > q->num) {
+		avail_idx = load16_acquire(&q->avail->idx);
+		if (avail_idx == q->last_avail)
+			return 0;
+		/* The guest cannot have published more than the ring holds. */
+		if ((uint16_t)(avail_idx - q->last_avail) > q->num) {
+			r = -EINVAL;
+			goto broken;
+		}
+		q->avail_shadow = avail_idx;
 	}
 	head = load16(&q->avail->ring[q->last_avail & (q->num - 1)]);
 	if ((r = vq_walk(q, head, c)) < 0)
@@ -330,13 +344,31 @@ vq_rearm(struct vq *q)
 
 	if (q->broken || q->num == 0)
 		return false;
-	if (!q->event_idx)
+	if (!q->event_idx) {
+		if (__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED) &
+		    VQ_USED_F_NO_NOTIFY) {
+			__atomic_store_n(&q->used->flags, 0, __ATOMIC_RELAXED);
+			/* Flag cleared before we look at avail->idx. */
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		}
 		return load16_acquire(&q->avail->idx) != q->last_avail;
+	}
 	avail_event = (uint16_t *)(void *)((uint8_t *)q->used + 4 +
 	    8 * (size_t)q->num);
 	__atomic_store_n(avail_event, q->last_avail, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return load16_acquire(&q->avail->idx) != q->last_avail;
+}
+
+void
+vq_kicks_off(struct vq *q)
+{
+	if (q->broken || q->num == 0 || q->event_idx)
+		return;
+	if (!(__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED) &
+	    VQ_USED_F_NO_NOTIFY))
+		__atomic_store_n(&q->used->flags, VQ_USED_F_NO_NOTIFY,
+		    __ATOMIC_RELAXED);
 }
 
 void

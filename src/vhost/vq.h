@@ -33,6 +33,7 @@
 #define VQ_DESC_F_WRITE		2
 #define VQ_DESC_F_INDIRECT	4
 #define VQ_AVAIL_F_NO_INTERRUPT	1
+#define VQ_USED_F_NO_NOTIFY	1
 
 struct vq_desc {
 	uint64_t addr;
@@ -98,6 +99,12 @@ struct vq {
 	struct vq_avail *avail;
 	struct vq_used *used;
 	uint16_t last_avail;
+	/*
+	 * avail->idx as last read: chains up to it are popped without
+	 * reading the index again (it is on a cache line the driver keeps
+	 * writing).  Reloaded when last_avail catches up with it.
+	 */
+	uint16_t avail_shadow;
 	uint16_t used_idx;		/* our copy of used->idx */
 	uint16_t signalled_used;
 	bool signalled_valid;
@@ -172,6 +179,14 @@ bool vq_need_notify(struct vq *q);
  * true if new requests arrived meanwhile (pop again).
  */
 bool vq_rearm(struct vq *q);
+
+/*
+ * Tell the driver that kicks are not needed while we drain the queue
+ * (without EVENT_IDX: VRING_USED_F_NO_NOTIFY; with it, the stale
+ * avail_event already suppresses them).  vq_rearm() turns them back on.
+ * Only a hint: a driver may kick anyway.
+ */
+void vq_kicks_off(struct vq *q);
 
 /* Forget rings and state (not the memory table pointer). */
 void vq_reset(struct vq *q);

@@ -224,6 +224,37 @@ collect(struct guest *g, uint16_t from, unsigned n, uint32_t bufsize,
 	return pos;
 }
 
+/* Staged frames are in the buffers but not in the used ring until published. */
+static void
+test_stage_publish(void **state)
+{
+	static struct sw_frame sf;
+	static struct sw_rx_scratch s;
+	uint64_t f = F(VIRTIO_F_VERSION_1);
+	struct guest *g = guest_new();
+	uint8_t *frame = mkframe(60), hdr[12] = { 0 }, out[2048];
+
+	post_rx(g, 3, 2048);
+	tx_parse(&sf, hdr, 12, frame, 60, f, SW_DROP_NONE);
+	assert_int_equal(sw_rx_stage(&g->q, f, &sf, &s), SW_DROP_NONE);
+	assert_int_equal(sw_rx_stage(&g->q, f, &sf, &s), SW_DROP_NONE);
+	assert_int_equal(used(g)->idx, 0);
+	assert_int_equal(s.nstaged, 2);
+	assert_true(sw_rx_publish(&g->q, &s));
+	assert_int_equal(used(g)->idx, 2);
+	assert_int_equal(used(g)->ring[1].len, 72);
+	assert_int_equal(collect(g, 1, 1, 2048, out, 12), 60);
+	assert_memory_equal(out, frame, 60);
+	assert_false(sw_rx_publish(&g->q, &s));
+	/* A queue broken meanwhile gets nothing of what was staged. */
+	assert_int_equal(sw_rx_stage(&g->q, f, &sf, &s), SW_DROP_NONE);
+	g->q.broken = true;
+	assert_false(sw_rx_publish(&g->q, &s));
+	assert_int_equal(used(g)->idx, 2);
+	free(frame);
+	guest_free(g);
+}
+
 static void
 test_deliver_single(void **state)
 {
@@ -476,6 +507,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_deliver_single),
+		cmocka_unit_test(test_stage_publish),
 		cmocka_unit_test(test_deliver_mergeable_tso),
 		cmocka_unit_test(test_parse_tso),
 		cmocka_unit_test(test_hostile_receiver),

@@ -287,7 +287,7 @@ test_unknown_keys(void **state)
 	expect_error("disks = ( { name = \"d\"; path = \"d.img\"; size = \"1G\";"
 	    " sise = 1; } );\nvms = ( { name = \"a\"; } );", 1,
 	    "unknown key 'sise' in disk 'd' (expected one of: name, path, "
-	    "size, layout, partitions, queues)");
+	    "size, layout, partitions, queues, cache)");
 	expect_error("disks = ( { name = \"d\"; path = \"d.img\"; size = \"1G\";"
 	    "\n partitions = ( { size = \"1M\"; bootable = true; } ); } );\n"
 	    "vms = ( { name = \"a\"; } );", 2,
