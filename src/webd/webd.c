@@ -627,8 +627,20 @@ ws_writeable(struct session *s, struct lws *wsi)
 
 	if (m == NULL)
 		return 0;
-	if (lws_write(wsi, m->data, m->len, LWS_WRITE_BINARY) < (int)m->len)
+	/*
+	 * One write per writable callback, and none while a partial one is
+	 * still buffered in lws: a page that reads slowly (its TCP window
+	 * shut) must wait here, not be closed by a write lws refuses.
+	 */
+	if (lws_send_pipe_choked(wsi)) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (lws_write(wsi, m->data, m->len, LWS_WRITE_BINARY) < (int)m->len) {
+		log_warnx("web: writing %zu bytes to a page failed: closing it",
+		    m->len);
 		return -1;
+	}
 	webq_pop(&s->q);
 	if (webq_peek(&s->q) != NULL)
 		lws_callback_on_writable(wsi);
