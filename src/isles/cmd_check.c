@@ -25,6 +25,18 @@ check_usage(FILE *out, int status)
 	return status;
 }
 
+void
+print_load_errors(const char *file, const struct sc_errors *err, FILE *out)
+{
+	for (size_t i = 0; i < err->n; i++)
+		fprintf(out, "%s\n", err->msg[i]);
+	if (err->dropped > 0)
+		fprintf(out, "%s: %zu more errors not shown\n", file,
+		    err->dropped);
+	fprintf(out, "%s: %zu error%s\n", file, err->n + err->dropped,
+	    err->n + err->dropped == 1 ? "" : "s");
+}
+
 int
 cmd_check(int argc, char **argv)
 {
@@ -58,13 +70,7 @@ cmd_check(int argc, char **argv)
 
 	sys = sc_load(file, &err);
 	if (sys == NULL) {
-		for (size_t i = 0; i < err.n; i++)
-			fprintf(stderr, "%s\n", err.msg[i]);
-		if (err.dropped > 0)
-			fprintf(stderr, "%s: %zu more errors not shown\n", file,
-			    err.dropped);
-		fprintf(stderr, "%s: %zu error%s\n", file, err.n + err.dropped,
-		    err.n + err.dropped == 1 ? "" : "s");
+		print_load_errors(file, &err, stderr);
 		return 1;
 	}
 	if (!quiet)

@@ -123,10 +123,7 @@ cmd_graph(int argc, char **argv)
 
 	sys = sc_load(file, &err);
 	if (sys == NULL) {
-		for (size_t i = 0; i < err.n; i++)
-			fprintf(stderr, "%s\n", err.msg[i]);
-		fprintf(stderr, "%s: %zu error%s\n", file, err.n + err.dropped,
-		    err.n + err.dropped == 1 ? "" : "s");
+		print_load_errors(file, &err, stderr);
 		return 1;
 	}
 	if (strcmp(fmt, "dot") == 0) {

@@ -13,6 +13,13 @@ int cmd_check(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 
 struct sc_system;
+struct sc_errors;
+/*
+ * What sc_load refused, as `isles check` prints it: every message, the
+ * count of those not kept, then "FILE: N errors" (cmd_check.c).
+ */
+void print_load_errors(const char *file, const struct sc_errors *err,
+    FILE *out);
 /*
  * Every passthrough device of sys ready for vfio-pci on this host
  * (hostcheck.c)?  Prints each problem and what to run on err ("FILE:LINE:
