@@ -12,6 +12,36 @@
 
 #include <linux/virtio_net.h>
 
+/*
+ * The common layout, header and frame in one segment (a Linux guest's
+ * small frames, DPDK's virtio_user): the same copies and checks as the
+ * general path below, without the segment cursor.
+ */
+static enum sw_drop
+parse_flat(struct sw_frame *f, const uint8_t *p, size_t total,
+    size_t hdr_len, uint64_t features)
+{
+	uint8_t raw[SW_VNET_HDR_LEN];
+
+	if (total > hdr_len + SW_MAX_FRAME || total < hdr_len + SW_ETH_HLEN)
+		return SW_DROP_MALFORMED;
+	memcpy(raw, p, hdr_len);
+	sw_vnet_hdr_decode(raw, hdr_len, &f->hdr);
+	f->len = total - hdr_len;
+	f->head_len = SW_ETH_HLEN;
+	if (f->hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		f->head_len = f->len < SW_HEAD_MAX ? f->len : SW_HEAD_MAX;
+	memcpy(f->head, p + hdr_len, f->head_len);
+	f->niov = 0;
+	if (f->len > f->head_len) {
+		f->iov[0].iov_base = (uint8_t *)p + hdr_len + f->head_len;
+		f->iov[0].iov_len = f->len - f->head_len;
+		f->niov = 1;
+	}
+	return sw_vnet_hdr_check_tx(&f->hdr, features, f->head, f->head_len,
+	    f->len);
+}
+
 enum sw_drop
 sw_frame_parse(struct sw_frame *f, const struct iovec *iov, unsigned niov,
     size_t hdr_len, uint64_t features)
@@ -22,6 +52,9 @@ sw_frame_parse(struct sw_frame *f, const struct iovec *iov, unsigned niov,
 
 	if (niov > VQ_MAX_IOV || hdr_len > sizeof(raw))
 		return SW_DROP_MALFORMED;
+	if (niov == 1)
+		return parse_flat(f, iov[0].iov_base, iov[0].iov_len, hdr_len,
+		    features);
 	for (unsigned i = 0; i < niov; i++) {
 		total += iov[i].iov_len;
 		if (total > hdr_len + SW_MAX_FRAME)
@@ -113,6 +146,50 @@ sw_rx_deliver(struct vq *q, uint64_t features, const struct sw_frame *f,
 	return why;
 }
 
+/*
+ * The common case: the next receive chain is one buffer that holds the
+ * whole frame (a Linux guest's mergeable buffers, DPDK's virtio_user).
+ * Header with num_buffers 1, our copy of the head, the rest from the
+ * sender: what the general path below writes, without its cursors.
+ * Returns 1 (delivered and staged), -1 (the ring is broken) or 0 (the
+ * general path must do it: no chain is left popped).
+ */
+static int
+rx_flat(struct vq *q, const struct sw_frame *f, size_t hl,
+    struct sw_rx_scratch *s)
+{
+	struct vq_chain *c = &s->first;
+	struct sw_vnet_hdr h;
+	uint8_t *d;
+	size_t pos;
+	int r;
+
+	if (f->niov > 1)
+		return 0;
+	if ((r = vq_pop(q, c)) <= 0)
+		return r < 0 ? -1 : 0;
+	if (c->nout != 0 || c->in_len < hl) {
+		q->broken = true;
+		return -1;
+	}
+	if (c->nin != 1 || c->in_len < hl + f->len) {
+		vq_unpop(q, 1);
+		return 0;
+	}
+	d = c->iov[0].iov_base;
+	h = f->hdr;
+	h.num_buffers = 1;
+	sw_vnet_hdr_encode(&h, d, hl);
+	memcpy(d + hl, f->head, f->head_len);
+	pos = hl + f->head_len;
+	if (f->niov == 1)
+		memcpy(d + pos, f->iov[0].iov_base, f->iov[0].iov_len);
+	s->heads[s->nstaged] = c->head;
+	s->lens[s->nstaged] = (uint32_t)(hl + f->len);
+	s->nstaged++;
+	return 1;
+}
+
 enum sw_drop
 sw_rx_stage(struct vq *q, uint64_t features, const struct sw_frame *f,
     struct sw_rx_scratch *s)
@@ -138,6 +215,8 @@ sw_rx_stage(struct vq *q, uint64_t features, const struct sw_frame *f,
 		sw_rx_publish(q, s);
 	heads = s->heads + s->nstaged;
 	lens = s->lens + s->nstaged;
+	if ((r = rx_flat(q, f, hl, s)) != 0)
+		return r > 0 ? SW_DROP_NONE : SW_DROP_DOWN;
 	iov_cur_init(&src, f->iov, f->niov);
 	do {
 		struct vq_chain *c = n == 0 ? &s->first : &s->cur;
