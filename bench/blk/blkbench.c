@@ -17,15 +17,25 @@
  *   isles-blkbench SOCKET randread|seqread|seqwrite BS QD SECONDS
  *                  [FIRST_SECTOR SECTORS]
  *   isles-blkbench --memcpy BS SECONDS
+ *   isles-blkbench --wakeup CPU SECONDS
  *
  * Prints one line: mode bs qd ops iops MB/s p50_us p99_us
- * (--memcpy: GB/s of one core copying BS-byte buffers).
+ * (--memcpy: GB/s of one core copying BS-byte buffers; --wakeup: the
+ * round trip of an eventfd to a process on CPU that sleeps in poll() and
+ * answers at once, waited for with poll() here: the two cross-CPU
+ * wake-ups every back-end pays per request at QD1, with no work).
  */
 #include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
 
 #include "tests/lib/front.h"
 
@@ -126,6 +136,61 @@ memcpy_bench(size_t bs, double secs)
 	return 0;
 }
 
+static int
+pollread(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	uint64_t v;
+
+	if (poll(&p, 1, 5000) != 1)
+		return -1;
+	return read(fd, &v, sizeof(v)) == sizeof(v) ? 0 : -1;
+}
+
+static int
+wakeup_bench(int cpu, double secs)
+{
+	int ping = eventfd(0, 0), pong = eventfd(0, 0);
+	uint64_t one = 1, t0, end, n = 0;
+	size_t cap = 1u << 22;
+	uint32_t *lat = malloc(cap * sizeof(*lat));
+	cpu_set_t set;
+	pid_t pid;
+	int st;
+
+	if (ping < 0 || pong < 0 || lat == NULL)
+		return 1;
+	if ((pid = fork()) < 0)
+		return 1;
+	if (pid == 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) < 0)
+			_exit(1);
+		while (pollread(ping) == 0)
+			if (write(pong, &one, sizeof(one)) != sizeof(one))
+				break;
+		_exit(0);
+	}
+	end = now_ns() + (uint64_t)(secs * 1e9);
+	while ((t0 = now_ns()) < end && n < cap) {
+		if (write(ping, &one, sizeof(one)) != sizeof(one) ||
+		    pollread(pong) < 0)
+			break;
+		lat[n++] = (uint32_t)(now_ns() - t0);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	if (n == 0)
+		return 1;
+	qsort(lat, n, sizeof(*lat), cmp32);
+	printf("wakeup cpu=%d ops=%llu p50_us=%.1f p99_us=%.1f\n", cpu,
+	    (unsigned long long)n, lat[n / 2] / 1000.0,
+	    lat[n * 99 / 100] / 1000.0);
+	free(lat);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -142,10 +207,13 @@ main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "--memcpy") == 0)
 		return memcpy_bench((size_t)atol(argv[2]), atof(argv[3]));
+	if (argc == 4 && strcmp(argv[1], "--wakeup") == 0)
+		return wakeup_bench(atoi(argv[2]), atof(argv[3]));
 	if (argc != 6 && argc != 8) {
 		fprintf(stderr, "usage: isles-blkbench SOCKET randread|seqread|"
 		    "seqwrite BS QD SECONDS [FIRST_SECTOR SECTORS]\n"
-		    "       isles-blkbench --memcpy BS SECONDS\n");
+		    "       isles-blkbench --memcpy BS SECONDS\n"
+		    "       isles-blkbench --wakeup CPU SECONDS\n");
 		return 2;
 	}
 	mode = argv[2];

@@ -77,6 +77,8 @@ for wl in "randread 4096 1" "randread 4096 32" "seqread 131072 8"; do
 		for be in $(printf 'isles\nqsd\n' | shuf); do
 			taskset -c 0 $B/isles-blkbench --memcpy 67108864 0.5 |
 			    sed "s/^/memcpy-$be /" >>"$D/memcpy.txt"
+			[ "$wl" = "randread 4096 1" ] &&
+			    taskset -c 0 $B/isles-blkbench --wakeup 1 1 >>"$D/wakeup.txt"
 			# shellcheck disable=SC2086
 			if [ "$be" = isles ]; then
 				run isles "$ISLES_PID" "$D/isles.sock" 64 $wl
@@ -117,11 +119,19 @@ END { for (k in keys) printf "%-8s %-18s %9.0f %8.1f %8.1f %8.1f %6.2f %9.0f\n",
 grep -o 'GB/s=[0-9.]*' "$D/memcpy.txt" | cut -d= -f2 | sort -n |
 	awk '{ v[NR] = $1 } END { printf "# DRAM memcpy, one core: median %.2f GB/s (%d runs)\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, NR }'
 
-awk '
+echo "# QD1 floor: eventfd round trip CPU 0 -> CPU 1 -> CPU 0, no work (isles-blkbench --wakeup), before every QD1 run:"
+grep -o 'p50_us=[0-9.]*' "$D/wakeup.txt" | cut -d= -f2 | tr '\n' ' ' | sed 's/^/ /'; echo
+floor=$(grep -o 'p50_us=[0-9.]*' "$D/wakeup.txt" | cut -d= -f2 | sort -n |
+	awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+awk -v floor="$floor" '
 { v[$1 " " $2 " p50"] = $5; v[$1 " " $2 " eff"] = $8; v[$1 " " $2 " mbs"] = $4 }
 END {
   if (v["qsd randread 4096/1 p50"] > 0)
     printf "# QD1 p50 latency isles/qsd: %.2f\n", v["isles randread 4096/1 p50"] / v["qsd randread 4096/1 p50"]
+  if (v["qsd randread 4096/1 p50"] > floor)
+    printf "# QD1 p50 above the %.1f us floor (the back-end'"'"'s own time), isles/qsd: %.1f/%.1f us = %.2f\n", floor,
+      v["isles randread 4096/1 p50"] - floor, v["qsd randread 4096/1 p50"] - floor,
+      (v["isles randread 4096/1 p50"] - floor) / (v["qsd randread 4096/1 p50"] - floor)
   if (v["qsd randread 4096/32 eff"] > 0)
     printf "# QD32 IOPS per CPU-s isles/qsd: %.2f\n", v["isles randread 4096/32 eff"] / v["qsd randread 4096/32 eff"]
   if (v["qsd seqread 131072/8 mbs"] > 0)
