@@ -23,6 +23,8 @@
 # Every run is printed, then the medians and the ratios.
 #
 #   bench/blk/run.sh [SECONDS_PER_RUN] [ROUNDS]      (default 3 s, 5 rounds)
+#   ISLES_DISKD=path: another isles-diskd binary as "isles"
+#   WORKLOADS="seqread 131072 8": only these (MODE BS QD, comma-separated)
 set -eu
 cd "$(dirname "$0")/../.."
 SECS=${1:-3}
@@ -40,7 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-taskset -c 1 $B/isles-diskd -q --disk "$IMG" --create 1G --part rest \
+taskset -c 1 "${ISLES_DISKD:-$B/isles-diskd}" -q --disk "$IMG" --create 1G --part rest \
 	--export bench:1="$D/isles.sock" 2>"$D/diskd.log" &
 pids+=($!)
 ISLES_PID=$!
@@ -72,7 +74,8 @@ run() {	# backend pid sock first workload bs qd
 }
 
 echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores, ${SECS}s per run, $ROUNDS rounds, load $(cut -d' ' -f1-3 /proc/loadavg)"
-for wl in "randread 4096 1" "randread 4096 32" "seqread 131072 8"; do
+IFS=, read -r -a wls <<<"${WORKLOADS:-randread 4096 1,randread 4096 32,seqread 131072 8}"
+for wl in "${wls[@]}"; do
 	for r in $(seq "$ROUNDS"); do
 		for be in $(printf 'isles\nqsd\n' | shuf); do
 			taskset -c 0 $B/isles-blkbench --memcpy 67108864 0.5 |
@@ -119,16 +122,20 @@ END { for (k in keys) printf "%-8s %-18s %9.0f %8.1f %8.1f %8.1f %6.2f %9.0f\n",
 grep -o 'GB/s=[0-9.]*' "$D/memcpy.txt" | cut -d= -f2 | sort -n |
 	awk '{ v[NR] = $1 } END { printf "# DRAM memcpy, one core: median %.2f GB/s (%d runs)\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, NR }'
 
-echo "# QD1 floor: eventfd round trip CPU 0 -> CPU 1 -> CPU 0, no work (isles-blkbench --wakeup), before every QD1 run:"
-grep -o 'p50_us=[0-9.]*' "$D/wakeup.txt" | cut -d= -f2 | tr '\n' ' ' | sed 's/^/ /'; echo
-floor=$(grep -o 'p50_us=[0-9.]*' "$D/wakeup.txt" | cut -d= -f2 | sort -n |
-	awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+floor=0
+if [ -s "$D/wakeup.txt" ]; then
+	echo "# QD1 floor: eventfd round trip CPU 0 -> CPU 1 -> CPU 0, no work (isles-blkbench --wakeup), before every QD1 run:"
+	grep -o 'p50_us=[0-9.]*' "$D/wakeup.txt" | cut -d= -f2 | tr '\n' ' ' | sed 's/^/ /'; echo
+	floor=$(grep -o 'p50_us=[0-9.]*' "$D/wakeup.txt" | cut -d= -f2 | sort -n |
+		awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+fi
 awk -v floor="$floor" '
-{ v[$1 " " $2 " p50"] = $5; v[$1 " " $2 " eff"] = $8; v[$1 " " $2 " mbs"] = $4 }
+# backend workload bs/qd IOPS MB/s p50_us p99_us cpu_s IOPS/cpu_s
+{ k = $1 " " $2 " " $3; v[k " p50"] = $6; v[k " eff"] = $9; v[k " mbs"] = $5 }
 END {
   if (v["qsd randread 4096/1 p50"] > 0)
     printf "# QD1 p50 latency isles/qsd: %.2f\n", v["isles randread 4096/1 p50"] / v["qsd randread 4096/1 p50"]
-  if (v["qsd randread 4096/1 p50"] > floor)
+  if (floor > 0 && v["qsd randread 4096/1 p50"] > floor)
     printf "# QD1 p50 above the %.1f us floor (the back-end'"'"'s own time), isles/qsd: %.1f/%.1f us = %.2f\n", floor,
       v["isles randread 4096/1 p50"] - floor, v["qsd randread 4096/1 p50"] - floor,
       (v["isles randread 4096/1 p50"] - floor) / (v["qsd randread 4096/1 p50"] - floor)

@@ -59,6 +59,7 @@
 #define BLK_SIZE_MAX		(1u << 20)
 /* Requests started per kick before other exports get a turn. */
 #define BLK_KICK_BUDGET		128
+#define BLK_SUBMIT_BYTES	(64 * 1024)	/* see blk_kick */
 
 /* config space offsets (5.2.4) */
 #define CFG_CAPACITY		0
@@ -355,6 +356,22 @@ blk_kick(struct vu_dev *d, unsigned qi)
 			}
 			r = NULL;
 			started++;
+			/*
+			 * Large page-cache reads complete inside the submit,
+			 * one after the other on this thread: answering a
+			 * whole kick's worth at the end would leave the guest
+			 * idle until the last is copied, and us idle while it
+			 * refills the ring.  Submit and answer every
+			 * BLK_SUBMIT_BYTES instead, so the guest refills while
+			 * we copy (a system call per 64 KiB copied costs
+			 * little; small requests still go in one batch).
+			 */
+			if (dd->ring_ok && dd->sq_bytes >= BLK_SUBMIT_BYTES) {
+				part_submit(dd);
+				blk_reap(dd);
+				if (!vu_queue_ready(d, qi))
+					break;
+			}
 			continue;
 		}
 		if (rc < 0) {

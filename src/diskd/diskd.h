@@ -133,6 +133,7 @@ struct diskd {
 	int dio_fd;		/* the disk with O_DIRECT, or -1 */
 	uint32_t dio_mem_align, dio_off_align;	/* what dio_fd needs */
 	unsigned sq_pending;	/* SQEs prepared, not yet submitted */
+	uint64_t sq_bytes;	/* bytes those SQEs read or write */
 	struct blk_export *ex;
 	unsigned nex;
 	struct vu_loop loop;

@@ -6,10 +6,11 @@
  * whole sector range goes through vd_map() (a request that leaves the
  * VM's partitions is answered IOERR without any I/O) and each physical
  * piece becomes an io_uring read, write, fallocate or fsync; one
- * io_uring_submit per kick.  Completions are reaped right after the
- * submission (page-cache hits complete inside it) and otherwise when the
- * ring's fd becomes readable in the daemon's event loop (blk_reap); the
- * guest is interrupted once per reap.
+ * io_uring_submit per kick, or per BLK_SUBMIT_BYTES of data within one
+ * (blk.c).  Completions are reaped right after the submission (page-cache
+ * hits complete inside it) and otherwise when the ring's fd becomes
+ * readable in the daemon's event loop (blk_reap); the guest is
+ * interrupted once per reap, if it asked.
  *
  * Trusts blk.c's checks (header copied out, whole sectors, limits).
  */
@@ -76,6 +77,7 @@ part_submit(struct diskd *dd)
 		return;
 	}
 	dd->sq_pending = 0;
+	dd->sq_bytes = 0;
 }
 
 static int
@@ -147,6 +149,7 @@ submit_rw(struct blk_req *r, bool write, const struct iovec *iov,
 		blk_sub_done(r, -EAGAIN, true);
 		return;
 	}
+	dd->sq_bytes += len;
 	if (write)
 		io_uring_prep_writev2(sqe, rw_fd(dd, iov, n, pos, len), iov, n,
 		    pos, r->ex->wce ? 0 : RWF_DSYNC);
