@@ -78,7 +78,7 @@ fi
 
 if stage integration; then
 	out=$(mktemp)
-	/usr/bin/python3 -m pytest -p no:cacheprovider -v -rs tests/integration "$@" 2>&1 | tee "$out"
+	/usr/bin/python3 -m pytest -p no:cacheprovider -v -rs --durations=15 tests/integration "$@" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	grep -qE '[0-9]+ skipped' <(tail -1 "$out") && rc=1
 	p=$(tail -1 "$out" | grep -oE '[0-9]+ passed' | cut -d' ' -f1)
