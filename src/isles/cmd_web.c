@@ -97,8 +97,7 @@ draw(const char *file)
 
 	sys = sc_load(file, &err);
 	if (sys == NULL) {
-		for (size_t i = 0; i < err.n; i++)
-			fprintf(stderr, "%s\n", err.msg[i]);
+		print_load_errors(file, &err, stderr);
 		return -1;
 	}
 	out = memfd_create("isles-web-graph", 0);

@@ -654,16 +654,9 @@ have_serial(const struct sc_system *sys, size_t i)
 static speed_t
 baud(unsigned speed)
 {
-	static const struct { unsigned v; speed_t b; } t[] = {
-		{ 9600, B9600 }, { 19200, B19200 }, { 38400, B38400 },
-		{ 57600, B57600 }, { 115200, B115200 }, { 230400, B230400 },
-		{ 460800, B460800 }, { 921600, B921600 },
-	};
+	speed_t b = sc_line_speed(speed);
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (t[i].v == speed)
-			return t[i].b;
-	return B115200;		/* sysconf allows only the speeds above */
+	return b != B0 ? b : B115200;	/* the loader allows no other */
 }
 
 /* Open and set up the line; the fd (CLOEXEC, blocking) or -1 (logged). */

@@ -10,11 +10,13 @@
 #include "loader.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 
 static const char *const sc_dataport_keys[] = { "name", "size", "vms",
 	NULL };
@@ -458,16 +460,23 @@ sc_parse_vsock(struct sc_ctx *c, const config_setting_t *root)
 	}
 }
 
-static bool
-sc_speed_ok(long long v)
-{
-	static const long long speeds[] = { 9600, 19200, 38400, 57600,
-	    115200, 230400, 460800, 921600 };
+static const struct {
+	unsigned baud;
+	speed_t b;
+} line_speeds[] = {
+	{ 9600, B9600 }, { 19200, B19200 }, { 38400, B38400 },
+	{ 57600, B57600 }, { 115200, B115200 }, { 230400, B230400 },
+	{ 460800, B460800 }, { 921600, B921600 },
+};
 
-	for (size_t i = 0; i < sizeof(speeds) / sizeof(speeds[0]); i++)
-		if (speeds[i] == v)
-			return true;
-	return false;
+unsigned
+sc_line_speed(unsigned baud)
+{
+	for (size_t i = 0; i < sizeof(line_speeds) / sizeof(line_speeds[0]);
+	    i++)
+		if (line_speeds[i].baud == baud)
+			return line_speeds[i].b;
+	return B0;
 }
 
 /* console = { device = "/dev/ttyS1"; speed = 115200; format = "8N1"; } */
@@ -508,12 +517,19 @@ sc_parse_serial(struct sc_ctx *c, const config_setting_t *root)
 		sc_err(c, config_setting_get_member(g, "device"), "console: "
 		    "device '%.80s' is not a character device", dev);
 	if (sc_get_int(c, g, "speed", "console", &speed) == 1) {
-		if (!sc_speed_ok(speed))
+		if (speed <= 0 || speed > UINT_MAX ||
+		    sc_line_speed((unsigned)speed) == B0) {
+			char list[128];
+			size_t n = 0;
+
+			for (size_t i = 0; i < sizeof(line_speeds) /
+			    sizeof(line_speeds[0]) && n < sizeof(list); i++)
+				n += (size_t)snprintf(list + n, sizeof(list) - n,
+				    "%s%u", i ? ", " : "", line_speeds[i].baud);
 			sc_err(c, config_setting_get_member(g, "speed"),
-			    "console: speed %lld is not one of 9600, 19200, "
-			    "38400, 57600, 115200, 230400, 460800, 921600",
-			    speed);
-		else
+			    "console: speed %lld is not one of %s", speed,
+			    list);
+		} else
 			s->speed = (unsigned)speed;
 	}
 	if (sc_get_str(c, g, "format", "console", &fmt) == 1) {

@@ -193,6 +193,14 @@ struct sc_serial {
 	int line;
 };
 
+/*
+ * The termios speed of a host serial console running at `baud`, or B0
+ * (0) when baud is not one the system file allows (9600 ... 921600).
+ * The one table of allowed speeds: the loader checks with it, the
+ * supervisor sets the line with it.
+ */
+unsigned sc_line_speed(unsigned baud);
+
 struct sc_system {
 	char *file;		/* the path as given */
 	char *dir;		/* directory of the file: base of relative paths */

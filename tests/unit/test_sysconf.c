@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <malloc.h>
 #include <unistd.h>
 
@@ -1091,6 +1092,19 @@ test_errors_collected_and_sorted(void **state)
 	assert_non_null(strstr(err.msg[1], "t.conf:2: vm 'v0'"));
 }
 
+/* The one table of serial speeds: what the loader allows, the supervisor sets. */
+static void
+test_line_speeds(void **state)
+{
+	(void)state;
+	assert_int_equal(sc_line_speed(9600), B9600);
+	assert_int_equal(sc_line_speed(115200), B115200);
+	assert_int_equal(sc_line_speed(921600), B921600);
+	assert_int_equal(sc_line_speed(1200), B0);
+	assert_int_equal(sc_line_speed(0), B0);
+	assert_int_equal(sc_line_speed(115201), B0);
+}
+
 int
 main(void)
 {
@@ -1119,6 +1133,7 @@ main(void)
 		cmocka_unit_test(test_full_file_and_print),
 		cmocka_unit_test(test_load_file_errors),
 		cmocka_unit_test(test_errors_collected_and_sorted),
+		cmocka_unit_test(test_line_speeds),
 	};
 
 	return cmocka_run_group_tests_name("sysconf", tests, setup_dir,
