@@ -474,6 +474,18 @@ loop(struct con_loop *l)
 					return rc;
 				}
 			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+				/*
+				 * A raw terminal gives 0 or EIO only once it
+				 * has hung up (the window closed, the ssh
+				 * session dropped): as SIGHUP, which reaches
+				 * only the session leader, not us when a
+				 * shell runs us without job control.
+				 */
+				if (l->tty_in && !l->line &&
+				    (n == 0 || errno == EIO)) {
+					con_last_sig = SIGHUP;
+					return CON_EXIT_SIGNAL;
+				}
 				if (l->line) {
 					log_warnx("console: serial line: %s",
 					    n == 0 ? "end of input" :

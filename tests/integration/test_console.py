@@ -519,6 +519,32 @@ def test_foreground_console_of_isles_up():
         assert not s.procs()
 
 
+HUP_CONF = """
+name = "hup";
+vms = ( { name = "vm0"; memory = "160M"; } );
+"""
+
+
+def test_foreground_terminal_hangup_stops_the_system():
+    """The terminal of a foreground `isles up` goes away (window closed,
+    ssh dropped) under a session leader that ignores SIGHUP (nohup, a
+    script's trap): the kernel's SIGHUP reaches only that leader, which
+    lives on, so no signal reaches isles; it sees its raw terminal hang
+    up, and stops the system rather than leave it running unattended."""
+    with IslesSystem.create(HUP_CONF, name="hup") as s:
+        s.upped = True
+        c = pexpect.spawn("/bin/sh", ["-c", f"trap '' HUP; {ISLES} up "
+                          f"{s.conf}; echo X"], env=s.env, timeout=300)
+        c.expect(b"console of 1 VM")
+        c.expect(b"vm0 login: ")
+        assert s.procs()
+        c.ptyproc.fileobj.close()       # the terminal goes; no signal sent
+        deadline = time.time() + 120
+        while s.procs() and time.time() < deadline:
+            time.sleep(0.5)
+        assert not s.procs(), "the system kept running without a terminal"
+
+
 def test_foreground_detach_then_isles_console():
     with IslesSystem.create(FG_CONF, name="fg") as s:
         s.upped = True
