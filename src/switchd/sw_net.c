@@ -25,13 +25,17 @@ parse_flat(struct sw_frame *f, const uint8_t *p, size_t total,
 
 	if (total > hdr_len + SW_MAX_FRAME || total < hdr_len + SW_ETH_HLEN)
 		return SW_DROP_MALFORMED;
-	memcpy(raw, p, hdr_len);
+	/* Fixed-size copies (total >= hdr_len + SW_ETH_HLEN): two moves
+	 * each, where a variable length costs a string instruction. */
+	memcpy(raw, p, sizeof(raw));
 	sw_vnet_hdr_decode(raw, hdr_len, &f->hdr);
 	f->len = total - hdr_len;
 	f->head_len = SW_ETH_HLEN;
-	if (f->hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+	memcpy(f->head, p + hdr_len, SW_ETH_HLEN);
+	if (f->hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
 		f->head_len = f->len < SW_HEAD_MAX ? f->len : SW_HEAD_MAX;
-	memcpy(f->head, p + hdr_len, f->head_len);
+		memcpy(f->head, p + hdr_len, f->head_len);
+	}
 	f->niov = 0;
 	if (f->len > f->head_len) {
 		f->iov[0].iov_base = (uint8_t *)p + hdr_len + f->head_len;
@@ -168,6 +172,7 @@ rx_flat(struct vq *q, const struct sw_frame *f, size_t hl,
 		return 0;
 	if ((r = vq_pop(q, c)) <= 0)
 		return r < 0 ? -1 : 0;
+	vq_prefetch(q, SW_PF_DESC, SW_PF_BUF, true);
 	if (c->nout != 0 || c->in_len < hl) {
 		q->broken = true;
 		return -1;

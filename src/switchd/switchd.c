@@ -71,7 +71,7 @@ struct sw_port {
 	unsigned idx;			/* index in the forwarding table */
 	struct vu_dev dev;
 	bool pending;			/* transmit budget ran out */
-	struct vq_chain txc[2];		/* the frame at hand, the next one */
+	struct vq_chain txc;		/* the frame at hand */
 	uint16_t tx_heads[TX_BURST];	/* transmit chains done, not pushed */
 	uint32_t tx_lens[TX_BURST];
 	struct sw_rx_scratch rx;
@@ -213,24 +213,25 @@ tx_burst_end(struct sw_port *p, unsigned *ndone)
  * parsed, looked up and copied straight into the receivers' buffers; no
  * system call per frame.  Kicks are turned off while we drain (a kick
  * costs the sender a system call and us a wake-up) and back on when the
- * queue is empty.
+ * queue is empty.  The sender wrote the rings and frames on another CPU:
+ * vq_prefetch() keeps the next frames' descriptors and first bytes on
+ * their way into the cache while this one is forwarded.
  */
 static void
 port_tx(struct sw_port *p)
 {
 	struct sw_switch *sw = p->sw;
 	struct vq *q = &p->dev.q[TXQ].vq;
-	struct vq_chain *cur = &p->txc[0], *next = &p->txc[1], *t;
+	struct vq_chain *c = &p->txc;
 	unsigned n = 0, ndone = 0;
-	int r, rn;
+	int r;
 
 	p->pending = false;
 	if (!vu_queue_ready(&p->dev, TXQ))
 		return;
 	vq_kicks_off(q);
-	r = vq_pop(q, cur);
 	for (;;) {
-		if (r < 0) {
+		if ((r = vq_pop(q, c)) < 0) {
 			sw_count_drop(&sw->t, p->idx, SW_DROP_MALFORMED);
 			port_break(p, "malformed transmit ring");
 			break;
@@ -239,35 +240,23 @@ port_tx(struct sw_port *p)
 			/* Publish before re-arming: the sender may be waiting
 			 * for its buffers to come back. */
 			tx_burst_end(p, &ndone);
-			if (vq_rearm(q)) {
-				r = vq_pop(q, cur);
+			if (vq_rearm(q))
 				continue;
-			}
 			break;
 		}
-		/*
-		 * One frame ahead: its descriptors are read and its first
-		 * bytes on their way into the cache while this one is
-		 * forwarded (the sender wrote them on another CPU).
-		 */
-		rn = n + 1 < TX_BUDGET ? vq_pop(q, next) : 0;
-		if (rn > 0 && next->nout > 0) {
-			__builtin_prefetch(next->iov[0].iov_base);
-			__builtin_prefetch((const char *)next->iov[0].iov_base +
-			    64);
-		}
+		vq_prefetch(q, SW_PF_DESC, SW_PF_BUF, false);
 		/* A transmit chain has nothing for us to write. */
-		if (cur->nin != 0)
+		if (c->nin != 0)
 			sw_count_drop(&sw->t, p->idx, SW_DROP_MALFORMED);
 		else
-			forward(sw, p->idx, cur->iov, cur->nout,
+			forward(sw, p->idx, c->iov, c->nout,
 			    p->dev.acked_features);
-		p->tx_heads[ndone] = cur->head;
+		p->tx_heads[ndone] = c->head;
 		p->tx_lens[ndone] = 0;
 		if (++ndone == TX_BURST)
 			tx_burst_end(p, &ndone);
 		/* The port went into error while we forwarded (its own
-		 * receive ring): the frame popped ahead is not sent. */
+		 * receive ring). */
 		if (q->broken)
 			break;
 		if (++n == TX_BUDGET) {
@@ -275,10 +264,6 @@ port_tx(struct sw_port *p)
 			ev_defer(&sw->loop);
 			break;
 		}
-		t = cur;
-		cur = next;
-		next = t;
-		r = rn;
 	}
 	tx_burst_end(p, &ndone);
 }

@@ -105,6 +105,7 @@ struct vq {
 	 * writing).  Reloaded when last_avail catches up with it.
 	 */
 	uint16_t avail_shadow;
+	uint16_t pf_desc, pf_buf;	/* vq_prefetch() done up to these */
 	uint16_t used_idx;		/* our copy of used->idx */
 	uint16_t signalled_used;
 	bool signalled_valid;
@@ -187,6 +188,17 @@ bool vq_rearm(struct vq *q);
  * Only a hint: a driver may kick anyway.
  */
 void vq_kicks_off(struct vq *q);
+
+/*
+ * Start fetching what the next pops will read, so that their cache
+ * misses overlap instead of coming one after another (the driver wrote
+ * the rings on another CPU): the descriptors of the next n available
+ * chains and, when write is set or not, the first bytes of the next
+ * chain's first buffer.  Reads only ring entries already published
+ * (avail->idx as last read); a prefetch is a hint and never faults, so
+ * nothing read here is trusted: vq_pop() checks it all again.
+ */
+void vq_prefetch(struct vq *q, unsigned ndesc, unsigned nbuf, bool write);
 
 /* Forget rings and state (not the memory table pointer). */
 void vq_reset(struct vq *q);

@@ -182,6 +182,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		case 6:
+			/* A hint that must change nothing the checks see. */
+			vq_prefetch(&q, fuzz_u8(&in) % 40, fuzz_u8(&in) % 8,
+			    (steps & 1) != 0);
 			(void)vq_rearm(&q);
 			if (q.num != 0 && !broken)
 				(void)vq_need_notify(&q);

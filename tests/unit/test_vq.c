@@ -601,6 +601,67 @@ test_random_rings(void **state)
 	assert_true(ok > 100 && bad > 100);
 }
 
+/*
+ * vq_prefetch() is a hint: on hostile rings (heads out of range, buffers
+ * outside guest memory, indirect tables, zero lengths, an avail->idx
+ * that jumps) it never faults and never changes what vq_pop() returns.
+ * Each step pops from a copy of the queue that never prefetched and
+ * from the queue itself after a prefetch; the two must agree.
+ */
+static void
+test_prefetch_changes_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct vq_avail *a = host(f, AVAIL);
+	uint64_t seed = 0xfeedull, ok = 0, bad = 0, empty = 0;
+	static struct vq_chain plain;
+
+	for (unsigned iter = 0; iter < 20000; iter++) {
+		struct vq shadow;
+		uint64_t x;
+		int r, rp;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		x = seed >> 11;
+		/* Rewrite one descriptor, maybe publish more or jump. */
+		set_desc(desc(f, (unsigned)(x % QN)),
+		    R0_GPA - 4096 + ((x >> 4) % (2 * RSIZE + 8192)),
+		    (uint32_t)((x >> 24) % 300), (uint16_t)((x >> 36) & 7), 0);
+		if (((x >> 40) & 3) == 0)
+			offer(f, (uint16_t)((x >> 42) % (QN + 2)));
+		if (((x >> 50) & 63) == 0)
+			a->idx = (uint16_t)(a->idx + QN + 1);
+		shadow = f->q;
+		r = vq_pop(&shadow, &plain);
+		vq_prefetch(&f->q, 1 + (unsigned)((x >> 56) % 20),
+		    (unsigned)((x >> 60) % 6), (x >> 63) != 0);
+		rp = vq_pop(&f->q, &f->c);
+		assert_int_equal(rp, r);
+		assert_int_equal(f->q.broken, shadow.broken);
+		assert_int_equal(f->q.last_avail, shadow.last_avail);
+		if (r == 1) {
+			ok++;
+			assert_int_equal(f->c.head, plain.head);
+			assert_int_equal(f->c.nout, plain.nout);
+			assert_int_equal(f->c.nin, plain.nin);
+			assert_memory_equal(f->c.iov, plain.iov,
+			    (plain.nout + plain.nin) * sizeof(plain.iov[0]));
+			/* Sometimes give it back: the cursors stay valid. */
+			if ((x & 7) == 0)
+				vq_unpop(&f->q, 1);
+		} else if (r < 0) {
+			bad++;
+			/* Start over from a sane ring. */
+			a->idx = f->q.last_avail;
+			f->q.broken = false;
+			f->q.avail_shadow = f->q.last_avail;
+		} else {
+			empty++;
+		}
+	}
+	assert_true(ok > 100 && bad > 100 && empty > 100);
+}
+
 /* The iov cursor: reads, writes, copies and skips stop at the end. */
 static void
 test_iov_cursor(void **state)
@@ -670,6 +731,7 @@ main(void)
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 		cmocka_unit_test(test_iov_cursor),
 		T(test_push_n_and_unpop),
+		T(test_prefetch_changes_nothing),
 		T(test_mem_accessor),
 		T(test_mem_check),
 		T(test_set_rings),
