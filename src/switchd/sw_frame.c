@@ -137,14 +137,6 @@ sw_mac_format(const uint8_t mac[SW_ETH_ALEN], char out[SW_MAC_STRLEN])
 	    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 }
 
-size_t
-sw_vnet_hdr_len(uint64_t features)
-{
-	if (features & (BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF)))
-		return SW_VNET_HDR_LEN;
-	return SW_VNET_HDR_LEN_LEGACY;
-}
-
 void
 sw_vnet_hdr_decode(const uint8_t *in, size_t len, struct sw_vnet_hdr *h)
 {

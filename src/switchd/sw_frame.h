@@ -25,6 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
 #define SW_ETH_ALEN		6
 #define SW_ETH_HLEN		14
 /*
@@ -113,7 +116,14 @@ struct sw_vnet_hdr {
 };
 
 /* Header length for a port's negotiated features (12 or 10 bytes). */
-size_t sw_vnet_hdr_len(uint64_t features);
+static inline size_t
+sw_vnet_hdr_len(uint64_t features)
+{
+	if (features & ((1ull << VIRTIO_F_VERSION_1) |
+	    (1ull << VIRTIO_NET_F_MRG_RXBUF)))
+		return SW_VNET_HDR_LEN;
+	return SW_VNET_HDR_LEN_LEGACY;
+}
 
 /* Decode `len` (10 or 12) little-endian bytes; num_buffers = 1 for 10. */
 void sw_vnet_hdr_decode(const uint8_t *in, size_t len, struct sw_vnet_hdr *h);

@@ -78,17 +78,6 @@ dev_busy(struct vu_dev *d, unsigned qi)
 	return d->iface->busy != NULL && d->iface->busy(d, qi);
 }
 
-bool
-vu_queue_ready(const struct vu_dev *d, unsigned qi)
-{
-	const struct vu_queue *q;
-
-	if (qi >= d->nqueues || d->paused || d->broken || d->mem_fault)
-		return false;
-	q = &d->q[qi];
-	return q->started && q->enabled && !q->vq.broken && q->vq.num != 0;
-}
-
 void
 vu_queue_notify(struct vu_dev *d, unsigned qi)
 {

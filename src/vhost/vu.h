@@ -193,7 +193,16 @@ void vu_queue_rekick(struct vu_dev *d, unsigned qi);
  * Whether queue qi is ready to process: started, enabled, not broken, and
  * the device neither paused (waiting for requests to finish) nor broken.
  */
-bool vu_queue_ready(const struct vu_dev *d, unsigned qi);
+static inline bool
+vu_queue_ready(const struct vu_dev *d, unsigned qi)
+{
+	const struct vu_queue *q;
+
+	if (qi >= d->nqueues || d->paused || d->broken || d->mem_fault)
+		return false;
+	q = &d->q[qi];
+	return q->started && q->enabled && !q->vq.broken && q->vq.num != 0;
+}
 
 /*
  * Mark queue qi broken after a malformed ring or request: it is not

@@ -25,31 +25,6 @@ struct vu_guard {
 
 static struct vu_guard guards[VU_MEM_MAX_GUARDS];
 
-void *
-vu_mem_gpa(const struct vu_mem *m, uint64_t gpa, uint64_t *len)
-{
-	unsigned i;
-
-	if (*len == 0) {
-		errno = EINVAL;
-		return NULL;
-	}
-	for (i = 0; i < m->n; i++) {
-		const struct vu_mem_region *r = &m->r[i];
-		uint64_t off, avail;
-
-		if (gpa < r->gpa || gpa - r->gpa >= r->size)
-			continue;
-		off = gpa - r->gpa;
-		avail = r->size - off;
-		if (*len > avail)
-			*len = avail;
-		return r->host + off;
-	}
-	errno = EFAULT;
-	return NULL;
-}
-
 int
 vu_mem_uva_to_gpa(const struct vu_mem *m, uint64_t uaddr, uint64_t len,
     uint64_t *gpa)
