@@ -35,37 +35,20 @@
 
 #include <cmocka.h>
 
+#include "daemon_fixture.h"
+
 #define BUF	4096
-
-static char dir[64], bin[PATH_MAX + 32];
-static pid_t daemon_pid;
-
-static void
-path_of(char *out, size_t n, const char *name)
-{
-	snprintf(out, n, "%s/%s", dir, name);
-}
-
-static void
-find_daemon(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	assert_true(n > 0);
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';	/* build/tests */
-	snprintf(bin, sizeof(bin), "%s/../isles-linkd", exe);
-}
 
 static int
 start_daemon(void **state)
 {
 	char a[96], b[96], c[96], d[96], stats[96], l0[256], l1[256];
+	const char *argv[] = { NULL, "--link", l0, "--link", l1, "--buffer",
+	    "4K", "--stats", stats, "-q", NULL };
 
-	find_daemon();
-	snprintf(dir, sizeof(dir), "/tmp/isllk.XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	(void)state;
+	find_daemon("isles-linkd");
+	if (daemon_dir("/tmp/isllk.XXXXXX") < 0)
 		return -1;
 	path_of(a, sizeof(a), "a.sock");
 	path_of(b, sizeof(b), "b.sock");
@@ -74,59 +57,18 @@ start_daemon(void **state)
 	path_of(stats, sizeof(stats), "stats.sock");
 	snprintf(l0, sizeof(l0), "l0:vma=%s,vmb=%s", a, b);
 	snprintf(l1, sizeof(l1), "l1:vmc=%s,vmd=%s", c, d);
-	daemon_pid = fork();
-	if (daemon_pid < 0)
-		return -1;
-	if (daemon_pid == 0) {
-		execl(bin, bin, "--link", l0, "--link", l1, "--buffer", "4K",
-		    "--stats", stats, "-q", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 500; i++) {
-		struct stat st;
-
-		if (stat(stats, &st) == 0)
-			return 0;
-		usleep(10000);
-	}
-	return -1;
+	return daemon_start(argv, "stats.sock");
 }
 
 static int
 stop_daemon(void **state)
 {
-	char p[96];
+	static const char *const names[] = { "a.sock", "b.sock", "c.sock",
+	    "d.sock", "stats.sock", NULL };
 
 	(void)state;
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGKILL);
-		waitpid(daemon_pid, NULL, 0);
-		daemon_pid = 0;
-	}
-	path_of(p, sizeof(p), "a.sock");
-	unlink(p);
-	rmdir(dir);
+	daemon_stop(names);
 	return 0;
-}
-
-/*
- * Last: SIGTERM ends the daemon with status 0.  Its sockets stay: under
- * the supervisor they are the supervisor's, and by hand the next start
- * replaces them (host_listen).  (A group teardown's failure does not
- * fail a cmocka binary, so this is a test of its own.)
- */
-static void
-test_sigterm_exits_0(void **state)
-{
-	int status;
-
-	(void)state;
-	assert_true(daemon_pid > 0);
-	assert_int_equal(kill(daemon_pid, SIGTERM), 0);
-	assert_int_equal(waitpid(daemon_pid, &status, 0), daemon_pid);
-	daemon_pid = 0;
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static int
@@ -394,7 +336,7 @@ test_bad_args(void **state)
 		{ NULL },
 	};
 
-	find_daemon();
+	find_daemon("isles-linkd");
 	for (int i = 0; bad[i][0] != NULL; i++) {
 		pid_t pid = fork();
 		int status;

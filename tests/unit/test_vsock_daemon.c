@@ -40,14 +40,13 @@
 #include "tests/lib/hostile.h"
 #include "vsockd/vs_pkt.h"
 
+#include "daemon_fixture.h"
+
 #define QSIZE	128
 #define RXQ	0
 #define TXQ	1
 #define NVMS	3
 #define RXBUF	4096
-
-static char dir[64], bin[PATH_MAX + 32];
-static pid_t daemon_pid;
 
 struct vm {
 	struct vf_dev d;
@@ -56,32 +55,17 @@ struct vm {
 	unsigned tx_next;
 };
 
-static void
-path_of(char *out, size_t n, const char *name)
-{
-	snprintf(out, n, "%s/%s", dir, name);
-}
-
-static void
-find_daemon(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	assert_true(n > 0);
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	snprintf(bin, sizeof(bin), "%s/../isles-vsockd", exe);
-}
-
 static int
 start_daemon(void **state)
 {
 	char v[NVMS][128], stats[96], p[96];
+	const char *argv[] = { NULL, "--name", "t", "--vm", v[0], "--vm", v[1],
+	    "--vm", v[2], "--allow", "vm4:vm3:1234", "--stats", stats,
+	    "--stall-timeout", "1", "-q", NULL };
 
-	find_daemon();
-	snprintf(dir, sizeof(dir), "/tmp/islvs.XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	(void)state;
+	find_daemon("isles-vsockd");
+	if (daemon_dir("/tmp/islvs.XXXXXX") < 0)
 		return -1;
 	for (int i = 0; i < NVMS; i++) {
 		char name[24];
@@ -91,62 +75,18 @@ start_daemon(void **state)
 		snprintf(v[i], sizeof(v[i]), "vm%d:%d=%s", 3 + i, 3 + i, p);
 	}
 	path_of(stats, sizeof(stats), "stats.sock");
-	daemon_pid = fork();
-	if (daemon_pid < 0)
-		return -1;
-	if (daemon_pid == 0) {
-		execl(bin, bin, "--name", "t", "--vm", v[0], "--vm", v[1],
-		    "--vm", v[2], "--allow", "vm4:vm3:1234", "--stats", stats,
-		    "--stall-timeout", "1", "-q", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 500; i++) {
-		struct stat st;
-
-		if (stat(stats, &st) == 0)
-			return 0;
-		usleep(10000);
-	}
-	return -1;
+	return daemon_start(argv, "stats.sock");
 }
 
 static int
 stop_daemon(void **state)
 {
-	char p[96];
+	static const char *const names[] = { "vm3.sock", "vm4.sock",
+	    "vm5.sock", "stats.sock", NULL };
 
 	(void)state;
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGKILL);
-		waitpid(daemon_pid, NULL, 0);
-		daemon_pid = 0;
-	}
-	path_of(p, sizeof(p), "vm3.sock");
-	unlink(p);
-	path_of(p, sizeof(p), "stats.sock");
-	unlink(p);
-	rmdir(dir);
+	daemon_stop(names);
 	return 0;
-}
-
-/*
- * Last: SIGTERM ends the daemon with status 0.  Its sockets stay: under
- * the supervisor they are the supervisor's, and by hand the next start
- * replaces them (host_listen).  (A group teardown's failure does not
- * fail a cmocka binary, so this is a test of its own.)
- */
-static void
-test_sigterm_exits_0(void **state)
-{
-	int status;
-
-	(void)state;
-	assert_true(daemon_pid > 0);
-	assert_int_equal(kill(daemon_pid, SIGTERM), 0);
-	assert_int_equal(waitpid(daemon_pid, &status, 0), daemon_pid);
-	daemon_pid = 0;
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void
@@ -573,7 +513,7 @@ test_command_line(void **state)
 	    NULL };
 	char out[256];
 
-	find_daemon();
+	find_daemon("isles-vsockd");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(run(bad[i], out, sizeof(out)), 2);
 	/* Found before anything was opened. */
