@@ -151,6 +151,19 @@ sw_rx_deliver(struct vq *q, uint64_t features, const struct sw_frame *f,
 }
 
 /*
+ * Receive buffers are write-only and hold at least a header; a chain that
+ * is not breaks the ring (the guest broke the rules).
+ */
+static bool
+rx_chain_ok(struct vq *q, const struct vq_chain *c, size_t hl)
+{
+	if (c->nout == 0 && c->in_len >= hl)
+		return true;
+	q->broken = true;
+	return false;
+}
+
+/*
  * The common case: the next receive chain is one buffer that holds the
  * whole frame (a Linux guest's mergeable buffers, DPDK's virtio_user).
  * Header with num_buffers 1, our copy of the head, the rest from the
@@ -173,10 +186,8 @@ rx_flat(struct vq *q, const struct sw_frame *f, size_t hl,
 	if ((r = vq_pop(q, c)) <= 0)
 		return r < 0 ? -1 : 0;
 	vq_prefetch(q, SW_PF_DESC, SW_PF_BUF, true);
-	if (c->nout != 0 || c->in_len < hl) {
-		q->broken = true;
+	if (!rx_chain_ok(q, c, hl))
 		return -1;
-	}
 	if (c->nin != 1 || c->in_len < hl + f->len) {
 		vq_unpop(q, 1);
 		return 0;
@@ -239,11 +250,8 @@ sw_rx_stage(struct vq *q, uint64_t features, const struct sw_frame *f,
 			goto giveback;
 		}
 		taken++;
-		/* Receive buffers are write-only and hold at least a header. */
-		if (c->nout != 0 || c->in_len < hl) {
-			q->broken = true;
+		if (!rx_chain_ok(q, c, hl))
 			return SW_DROP_DOWN;
-		}
 		if (!mrg && c->in_len < hl + f->len) {
 			why = SW_DROP_TOOBIG;
 			goto giveback;
