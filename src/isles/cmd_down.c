@@ -69,9 +69,7 @@ cmd_down(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc)
-		name = argv[optind++];
-	if (optind < argc) {
+	if (cli_system_operand(argc, argv, &name) < 0) {
 		usage(stderr);
 		return 2;
 	}

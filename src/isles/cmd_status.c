@@ -302,9 +302,7 @@ cmd_status(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc)
-		name = argv[optind++];
-	if (optind < argc) {
+	if (cli_system_operand(argc, argv, &name) < 0) {
 		fprintf(stderr, "usage: isles status [--json] [--system NAME]\n");
 		return 2;
 	}

@@ -168,9 +168,7 @@ cmd_web(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc)
-		name = argv[optind++];
-	if (optind < argc) {
+	if (cli_system_operand(argc, argv, &name) < 0) {
 		usage(stderr);
 		return 2;
 	}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "isles.h"
 #include "supervisor/rundir.h"
 #include "unixsock.h"
 
@@ -51,6 +52,14 @@ is_stale(const char *rundir)
 
 	(void)rd_path(path, sizeof(path), "%s/supervisor.pid", rundir);
 	return access(path, F_OK) == 0 || rd_count_procs(rundir) > 0;
+}
+
+int
+cli_system_operand(int argc, char **argv, const char **name)
+{
+	if (optind < argc)
+		*name = argv[optind++];
+	return optind < argc ? -1 : 0;
 }
 
 int

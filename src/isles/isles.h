@@ -27,6 +27,13 @@ void print_load_errors(const char *file, const struct sc_errors *err,
  * number of problems.
  */
 int check_passthrough(const struct sc_system *sys, FILE *err);
+/*
+ * The optional SYSTEM operand left after a subcommand's options (what
+ * --system NAME gives too): sets *name if there is one.  Returns 0, or -1
+ * if more operands follow (a usage error).  In ctlclient.c.
+ */
+int cli_system_operand(int argc, char **argv, const char **name);
+
 int cmd_image(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
