@@ -192,11 +192,15 @@ void vq_kicks_off(struct vq *q);
 /*
  * Start fetching what the next pops will read, so that their cache
  * misses overlap instead of coming one after another (the driver wrote
- * the rings on another CPU): the descriptors of the next n available
- * chains and, when write is set or not, the first bytes of the next
- * chain's first buffer.  Reads only ring entries already published
- * (avail->idx as last read); a prefetch is a hint and never faults, so
- * nothing read here is trusted: vq_pop() checks it all again.
+ * the rings on another CPU, a receiver its buffers): the descriptors of
+ * the next ndesc available chains, the lines of the first 128 bytes of
+ * the next nbuf chains' first buffers (for writing if write is set, as
+ * for a receive queue; nbuf <= ndesc), and the next used entries (for
+ * writing).  Each entry is fetched once: q->pf_desc and q->pf_buf say how
+ * far earlier calls got.  Reads only ring entries already published
+ * (avail->idx, reloaded when the published ones run out); a prefetch is
+ * a hint that never faults, and nothing read here is trusted: vq_pop()
+ * reads and checks it all again.
  */
 void vq_prefetch(struct vq *q, unsigned ndesc, unsigned nbuf, bool write);
 
