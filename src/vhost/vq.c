@@ -389,6 +389,13 @@ pf_from(const struct vq *q, uint16_t pf)
 	return (uint16_t)(pf - q->last_avail) > q->num ? q->last_avail : pf;
 }
 
+/* Ring index i comes before end (both within a ring of num from here). */
+static bool
+pf_before(const struct vq *q, uint16_t i, uint16_t end)
+{
+	return (uint16_t)(end - i) - 1u < q->num;
+}
+
 void
 vq_prefetch(struct vq *q, unsigned ndesc, unsigned nbuf, bool write)
 {
@@ -412,16 +419,14 @@ vq_prefetch(struct vq *q, unsigned ndesc, unsigned nbuf, bool write)
 		nbuf = ndesc;
 	/* Each entry once: the cursors remember how far we got. */
 	end = (uint16_t)(q->last_avail + ndesc);
-	for (i = pf_from(q, q->pf_desc); (uint16_t)(end - i) - 1u < q->num;
-	    i++) {
+	for (i = pf_from(q, q->pf_desc); pf_before(q, i, end); i++) {
 		head = load16(&q->avail->ring[i & (q->num - 1)]);
 		if (head < q->num)
 			__builtin_prefetch(&q->desc[head], 0);
 	}
 	q->pf_desc = end;
 	end = (uint16_t)(q->last_avail + nbuf);
-	for (i = pf_from(q, q->pf_buf); (uint16_t)(end - i) - 1u < q->num;
-	    i++) {
+	for (i = pf_from(q, q->pf_buf); pf_before(q, i, end); i++) {
 		uint64_t len;
 		void *p;
 
