@@ -13,7 +13,6 @@ set -eu
 # binutils' readelf: the i386 image's library closure.  clang and
 # libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes): the fuzz targets
 # (make FUZZ=1, scripts/fuzz.sh).
-# gdb: the lock-down test makes a running daemon issue a refused call.
 # libwebsockets-dev, nodejs and chromium: isles web (docs/web.md) and its
 # browser test.
 PKGS="gcc gcc-12 libelf1 make pkg-config gcc-multilib libc6-dev-i386 binutils
@@ -22,7 +21,7 @@ clang libclang-rt-14-dev
 qemu-system-x86 qemu-utils
 busybox-static kmod cpio dpkg-dev fdisk e2fsprogs
 python3 python3-pytest python3-pexpect
-iproute2 socat dnsmasq-base iperf3 fio graphviz gdb
+iproute2 socat dnsmasq-base iperf3 fio graphviz
 dpdk-dev
 libwebsockets-dev nodejs chromium"
 
