@@ -16,6 +16,7 @@ import ctypes
 import errno
 import os
 import signal
+import time
 
 PTRACE_PEEKTEXT = 1
 PTRACE_GETREGS = 12
@@ -64,11 +65,25 @@ def _wait_stop(pid):
             return "exited", os.WEXITSTATUS(st)
 
 
-def syscall(pid, nr, *args):
-    """Have thread pid (stopped in a system call, as an idle daemon is in
-    epoll_wait) make system call nr with up to six args.  Returns
-    ("ret", value) with the kernel's signed result (-errno on failure), or
-    ("killed", signo) if the process died of it."""
+def syscall(pid, nr, *args, tries=100):
+    """Have thread pid make system call nr with up to six args, at a moment
+    it is blocked in a system call (as an idle daemon is in epoll_wait;
+    caught elsewhere, it is let go and tried again, 10 ms later, up to
+    `tries` times).  Returns ("ret", value) with the kernel's signed result
+    (-errno on failure), or ("killed", signo) if the process died of it."""
+    for _ in range(tries - 1):
+        out = _syscall_once(pid, nr, args)
+        if out is not None:
+            return out
+        time.sleep(0.01)
+    out = _syscall_once(pid, nr, args)
+    if out is None:
+        raise RuntimeError(f"{pid} was never caught blocked in a system call")
+    return out
+
+
+def _syscall_once(pid, nr, args):
+    """One try of syscall(); None if pid was not behind a syscall."""
     _ptrace(PTRACE_ATTACH, pid)
     try:
         how, sig = _wait_stop(pid)
@@ -82,8 +97,8 @@ def syscall(pid, nr, *args):
         _ptrace(PTRACE_GETREGS, pid, None, ctypes.byref(saved))
         word = _ptrace(PTRACE_PEEKTEXT, pid, ctypes.c_void_p(saved.rip - 2))
         if (word & 0xffff).to_bytes(2, "little") != SYSCALL_INSN:
-            raise RuntimeError(f"{pid} is not stopped behind a syscall "
-                               f"instruction (rip {saved.rip:#x})")
+            _ptrace(PTRACE_DETACH, pid)
+            return None
         call = Regs.from_buffer_copy(saved)
         call.rip = saved.rip - 2
         call.rax = nr
