@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The daemon under test of the cmocka end-to-end tests (test_links_daemon,
- * test_vsock_daemon): the binary next to the test's own directory
+ * test_vsock_daemon, test_switch_ports): the binary next to the test's own directory
  * (build/PROG, or build/asan/PROG for the sanitizer build), a private
  * directory for its sockets, its pid, and the test that SIGTERM ends it
  * with status 0.  Header-only: each test binary is one file
@@ -97,24 +97,32 @@ daemon_stop(const char *const *names)
 	rmdir(dir);
 }
 
+/* SIGTERM the daemon and reap it: 0 if it exited with status 0. */
+static int
+daemon_term(void)
+{
+	pid_t pid = daemon_pid;
+	int status;
+
+	daemon_pid = 0;
+	if (pid <= 0 || kill(pid, SIGTERM) < 0 ||
+	    waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 /*
- * Last: SIGTERM ends the daemon with status 0.  Its sockets stay: under
- * the supervisor they are the supervisor's, and by hand the next start
+ * SIGTERM ends the daemon with status 0.  Its sockets stay: under the
+ * supervisor they are the supervisor's, and by hand the next start
  * replaces them (host_listen).  (A group teardown's failure does not
  * fail a cmocka binary, so this is a test of its own.)
  */
 static void
 test_sigterm_exits_0(void **state)
 {
-	int status;
-
 	(void)state;
 	assert_true(daemon_pid > 0);
-	assert_int_equal(kill(daemon_pid, SIGTERM), 0);
-	assert_int_equal(waitpid(daemon_pid, &status, 0), daemon_pid);
-	daemon_pid = 0;
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(daemon_term(), 0);
 }
 
 #endif

@@ -36,6 +36,7 @@
 #include "host/unixsock.h"
 #include "tests/lib/front.h"
 #include "tests/lib/hostile.h"
+#include "daemon_fixture.h"
 #include "tcpframe.h"
 
 #define F(n)	(1ull << (n))
@@ -45,9 +46,6 @@
 #define HDR	12
 #define BUFSZ	2048
 #define NPORTS	4
-
-static char dir[64];
-static pid_t daemon_pid;
 
 static const uint8_t macs[NPORTS][6] = {
 	{ 0x02, 0, 0, 0, 0xaa, 0x01 }, { 0x02, 0, 0, 0, 0xaa, 0x02 },
@@ -61,81 +59,47 @@ struct port {
 	unsigned tx_next;
 };
 
-static void
-sock_path(char *out, size_t n, const char *name)
-{
-	snprintf(out, n, "%s/%s", dir, name);
-}
-
 static int
 start_daemon(void **state)
 {
-	char exe[PATH_MAX], bin[PATH_MAX + 32], ports[NPORTS][160], stats[96];
-	char *argv[16];
-	ssize_t n;
-	int a = 0;
+	char ports[NPORTS][160], stats[96];
+	const char *argv[16];
+	int a = 1;
 
-	snprintf(dir, sizeof(dir), "/tmp/islsw.XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	(void)state;
+	find_daemon("isles-switchd");
+	if (daemon_dir("/tmp/islsw.XXXXXX") < 0)
 		return -1;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -1;
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';	/* build/tests */
-	snprintf(bin, sizeof(bin), "%s/../isles-switchd", exe);
-	argv[a++] = bin;
-	argv[a++] = (char *)"--name";
-	argv[a++] = (char *)"t";
+	argv[a++] = "--name";
+	argv[a++] = "t";
 	for (int i = 0; i < NPORTS; i++) {
 		char p[96];
 
-		sock_path(p, sizeof(p), "p");
+		path_of(p, sizeof(p), "p");
 		snprintf(ports[i], sizeof(ports[i]),
 		    "p%d:02:00:00:00:aa:%02x=%s%d.sock", i, i + 1, p, i);
-		argv[a++] = (char *)"--port";
+		argv[a++] = "--port";
 		argv[a++] = ports[i];
 	}
-	sock_path(stats, sizeof(stats), "stats.sock");
-	argv[a++] = (char *)"--stats";
+	path_of(stats, sizeof(stats), "stats.sock");
+	argv[a++] = "--stats";
 	argv[a++] = stats;
 	argv[a] = NULL;
-	daemon_pid = fork();
-	if (daemon_pid < 0)
-		return -1;
-	if (daemon_pid == 0) {
-		execv(bin, argv);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		struct stat st;
-
-		if (stat(stats, &st) == 0)
-			return 0;
-		usleep(20000);
-	}
-	return -1;
+	return daemon_start(argv, "stats.sock");
 }
 
+/* SIGTERM (a clean exit: status 0) unless the test did it already. */
 static int
 stop_daemon(void **state)
 {
-	int status = 0;
-	char cmd[96];
+	static const char *const names[NPORTS + 2] = { "p0.sock", "p1.sock",
+	    "p2.sock", "p3.sock", "stats.sock", NULL };
+	_Static_assert(NPORTS == 4, "one socket name per port above");
+	int r = daemon_pid > 0 ? daemon_term() : 0;
 
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGTERM);
-		waitpid(daemon_pid, &status, 0);
-	}
-	snprintf(cmd, sizeof(cmd), "%s/stats.sock", dir);
-	unlink(cmd);
-	for (int i = 0; i < NPORTS; i++) {
-		snprintf(cmd, sizeof(cmd), "%s/p%d.sock", dir, i);
-		unlink(cmd);
-	}
-	rmdir(dir);
-	/* SIGTERM is a clean exit, with every socket removed. */
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	(void)state;
+	daemon_stop(names);
+	return r;
 }
 
 /* The stats JSON, as a script reads it. */
@@ -193,7 +157,7 @@ port_open(struct port *p, int i, uint64_t want, uint32_t rxbuf)
 	char path[96], name[32];
 
 	snprintf(name, sizeof(name), "p%d.sock", i);
-	sock_path(path, sizeof(path), name);
+	path_of(path, sizeof(path), name);
 	memset(p, 0, sizeof(*p));
 	assert_int_equal(vf_open(&p->d, path, 8 << 20), 0);
 	assert_int_equal(vf_setup(&p->d, 2, QSIZE, want), 0);
@@ -577,7 +541,7 @@ test_cve_classes(void **state)
 			vf_close(&p[2].d);
 		}
 		for (unsigned m = 0; m < hv_msg_attacks(); m++) {
-			sock_path(path, sizeof(path), "p2.sock");
+			path_of(path, sizeof(path), "p2.sock");
 			if (hv_msg_attack(path, 2, m) != 1)
 				fail_msg("%s: connection kept",
 				    hv_msg_attack_name(m));
@@ -640,6 +604,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_ports,
 		    start_daemon, stop_daemon),
 		cmocka_unit_test_setup_teardown(test_cve_classes,
+		    start_daemon, stop_daemon),
+		cmocka_unit_test_setup_teardown(test_sigterm_exits_0,
 		    start_daemon, stop_daemon),
 	};
 
