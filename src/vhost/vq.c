@@ -219,10 +219,32 @@ vq_walk(struct vq *q, uint16_t head, struct vq_chain *c)
 	}
 }
 
+/*
+ * How many chains the driver has published past last_avail.  Chains up
+ * to the index read last time need no new read (the acquire then covers
+ * their ring entries and descriptors too); avail->idx is read again once
+ * they are used up.  -EINVAL: the guest published more than the ring
+ * holds (the index is not kept).
+ */
+static int
+avail_ahead(struct vq *q)
+{
+	uint16_t n = (uint16_t)(q->avail_shadow - q->last_avail), idx;
+
+	if (n != 0 && n <= q->num)
+		return n;
+	idx = load16_acquire(&q->avail->idx);
+	n = (uint16_t)(idx - q->last_avail);
+	if (n > q->num)
+		return -EINVAL;
+	q->avail_shadow = idx;
+	return n;
+}
+
 int
 vq_pop(struct vq *q, struct vq_chain *c)
 {
-	uint16_t avail_idx, head;
+	uint16_t head;
 	int r;
 
 	if (q->broken || q->num == 0)
@@ -233,22 +255,10 @@ vq_pop(struct vq *q, struct vq_chain *c)
 			goto broken;
 		return 1;
 	}
-	/*
-	 * Chains up to the index read last time need no new read (the
-	 * acquire then covers their ring entries and descriptors too).
-	 */
-	avail_idx = q->avail_shadow;
-	if (avail_idx == q->last_avail ||
-	    (uint16_t)(avail_idx - q->last_avail) > q->num) {
-		avail_idx = load16_acquire(&q->avail->idx);
-		if (avail_idx == q->last_avail)
-			return 0;
-		/* The guest cannot have published more than the ring holds. */
-		if ((uint16_t)(avail_idx - q->last_avail) > q->num) {
-			r = -EINVAL;
+	if ((r = avail_ahead(q)) <= 0) {
+		if (r < 0)
 			goto broken;
-		}
-		q->avail_shadow = avail_idx;
+		return 0;
 	}
 	head = load16(&q->avail->ring[q->last_avail & (q->num - 1)]);
 	if ((r = vq_walk(q, head, c)) < 0)
@@ -399,22 +409,15 @@ pf_before(const struct vq *q, uint16_t i, uint16_t end)
 void
 vq_prefetch(struct vq *q, unsigned ndesc, unsigned nbuf, bool write)
 {
-	uint16_t ahead, head, i, end;
+	uint16_t head, i, end;
 	struct vq_desc d;
+	int ahead;
 
-	if (q->broken || q->num == 0)
+	/* A bad avail->idx is left for vq_pop() to find and report. */
+	if (q->broken || q->num == 0 || (ahead = avail_ahead(q)) <= 0)
 		return;
-	ahead = (uint16_t)(q->avail_shadow - q->last_avail);
-	if (ahead == 0 || ahead > q->num) {
-		q->avail_shadow = load16_acquire(&q->avail->idx);
-		ahead = (uint16_t)(q->avail_shadow - q->last_avail);
-		if (ahead > q->num) {
-			q->avail_shadow = q->last_avail;
-			return;
-		}
-	}
-	if (ndesc > ahead)
-		ndesc = ahead;
+	if (ndesc > (unsigned)ahead)
+		ndesc = (unsigned)ahead;
 	if (nbuf > ndesc)
 		nbuf = ndesc;
 	/* Each entry once: the cursors remember how far we got. */
