@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The daemon under test of the cmocka end-to-end tests (test_links_daemon,
- * test_vsock_daemon, test_switch_ports): the binary next to the test's own directory
- * (build/PROG, or build/asan/PROG for the sanitizer build), a private
- * directory for its sockets, its pid, and the test that SIGTERM ends it
- * with status 0.  Header-only: each test binary is one file
+ * test_vsock_daemon, test_switch_ports): the binary next to the test's
+ * own directory (build/PROG, or build/asan/PROG for the sanitizer build),
+ * a private directory for its sockets, its pid, and the test that SIGTERM
+ * ends it with status 0.  Header-only: each test binary is one file
  * (tests/unit/test_*.c), and libvtest (tests/lib) has no cmocka in it.
- * Include after <cmocka.h>; every function here is used by both tests.
+ * Include after <cmocka.h>; every function here is used by each of them.
  */
 #ifndef ISLES_TESTS_DAEMON_FIXTURE_H
 #define ISLES_TESTS_DAEMON_FIXTURE_H
